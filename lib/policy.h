@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "formula.h"
+
+/* Hard limits on what a policy file may hold (a policy directory is operator input, still bounded). */
+#define POLICY_MAX_FILE_BYTES (64u * 1024)
+#define POLICY_MAX_NAME       64
+#define POLICY_MAX_RATIO      10000u /* vm.overcommit_ratio takes any int; 100x overcommit is plenty */
+
+/* One policy file (SPEC 5, policies/schema.json). The budget's sizes that the file does not name are
+ * discovered per cgroup (SPEC 3.2): has_* says which ones the file set. */
+struct policy {
+        char *name;        /* "name" key, else the file name without ".json" */
+        char *cgroup;      /* canonical v2 path, "/tenants/a" */
+        char *description; /* may be NULL */
+        struct budget budget;
+        bool has_ram, has_swap, has_hugetlb, has_admin_reserve, has_user_reserve;
+        bool enforce; /* false: audit, decide and log but admit */
+};
+
+/* Parses one policy. filename is used in messages and for the default name. On failure returns -EINVAL
+ * (or -ENOMEM) and, when ret_error is not NULL, a message "FILE:LINE:COLUMN: what is wrong" (caller
+ * frees). Unknown keys, wrong types, out-of-range values, duplicate keys, "ratio" with "limit", and a
+ * missing "cgroup" are errors. Defaults: mode strict, formula kernel, ratio 50, enforce true. */
+int policy_parse(const char *filename, const char *buf, size_t len, struct policy *ret, char **ret_error);
+/* Reads path (at most POLICY_MAX_FILE_BYTES) and parses it; I/O errors are reported the same way. */
+int policy_load_file(const char *path, struct policy *ret, char **ret_error);
+void policy_done(struct policy *p);
+
+/* The policy as a JSON object in the file format (sizes as byte counts), for `policy show` and state. */
+json_t *policy_to_json(const struct policy *p);

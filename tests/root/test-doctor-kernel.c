@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* doctor against the kernel on this host: its CommitLimit is the kernel's, and a child that maps known
+ * private writable, shared anonymous, SysV shm and MAP_NORESERVE regions and forks moves doctor's sum over
+ * all processes by what it moves the kernel's Committed_AS, within a few pages of noise. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "root-test.h"
+
+#define MiB(n)         ((int64_t) (n) << 20)
+#define PRIVATE_SIZE   MiB(64)
+#define SHARED_SIZE    MiB(32)
+#define SYSV_SIZE      MiB(8)
+#define NORESERVE_SIZE MiB(16)
+#define NOISE_PAGES    64 /* other processes of a quiet host, and doctor's own heap, between two runs */
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                                               \
+        do {                                                                                                           \
+                if (!(cond)) {                                                                                         \
+                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
+                        fprintf(stderr, __VA_ARGS__);                                                                  \
+                        fputc('\n', stderr);                                                                           \
+                        failures++;                                                                                    \
+                }                                                                                                      \
+        } while (0)
+
+static json_t *doctor_json(void) {
+        const char *commitctl = getenv("COMMITCTL");
+        char cmd[4096];
+        json_error_t err;
+        json_t *j;
+        FILE *f;
+
+        snprintf(cmd, sizeof(cmd), "%s doctor --json", commitctl ? commitctl : "commitctl");
+        f = popen(cmd, "r");
+        if (!f)
+                return NULL;
+        j = json_loadf(f, 0, &err);
+        if (pclose(f) != 0 || !j) {
+                fprintf(stderr, "commitctl doctor --json failed: %s\n", j ? "bad exit" : err.text);
+                json_decref(j);
+                return NULL;
+        }
+        return j;
+}
+
+static int64_t num(json_t *o, const char *key) {
+        return json_integer_value(json_object_get(o, key));
+}
+
+static int64_t meminfo_kb(const char *field) {
+        char line[256];
+        int64_t v = -1;
+        FILE *f = fopen("/proc/meminfo", "re");
+        size_t len = strlen(field);
+
+        while (f && fgets(line, sizeof(line), f))
+                if (strncmp(line, field, len) == 0 && line[len] == ':')
+                        v = strtoll(line + len + 1, NULL, 10);
+        if (f)
+                fclose(f);
+        return v;
+}
+
+static int overcommit_mode(void) {
+        int mode = -1;
+        FILE *f = fopen("/proc/sys/vm/overcommit_memory", "re");
+        if (f && fscanf(f, "%d", &mode) != 1)
+                mode = -1;
+        if (f)
+                fclose(f);
+        return mode;
+}
+
+static json_t *find_process(json_t *doc, pid_t pid) {
+        size_t i;
+        json_t *p;
+
+        json_array_foreach(json_object_get(doc, "processes"), i, p) if (num(p, "pid") == pid) return p;
+        return NULL;
+}
+
+/* The child: maps the regions, forks a copy of itself, reports both pids and waits to be killed. */
+static void child(int report_fd) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test, even if it crashes */
+        char *priv = mmap(NULL, PRIVATE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *shared = mmap(NULL, SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        char *nores =
+                mmap(NULL, NORESERVE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        int shmid = shmget(IPC_PRIVATE, SYSV_SIZE, IPC_CREAT | 0600);
+        void *sysv = shmid >= 0 ? shmat(shmid, NULL, 0) : (void *) -1;
+        pid_t pids[2];
+
+        if (shmid >= 0)
+                shmctl(shmid, IPC_RMID, NULL); /* freed once both processes exit, even if the test dies */
+        if (priv == MAP_FAILED || shared == MAP_FAILED || nores == MAP_FAILED || sysv == (void *) -1)
+                _exit(2);
+        pids[0] = getpid();
+        pids[1] = fork();
+        if (pids[1] < 0)
+                _exit(3);
+        if (pids[1] == 0) {
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                for (;;)
+                        pause();
+        }
+        if (write(report_fd, pids, sizeof(pids)) != sizeof(pids))
+                _exit(4);
+        for (;;)
+                pause();
+}
+
+int main(void) {
+        json_t *before = NULL, *after = NULL;
+        pid_t pid, pids[2] = {0, 0};
+        int fds[2], mode, r = root_test_require_root();
+
+        if (r >= 0)
+                return r;
+        mode = overcommit_mode();
+
+        /* 1. CommitLimit: doctor's formula, the kernel's number, and /proc/meminfo read here agree. */
+        before = doctor_json();
+        if (!before)
+                return 1;
+        CHECK(num(before, "commit_limit_bytes") == meminfo_kb("CommitLimit") * 1024,
+              "doctor computed %" PRId64 ", /proc/meminfo says %" PRId64 " kB", num(before, "commit_limit_bytes"),
+              meminfo_kb("CommitLimit"));
+        CHECK(num(before, "kernel_commit_limit_bytes") == num(before, "commit_limit_bytes"), "kernel vs formula");
+        CHECK(num(before, "overcommit_memory") == mode, "mode %" PRId64 " vs %d", num(before, "overcommit_memory"),
+              mode);
+
+        /* 2. A known workload moves doctor and Committed_AS alike. */
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return 1;
+        pid = fork();
+        if (pid < 0)
+                return 1;
+        if (pid == 0) {
+                close(fds[0]);
+                child(fds[1]);
+        }
+        close(fds[1]);
+        if (read(fds[0], pids, sizeof(pids)) != sizeof(pids)) {
+                fprintf(stderr, "FAIL: the workload did not start\n");
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return 1;
+        }
+        after = doctor_json();
+
+        if (after) {
+                int64_t d_doctor = num(after, "processes_committed_bytes") - num(before, "processes_committed_bytes");
+                int64_t d_kernel = num(after, "committed_bytes") - num(before, "committed_bytes");
+                /* Charged by the kernel: the private area twice (fork copies it), the shmem objects once, the
+                 * MAP_NORESERVE area only when the host is strict. */
+                int64_t expected = 2 * PRIVATE_SIZE + SHARED_SIZE + SYSV_SIZE + (mode == 2 ? 2 * NORESERVE_SIZE : 0);
+                int64_t diff = d_doctor > d_kernel ? d_doctor - d_kernel : d_kernel - d_doctor;
+                json_t *parent = find_process(after, pids[0]), *copy = find_process(after, pids[1]);
+
+                printf("Committed_AS moved %" PRId64 " bytes, doctor's sum %" PRId64 " (difference %" PRId64
+                       " pages); the workload maps %" PRId64 "\n",
+                       d_kernel, d_doctor, diff / 4096, expected);
+                CHECK(diff <= NOISE_PAGES * 4096, "doctor and the kernel disagree by %" PRId64 " pages", diff / 4096);
+                CHECK(d_kernel >= expected && d_kernel < expected + MiB(4),
+                      "the kernel moved %" PRId64 ", the workload should account for %" PRId64, d_kernel, expected);
+                CHECK(parent && copy, "both workload processes are listed");
+                if (parent && copy) {
+                        CHECK(num(parent, "shmem_bytes") == SHARED_SIZE + SYSV_SIZE, "parent shmem %" PRId64,
+                              num(parent, "shmem_bytes"));
+                        CHECK(num(copy, "shmem_bytes") == SHARED_SIZE + SYSV_SIZE, "copy shmem");
+                        CHECK(num(parent, "noreserve_bytes") == (mode == 2 ? 0 : NORESERVE_SIZE),
+                              "parent noreserve %" PRId64, num(parent, "noreserve_bytes"));
+                        CHECK(num(parent, "accountable_bytes") >= PRIVATE_SIZE &&
+                                      num(parent, "accountable_bytes") < PRIVATE_SIZE + MiB(2),
+                              "parent accountable %" PRId64, num(parent, "accountable_bytes"));
+                        CHECK(num(copy, "accountable_bytes") >= PRIVATE_SIZE, "copy accountable");
+                        CHECK(json_is_true(json_object_get(parent, "fork_fits")), "the parent can fork again");
+                }
+        } else
+                failures++;
+
+        if (pids[1] > 0)
+                kill(pids[1], SIGKILL); /* the copy is the child's child: by its pid, before its parent goes */
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        json_decref(before);
+        json_decref(after);
+        if (failures)
+                fprintf(stderr, "%d check(s) failed\n", failures);
+        return failures ? 1 : 0;
+}
