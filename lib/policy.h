@@ -29,7 +29,8 @@ struct policy {
  * frees). Unknown keys, wrong types, out-of-range values, duplicate keys, "ratio" with "limit", and a
  * missing "cgroup" are errors. Defaults: mode strict, formula kernel, ratio 50, enforce true. */
 int policy_parse(const char *filename, const char *buf, size_t len, struct policy *ret, char **ret_error);
-/* Reads path (at most POLICY_MAX_FILE_BYTES) and parses it; I/O errors are reported the same way. */
+/* Reads path (at most POLICY_MAX_FILE_BYTES) and parses it. I/O errors are reported the same way and return
+ * their own -errno (-ENOENT, -EFBIG, ...), so a caller tells a vanished file from a bad one (-EINVAL). */
 int policy_load_file(const char *path, struct policy *ret, char **ret_error);
 void policy_done(struct policy *p);
 
