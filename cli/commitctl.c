@@ -16,7 +16,39 @@ static const struct verb {
         const char *synopsis;
 } verbs[] = {
         {"doctor", verb_doctor, "doctor [--what-if mode=2,ratio=N|limit=SIZE] [--top N]"},
+        {"status", verb_status, "status [CGROUP]"},
+        {"set-mode", verb_set_mode, "set-mode CGROUP 0|1|2|heuristic|always|strict|guess|never"},
+        {"set-ratio", verb_set_ratio, "set-ratio CGROUP PERCENT"},
+        {"set-limit", verb_set_limit, "set-limit CGROUP SIZE|none"},
+        {"policy", verb_policy, "policy list | show NAME | check FILE..."},
+        {"reload", verb_reload, "reload"},
+        {"events", verb_events, "events [--follow]"},
+        {"run", verb_run, "run --cgroup PATH | --policy NAME [--] CMD [ARGS...]"},
 };
+
+int verb_simple_options(int argc, char **argv, bool *json, void (*verb_help)(FILE *f)) {
+        static const struct option options[] = {
+                {"json", no_argument, NULL, 'j'},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'j':
+                        *json = true;
+                        break;
+                case 'h':
+                        verb_help(stdout);
+                        return EXIT_OK;
+                default:
+                        verb_help(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        return -1;
+}
 
 static void help(FILE *f) {
         fprintf(f, "Usage: commitctl [--json] [--socket PATH] VERB [ARGS...]\n"

@@ -9,3 +9,56 @@ require_root() {
 	exit 77
 }
 finish() { [ $failures = 0 ] || { echo "$failures check(s) failed" >&2; exit 1; }; exit 0; }
+
+# A commitd of the test's own: its socket, policy and state directories in a scratch directory, and a
+# scratch cgroup below the v2 root. Everything is removed on exit, also on failure (trap).
+# After start_commitd: $WORK, $POLICIES, $SCRATCH (the scratch cgroup, like /commitd-test-123), $CG_FS (its
+# directory), and COMMITD_SOCKET exported for commitctl.
+start_commitd() {
+	WORK=$(mktemp -d /tmp/commitd-test.XXXXXX)
+	POLICIES=$WORK/policies
+	mkdir -p "$POLICIES" "$WORK/state"
+	local v2
+	v2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$v2" ] || { echo "FAIL: no cgroup2 mount" >&2; exit 1; }
+	SCRATCH=/commitd-test-$$
+	CG_FS=$v2$SCRATCH
+	export COMMITD_SOCKET=$WORK/commitd.sock
+	trap cleanup EXIT
+	"$COMMITD" --foreground --socket "$COMMITD_SOCKET" --policy-dir "$POLICIES" --state-dir "$WORK/state" \
+		--log-level debug >"$WORK/commitd.log" 2>&1 &
+	COMMITD_PID=$!
+	for _ in $(seq 100); do [ -S "$COMMITD_SOCKET" ] && return 0; sleep 0.05; done
+	cat "$WORK/commitd.log" >&2
+	echo "FAIL: commitd did not start" >&2
+	exit 1
+}
+
+# Kills what the test started (by pid), stops its commitd, removes the scratch cgroups bottom-up.
+cleanup() {
+	local rc=$?
+	for pid in ${STARTED_PIDS:-}; do kill -KILL "$pid" 2>/dev/null; done
+	if [ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ]; then
+		# processes still in the scratch cgroups were started by this test (commitctl run put them there)
+		find "$CG_FS" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
+		sleep 0.1
+	fi
+	[ -n "${COMMITD_PID:-}" ] && kill "$COMMITD_PID" 2>/dev/null && wait "$COMMITD_PID" 2>/dev/null
+	[ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ] && find "$CG_FS" -depth -type d -exec rmdir {} + 2>/dev/null
+	if [ $rc != 0 ] || [ $failures != 0 ]; then
+		echo "--- commitd log ---" >&2
+		tail -50 "$WORK/commitd.log" >&2 2>/dev/null
+	fi
+	[ -n "${WORK:-}" ] && rm -rf "$WORK"
+	exit $((rc != 0 ? rc : failures != 0))
+}
+
+# policy NAME JSON-BODY-FIELDS: writes $POLICIES/NAME.json for cgroup $SCRATCH/NAME.
+policy() {
+	echo "{\"cgroup\": \"$SCRATCH/$1\", $2}" >"$POLICIES/$1.json"
+}
+
+# status_field CGROUP FIELD: one field of commitctl status --json for the cgroup.
+status_field() {
+	"$COMMITCTL" --json status "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['cgroups'][0]['$2'])"
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "verbs.h"
+
+/* The client side of the control protocol (docs/protocol.md). Functions return >= 0 or -errno. */
+
+/* Connects to commitd's SOCK_SEQPACKET socket (close-on-exec). Prints nothing: -ENOENT or -ECONNREFUSED mean
+ * commitd is not running; client_connect_error() words any failure for the user. */
+int client_connect(const char *socket_path, int *ret_fd);
+/* "commitd is not running (no socket at PATH): start it with ..." and the like; a static buffer. */
+const char *client_connect_error(const char *socket_path, int error);
+
+/* One request, one reply. params is stolen (may be NULL). On an error reply returns -EREMOTE and, when
+ * ret_error_text is not NULL, "Name: message" (caller frees); other failures also word their text there. */
+int client_call(int fd, const char *method, json_t *params, json_t **ret_result, char **ret_error_text);
+
+/* The same, with pass_fd attached to the request (SCM_RIGHTS). */
+int client_call_with_fd(int fd, const char *method, json_t *params, int pass_fd, json_t **ret_result,
+                        char **ret_error_text);
+
+/* The three steps of a call, for a caller that must not allocate between sending and the reply (commitctl
+ * run, whose allocations trap into commitd once its filter is loaded):
+ * client_prepare serializes ahead of time (params stolen; *ret_buf is the caller's to free),
+ * client_send_raw_with_fd only calls sendmsg() (pass_fd < 0: no descriptor),
+ * client_recv_reply receives into a stack buffer and allocates only once the reply is in. */
+int client_prepare(const char *method, json_t *params, char **ret_buf, size_t *ret_len, int64_t *ret_id);
+int client_send_raw_with_fd(int sock, const char *buf, size_t len, int pass_fd);
+int client_recv_reply(int sock, int64_t id, json_t **ret_result, char **ret_error_text);
+
+/* Receives one message of any kind (a reply or a pushed {"version":1,"event":{...}}) as a JSON object.
+ * Returns 0, -ECONNRESET when commitd closed the connection, -EMSGSIZE, -EBADMSG for non-JSON, -EINTR. */
+int client_recv_message(int sock, json_t **ret_msg);
+
+/* Connects, calls, and on failure prints "commitctl VERB: what went wrong" on stderr. Returns an exit code
+ * (EXIT_OK with *ret_result set, else EXIT_FAILURE_). params is stolen. */
+int client_call_once(const struct global_options *g, const char *verb, const char *method, json_t *params,
+                     json_t **ret_result);
+
+/* Prints a JSON value indented, with a newline; -EIO when stdout fails. */
+int client_print_json(const json_t *v, size_t flags);

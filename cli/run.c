@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* commitctl run: enroll and exec. Installs commitd's seccomp filter on this process, hands the listener to
+ * commitd with the enroll request, and execs the command, which inherits the filter (as do its children). */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "cgroupfs.h"
+#include "client.h"
+#include "filter.h"
+#include "macro.h"
+#include "verbs.h"
+
+static void run_help(FILE *f) {
+        fprintf(f, "Usage: commitctl run --cgroup PATH | --policy NAME [--] CMD [ARGS...]\n"
+                   "\n"
+                   "Enroll in commitd and exec CMD: every mmap/brk/mremap/mprotect/fork/clone of CMD and its\n"
+                   "children is judged against the cgroup's commit budget. The exit status is CMD's.\n");
+}
+
+int verb_run(int argc, char **argv, const struct global_options *g) {
+        static const struct option options[] = {
+                {"cgroup", required_argument, NULL, 'c'},
+                {"policy", required_argument, NULL, 'p'},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
+        };
+        static const char refused[] = "commitctl run: commitd refused the enrollment; its reply could not be "
+                                      "read (see `commitctl events` and commitd's log)\n";
+        _cleanup_free_ char *cgroup = NULL, *buf = NULL, *error = NULL;
+        const char *policy = NULL;
+        scmp_filter_ctx ctx = NULL;
+        _cleanup_close_ int sock = -1;
+        json_t *params, *result = NULL;
+        int c, r, listener;
+        int64_t id;
+        size_t len;
+
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'c':
+                        free(cgroup);
+                        cgroup = NULL;
+                        if (cgroupfs_path_normalize(optarg, &cgroup) < 0) {
+                                fprintf(stderr, "commitctl run: --cgroup %s: not a cgroup path (like tenants/a)\n",
+                                        optarg);
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'p':
+                        policy = optarg;
+                        break;
+                case 'h':
+                        run_help(stdout);
+                        return EXIT_OK;
+                default:
+                        run_help(stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (!!cgroup == !!policy || optind >= argc) {
+                fprintf(stderr, "commitctl run: give exactly one of --cgroup PATH and --policy NAME, then the "
+                                "command (commitctl run --cgroup tenants/a -- CMD ARGS...)\n");
+                return EXIT_USAGE;
+        }
+
+        r = client_connect(g->socket, &sock);
+        if (r < 0) {
+                fprintf(stderr, "commitctl run: %s\n", client_connect_error(g->socket, r));
+                return EXIT_FAILURE_;
+        }
+        params = cgroup ? json_pack("{s:s}", "cgroup", cgroup) : json_pack("{s:s}", "policy", policy);
+        r = client_prepare("enroll", params, &buf, &len, &id);
+        if (r >= 0)
+                r = filter_build(&ctx);
+        if (r < 0) {
+                fprintf(stderr, "commitctl run: cannot prepare the enrollment: %s\n", strerror(-r));
+                return EXIT_FAILURE_;
+        }
+        r = seccomp_load(ctx);
+        if (r < 0) {
+                fprintf(stderr, "commitctl run: cannot install the seccomp filter: %s\n", strerror(-r));
+                seccomp_release(ctx);
+                return EXIT_FAILURE_;
+        }
+        /* From here until commitd replies, nobody answers this process's notified calls: no allocation, no
+         * free (either may call brk or mmap). The message was serialized above; sendmsg() allocates nothing. */
+        listener = seccomp_notify_fd(ctx);
+        r = client_send_raw_with_fd(sock, buf, len, listener);
+        /* Our copy of the listener must not survive exec: the command could answer its own calls. And if
+         * commitd refuses and closes its copy, the kernel then fails our calls with ENOSYS instead of hanging. */
+        close(listener);
+        if (r < 0) {
+                static const char msg[] = "commitctl run: cannot send the enrollment to commitd\n";
+                (void) !write(STDERR_FILENO, msg, sizeof(msg) - 1);
+                _exit(EXIT_FAILURE_);
+        }
+        r = client_recv_reply(sock, id, &result, &error);
+        if (r == -EREMOTE) {
+                fprintf(stderr, "commitctl run: %s\n", error);
+                _exit(EXIT_FAILURE_);
+        }
+        if (r < 0) {
+                (void) !write(STDERR_FILENO, refused, sizeof(refused) - 1);
+                _exit(EXIT_FAILURE_);
+        }
+        json_decref(result);
+        seccomp_release(ctx);
+        close(TAKE_FD(sock));
+
+        execvp(argv[optind], argv + optind);
+        r = errno;
+        fprintf(stderr, "commitctl run: cannot execute %s: %s\n", argv[optind], strerror(r));
+        return r == ENOENT ? 127 : 126;
+}

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "budgets.h"
+#include "log.h"
+#include "macro.h"
+#include "measure.h"
+
+#define MAX_POLICIES 4096
+
+static void entry_free(struct budget_entry *e) {
+        if (!e)
+                return;
+        if (e->policy) {
+                policy_done(e->policy);
+                free(e->policy);
+        }
+        free(e->source);
+        free(e->cgroup);
+        free(e);
+}
+
+struct budget_entry *budgets_find(struct budgets *b, const char *cgroup) {
+        for (struct budget_entry *e = b->entries; e; e = e->next)
+                if (streq(e->cgroup, cgroup))
+                        return e;
+        return NULL;
+}
+
+int budgets_get(struct budgets *b, const char *cgroup, struct budget_entry **ret) {
+        struct budget_entry *e = budgets_find(b, cgroup);
+
+        if (!e) {
+                e = calloc(1, sizeof(*e));
+                if (!e || !(e->cgroup = strdup(cgroup))) {
+                        free(e);
+                        return -ENOMEM;
+                }
+                e->next = b->entries;
+                b->entries = e;
+                budgets_refresh(b);
+        }
+        *ret = e;
+        return 0;
+}
+
+size_t budgets_levels(struct budget_entry *e, struct budget_entry **levels, size_t max) {
+        size_t n = 0;
+
+        if (e && !e->policy)
+                e = e->parent;
+        for (; e && n < max; e = e->parent)
+                levels[n++] = e;
+        return n;
+}
+
+/* SPEC 3.2: ram from the policy, else the cgroup's memory limit when finite, else the host's MemTotal;
+ * hugetlb from the policy, else the host pool only when ram is the host's; swap likewise. */
+static void resolve(struct budgets *b, struct budget_entry *e, const struct meminfo *host) {
+        const struct policy *p = e->policy;
+        uint64_t ram = CGROUPFS_UNLIMITED, swap = CGROUPFS_UNLIMITED;
+        bool host_ram;
+
+        if (!p)
+                return;
+        (void) cgroup_read_limits(b->root, e->cgroup, e->sample_pid, &ram, &swap);
+        host_ram = !p->has_ram && ram == CGROUPFS_UNLIMITED;
+        e->budget = p->budget;
+        e->budget.ram_bytes = p->has_ram ? p->budget.ram_bytes : host_ram ? host->mem_total : ram;
+        e->budget.swap_bytes = p->has_swap                  ? p->budget.swap_bytes
+                               : swap != CGROUPFS_UNLIMITED ? swap
+                                                            : host->swap_total;
+        e->budget.hugetlb_bytes = p->has_hugetlb ? p->budget.hugetlb_bytes : host_ram ? host->hugetlb : 0;
+        if (!p->has_admin_reserve)
+                e->budget.admin_reserve_bytes = formula_default_admin_reserve(e->budget.ram_bytes);
+        if (!p->has_user_reserve)
+                e->budget.user_reserve_bytes = formula_default_user_reserve(e->budget.ram_bytes);
+        if (formula_commit_limit(&e->budget, b->page_size, &e->commit_limit_bytes) < 0) {
+                log_warning("cgroup %s: policy %s gives no valid CommitLimit (hugetlb above ram?); treating it "
+                            "as 0",
+                            e->cgroup, p->name);
+                e->commit_limit_bytes = 0;
+        }
+}
+
+void budgets_refresh(struct budgets *b) {
+        struct meminfo host = {0};
+
+        (void) meminfo_read("/proc/meminfo", &host);
+        for (struct budget_entry *e = b->entries; e; e = e->next) {
+                /* The nearest strict ancestor: walk the path upwards, looking for an entry with a policy. */
+                _cleanup_free_ char *path = strdup(e->cgroup);
+                e->parent = NULL;
+                while (path && !streq(path, "/")) {
+                        char *slash = strrchr(path, '/');
+                        struct budget_entry *a;
+                        if (slash == path)
+                                slash[1] = '\0';
+                        else
+                                *slash = '\0';
+                        a = budgets_find(b, path);
+                        if (a && a->policy) {
+                                e->parent = a;
+                                break;
+                        }
+                }
+                resolve(b, e, &host);
+        }
+}
+
+int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec) {
+        _cleanup_free_ pid_t *pids = NULL;
+        struct smaps_charge charge = {0};
+        size_t n = 0;
+        int r;
+
+        r = cgroup_list_pids(b->root, e->cgroup, &pids, &n);
+        if (r < 0)
+                return r;
+        r = measure_pids("/proc", pids, n, &charge, NULL);
+        if (r < 0)
+                return r;
+        ledger_remeasure(&e->ledger, smaps_charge_bytes(&charge, e->budget.mode), now_usec);
+        smaps_charge_done(&charge);
+        return 0;
+}
+
+static int set_policy(struct budgets *b, struct policy *p, const char *source) {
+        struct budget_entry *e;
+        int r;
+
+        r = budgets_get(b, p->cgroup, &e);
+        if (r < 0)
+                return r;
+        if (e->policy) {
+                policy_done(e->policy);
+                free(e->policy);
+        }
+        e->policy = p;
+        free(e->source);
+        e->source = strdup(source);
+        return 0;
+}
+
+static int load_dir(struct budgets *b, const char *dir, json_t *errors, int *loaded) {
+        struct dirent **names = NULL;
+        int n, r = 0;
+
+        n = scandir(dir, &names, NULL, alphasort);
+        if (n < 0)
+                return errno == ENOENT ? 0 : -errno;
+        for (int i = 0; i < n; i++) {
+                const char *name = names[i]->d_name;
+                size_t len = strlen(name);
+                _cleanup_free_ char *path = NULL, *error = NULL;
+                struct policy *p;
+
+                if (len < 6 || !streq(name + len - 5, ".json") || name[0] == '.' || streq(name, "schema.json") ||
+                    *loaded >= MAX_POLICIES)
+                        continue;
+                if (asprintf(&path, "%s/%s", dir, name) < 0 || !(p = calloc(1, sizeof(*p)))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (policy_load_file(path, p, &error) < 0) {
+                        log_error("%s; skipped", error ? error : path);
+                        if (errors)
+                                json_array_append_new(errors, json_string(error ? error : path));
+                        free(p);
+                        continue;
+                }
+                r = set_policy(b, p, path);
+                if (r < 0) {
+                        policy_done(p);
+                        free(p);
+                        break;
+                }
+                (*loaded)++;
+        }
+        for (int i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        return r;
+}
+
+static int live_dir(const struct budgets *b, char **ret) {
+        return asprintf(ret, "%s/policies", b->state_dir) < 0 ? -ENOMEM : 0;
+}
+
+int budgets_load(struct budgets *b, json_t *errors) {
+        _cleanup_free_ char *live = NULL;
+        int loaded = 0, r;
+
+        /* Forget every policy, keep the entries (and their ledgers) of enrolled cgroups. */
+        for (struct budget_entry **pp = &b->entries; *pp;) {
+                struct budget_entry *e = *pp;
+                if (e->policy) {
+                        policy_done(e->policy);
+                        free(e->policy);
+                        e->policy = NULL;
+                }
+                if (e->enrolled == 0) {
+                        *pp = e->next;
+                        entry_free(e);
+                } else
+                        pp = &e->next;
+        }
+        r = load_dir(b, b->policy_dir, errors, &loaded);
+        if (r < 0)
+                return r;
+        r = live_dir(b, &live);
+        if (r < 0)
+                return r;
+        r = load_dir(b, live, errors, &loaded);
+        if (r < 0)
+                return r;
+        budgets_refresh(b);
+        return loaded;
+}
+
+/* Writes the policy to STATE/policies/NAME.json through a temporary file and rename(), so a crash leaves
+ * the old file or the new one, never half of one. */
+static int persist(struct budgets *b, const struct policy *p, char **ret_path) {
+        _cleanup_free_ char *dir = NULL, *path = NULL, *tmp = NULL, *text = NULL;
+        json_auto_t *j = policy_to_json(p);
+        _cleanup_close_ int fd = -1;
+        size_t len;
+        int r;
+
+        r = live_dir(b, &dir);
+        if (r < 0)
+                return r;
+        if (mkdir(b->state_dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (!j || !(text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2))))
+                return -ENOMEM;
+        if (asprintf(&path, "%s/%s.json", dir, p->name) < 0 || asprintf(&tmp, "%s/.%s.json.tmp", dir, p->name) < 0)
+                return -ENOMEM;
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return -errno;
+        len = strlen(text);
+        if (write(fd, text, len) != (ssize_t) len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+                r = errno ? -errno : -EIO;
+                unlink(tmp);
+                return r;
+        }
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                unlink(tmp);
+                return r;
+        }
+        *ret_path = TAKE_PTR(path);
+        return 0;
+}
+
+/* A policy name for a cgroup that has none: its path with '/' as '-', "root" for "/". */
+static int name_for(const char *cgroup, char **ret) {
+        char *s;
+
+        if (streq(cgroup, "/"))
+                s = strdup("root");
+        else {
+                s = strdup(cgroup + 1);
+                for (char *c = s; c && *c; c++)
+                        if (*c == '/')
+                                *c = '-';
+        }
+        if (!s)
+                return -ENOMEM;
+        if (strlen(s) >= POLICY_MAX_NAME)
+                s[POLICY_MAX_NAME - 1] = '\0';
+        *ret = s;
+        return 0;
+}
+
+int budgets_change(struct budgets *b, const char *cgroup, enum budgets_change what, uint64_t value,
+                   struct budget_entry **ret) {
+        struct budget_entry *e;
+        struct policy next = {0};
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = budgets_get(b, cgroup, &e);
+        if (r < 0)
+                return r;
+        if (e->policy) {
+                next = *e->policy; /* shallow: strings are re-owned below */
+                next.name = strdup(e->policy->name);
+                next.cgroup = strdup(e->policy->cgroup);
+                next.description = e->policy->description ? strdup(e->policy->description) : NULL;
+        } else {
+                r = cgroup_create(b->root, cgroup);
+                if (r < 0)
+                        return r;
+                next = (struct policy){
+                        .cgroup = strdup(cgroup),
+                        .budget = {.mode = COMMIT_MODE_NEVER, .formula = COMMIT_FORMULA_KERNEL, .ratio = 50},
+                        .enforce = true,
+                };
+                r = name_for(cgroup, &next.name);
+                if (r < 0) {
+                        policy_done(&next);
+                        return r;
+                }
+        }
+        if (!next.name || !next.cgroup) {
+                policy_done(&next);
+                return -ENOMEM;
+        }
+        switch (what) {
+        case BUDGETS_SET_MODE:
+                next.budget.mode = (enum commit_mode) value;
+                break;
+        case BUDGETS_SET_RATIO: /* like the sysctls: setting the ratio clears the limit */
+                next.budget.ratio = (uint32_t) value;
+                next.budget.has_limit = false;
+                next.budget.limit_bytes = 0;
+                break;
+        case BUDGETS_SET_LIMIT:
+                next.budget.has_limit = true;
+                next.budget.limit_bytes = value;
+                break;
+        case BUDGETS_CLEAR_LIMIT:
+                next.budget.has_limit = false;
+                next.budget.limit_bytes = 0;
+                break;
+        default:
+                policy_done(&next);
+                return -EINVAL;
+        }
+        r = persist(b, &next, &path);
+        if (r < 0) {
+                policy_done(&next);
+                return r;
+        }
+        {
+                struct policy *p = malloc(sizeof(*p));
+                if (!p) {
+                        policy_done(&next);
+                        return -ENOMEM;
+                }
+                *p = next;
+                r = set_policy(b, p, path);
+                if (r < 0)
+                        return r;
+        }
+        budgets_refresh(b);
+        *ret = e;
+        return 0;
+}
+
+static json_t *size_or_null(bool has, uint64_t v) {
+        return has ? json_integer((json_int_t) v) : json_null();
+}
+
+json_t *budgets_entry_json(const struct budget_entry *e) {
+        const struct policy *p = e->policy;
+        const struct budget_entry *limit_of = p ? e : e->parent;
+        const struct budget *bd = limit_of ? &limit_of->budget : NULL;
+
+        return json_pack(
+                "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:i, s:I, s:I, s:b}", "cgroup", e->cgroup,
+                "policy", p ? json_string(p->name) : json_null(), "mode",
+                bd ? json_string(commit_mode_to_string(bd->mode)) : json_null(), "formula",
+                bd ? json_string(commit_formula_to_string(bd->formula)) : json_null(), "ratio",
+                bd && !bd->has_limit ? json_integer(bd->ratio) : json_null(), "limit_bytes",
+                size_or_null(bd && bd->has_limit, bd ? bd->limit_bytes : 0), "commit_limit_bytes",
+                size_or_null(bd, limit_of ? limit_of->commit_limit_bytes : 0), "committed_bytes",
+                (json_int_t) ledger_committed(&e->ledger), "ram_bytes", size_or_null(bd, bd ? bd->ram_bytes : 0),
+                "swap_bytes", size_or_null(bd, bd ? bd->swap_bytes : 0), "hugetlb_bytes",
+                size_or_null(bd, bd ? bd->hugetlb_bytes : 0), "enrolled_processes", (int) e->enrolled, "admitted",
+                (json_int_t) e->admitted, "refusals", (json_int_t) e->refusals, "enforce", p ? p->enforce : true);
+}
+
+void budgets_free(struct budgets *b) {
+        while (b->entries) {
+                struct budget_entry *e = b->entries;
+                b->entries = e->next;
+                entry_free(e);
+        }
+}

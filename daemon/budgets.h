@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "cgroup.h"
+#include "formula.h"
+#include "ledger.h"
+#include "policy.h"
+#include "procfs.h"
+
+/* Every cgroup commitd knows: one with a policy, or one with enrolled processes. Each keeps its resolved
+ * budget (SPEC 3.2), its ledger, and a link to the nearest ancestor with a policy: the levels a request is
+ * judged against are the entry itself (when it has a policy) and that chain. */
+struct budget_entry {
+        char *cgroup;
+        struct policy *policy; /* NULL: no policy of its own */
+        char *source;          /* the file the policy came from */
+        struct budget budget;  /* resolved: policy values, else discovered */
+        uint64_t commit_limit_bytes;
+        struct ledger ledger;        /* in the budget's mode: MAP_NORESERVE areas count in strict mode only */
+        struct budget_entry *parent; /* nearest ancestor with a policy */
+        uint64_t admitted, refusals;
+        unsigned enrolled; /* live enrolled processes in exactly this cgroup */
+        pid_t sample_pid;  /* a process of the cgroup, for the hybrid host's v1 limits */
+        struct budget_entry *next;
+};
+
+struct budgets {
+        struct budget_entry *entries;
+        const struct cgroup_root *root;
+        const char *policy_dir, *state_dir;
+        uint64_t page_size;
+};
+
+/* The entry of exactly this cgroup, or NULL. */
+struct budget_entry *budgets_find(struct budgets *b, const char *cgroup);
+/* The entry of the cgroup, created (without policy) when missing. */
+int budgets_get(struct budgets *b, const char *cgroup, struct budget_entry **ret);
+/* Levels for a request from a process in entry e: e (if it has a policy) and each ancestor with one,
+ * innermost first. Returns the count (at most max). */
+size_t budgets_levels(struct budget_entry *e, struct budget_entry **levels, size_t max);
+
+/* Loads the policy directory and then the live changes in the state directory (which override a file of
+ * the same cgroup). Bad files are skipped; their error lines are appended to errors (may be NULL).
+ * Returns the number of policies loaded, or -errno when the directory cannot be read. */
+int budgets_load(struct budgets *b, json_t *errors);
+/* Resolves each entry's budget from its policy and discovered limits; relinks parents. */
+void budgets_refresh(struct budgets *b);
+/* Re-measures one entry exactly from /proc/PID/smaps of every process in its cgroup subtree. */
+int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec);
+
+/* Live changes (set-mode, set-ratio, set-limit): creates the policy (defaults, named after the cgroup) and
+ * the cgroup when missing, applies change, persists it atomically in the state directory, refreshes. */
+enum budgets_change { BUDGETS_SET_MODE, BUDGETS_SET_RATIO, BUDGETS_SET_LIMIT, BUDGETS_CLEAR_LIMIT };
+int budgets_change(struct budgets *b, const char *cgroup, enum budgets_change what, uint64_t value,
+                   struct budget_entry **ret);
+
+json_t *budgets_entry_json(const struct budget_entry *e);
+void budgets_free(struct budgets *b);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "budgets.h"
+#include "cgroup.h"
+#include "loop.h"
+
+struct proc_entry;
+struct listener;
+
+#define PROCS_BUCKETS 4096
+
+/* The daemon's state: one instance, owned by main.c, passed to every part. */
+struct daemon {
+        struct loop *loop;
+        struct cgroup_root root;
+        struct budgets budgets;
+        struct proc_entry *procs[PROCS_BUCKETS]; /* known processes by pid */
+        struct listener *listeners;
+        size_t n_listeners;
+        uint64_t page_size;
+        const char *socket_path;
+        gid_t admin_gid; /* members may call mutating methods; (gid_t) -1: root only */
+        uint64_t started_usec;
+};
+
+uint64_t now_usec(clockid_t clock);

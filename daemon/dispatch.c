@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroupfs.h"
+#include "dispatch.h"
+#include "events.h"
+#include "log.h"
+#include "macro.h"
+#include "notify.h"
+#include "units.h"
+
+_printf_(3, 4) static void fail(struct reply *r, enum protocol_error e, const char *fmt, ...) {
+        va_list ap;
+
+        r->error = e;
+        va_start(ap, fmt);
+        vsnprintf(r->message, sizeof(r->message), fmt, ap);
+        va_end(ap);
+}
+
+/* Every key of params must be one of allowed (NULL-terminated). */
+static bool params_known(const json_t *params, const char *const *allowed, struct reply *r) {
+        const char *key;
+        json_t *v;
+
+        json_object_foreach((json_t *) params, key, v) {
+                bool ok = false;
+                for (size_t i = 0; allowed[i]; i++)
+                        ok = ok || streq(key, allowed[i]);
+                if (!ok) {
+                        fail(r, PROTOCOL_INVALID_PARAMS, "unknown parameter \"%.64s\"", key);
+                        return false;
+                }
+        }
+        return true;
+}
+
+/* The "cgroup" parameter in canonical form (caller frees), or NULL with the reply set. */
+static char *param_cgroup(const json_t *params, bool required, struct reply *r) {
+        const json_t *v = json_object_get(params, "cgroup");
+        char *canonical = NULL;
+
+        if (!v) {
+                if (required)
+                        fail(r, PROTOCOL_INVALID_PARAMS, "\"cgroup\" is required: a path below the cgroup v2 root");
+                return NULL;
+        }
+        if (!json_is_string(v) || cgroupfs_path_normalize(json_string_value(v), &canonical) < 0) {
+                fail(r, PROTOCOL_INVALID_PARAMS,
+                     "\"cgroup\" must be a cgroup path such as \"tenants/a\" (no \"..\", no empty components)");
+                return NULL;
+        }
+        return canonical;
+}
+
+static json_t *entry_status(struct daemon *d, struct budget_entry *e) {
+        json_t *j = budgets_entry_json(e);
+        if (j)
+                json_object_set_new(j, "enrolled_processes", json_integer(notify_count_processes(d, e)));
+        return j;
+}
+
+static void m_status(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        static const char *const allowed[] = {"cgroup", NULL};
+        _cleanup_free_ char *cgroup = NULL;
+        json_t *list;
+        (void) c;
+        (void) fd;
+
+        if (!params_known(params, allowed, r))
+                return;
+        cgroup = param_cgroup(params, false, r);
+        if (!cgroup && json_object_get(params, "cgroup"))
+                return;
+        list = json_array();
+        for (struct budget_entry *e = d->budgets.entries; e && list; e = e->next) {
+                if (cgroup ? !streq(e->cgroup, cgroup) : (!e->policy && e->enrolled == 0))
+                        continue;
+                json_array_append_new(list, entry_status(d, e));
+        }
+        if (cgroup && json_array_size(list) == 0) {
+                json_decref(list);
+                fail(r, PROTOCOL_NO_SUCH_CGROUP,
+                     "commitd knows nothing of %s: no policy names it and nothing is enrolled there", cgroup);
+                return;
+        }
+        r->result = json_pack("{s:o}", "cgroups", list);
+}
+
+static void changed(struct daemon *d, struct budget_entry *e, struct reply *r) {
+        (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC)); /* the mode decides what counts */
+        r->result = entry_status(d, e);
+}
+
+static void m_set(struct daemon *d, const json_t *params, const char *what, struct reply *r) {
+        const char *allowed[] = {"cgroup", what, NULL};
+        _cleanup_free_ char *cgroup = NULL;
+        const json_t *v = json_object_get(params, what);
+        enum budgets_change change;
+        struct budget_entry *e;
+        uint64_t value = 0;
+        int k;
+
+        if (!params_known(params, allowed, r) || !(cgroup = param_cgroup(params, true, r)))
+                return;
+        if (streq(what, "mode")) {
+                change = BUDGETS_SET_MODE;
+                k = json_is_integer(v)
+                            ? (json_integer_value(v) >= 0 && json_integer_value(v) <= 2 ? (int) json_integer_value(v)
+                                                                                        : -EINVAL)
+                    : json_is_string(v) ? commit_mode_from_string(json_string_value(v))
+                                        : -EINVAL;
+                if (k < 0) {
+                        fail(r, PROTOCOL_INVALID_PARAMS,
+                             "\"mode\" must be 0, 1, 2, \"heuristic\", \"always\", \"strict\", \"guess\" or \"never\"");
+                        return;
+                }
+                value = (uint64_t) k;
+        } else if (streq(what, "ratio")) {
+                change = BUDGETS_SET_RATIO;
+                if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > POLICY_MAX_RATIO) {
+                        fail(r, PROTOCOL_INVALID_PARAMS, "\"ratio\" must be an integer from 0 to %u", POLICY_MAX_RATIO);
+                        return;
+                }
+                value = (uint64_t) json_integer_value(v);
+        } else {
+                change = BUDGETS_SET_LIMIT;
+                if (json_is_null(v))
+                        change = BUDGETS_CLEAR_LIMIT;
+                else if (json_is_integer(v) && json_integer_value(v) >= 0)
+                        value = (uint64_t) json_integer_value(v);
+                else if (!json_is_string(v) || units_parse_size(json_string_value(v), &value) < 0) {
+                        fail(r, PROTOCOL_INVALID_PARAMS,
+                             "\"limit\" must be bytes, a size such as \"4G\", or null to clear it");
+                        return;
+                }
+        }
+        if (!v) {
+                fail(r, PROTOCOL_INVALID_PARAMS, "\"%s\" is required", what);
+                return;
+        }
+        k = budgets_change(&d->budgets, cgroup, change, value, &e);
+        if (k < 0) {
+                fail(r, PROTOCOL_INTERNAL_ERROR, "cannot apply the change to %s: %s", cgroup, strerror(-k));
+                log_error("set-%s %s: %s", what, cgroup, strerror(-k));
+                return;
+        }
+        log_info("set-%s %s: mode %s, CommitLimit %" PRIu64 " bytes", what, cgroup,
+                 commit_mode_to_string(e->budget.mode), e->commit_limit_bytes);
+        changed(d, e, r);
+}
+
+static void m_set_mode(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        (void) c, (void) fd;
+        m_set(d, params, "mode", r);
+}
+static void m_set_ratio(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        (void) c, (void) fd;
+        m_set(d, params, "ratio", r);
+}
+static void m_set_limit(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        (void) c, (void) fd;
+        m_set(d, params, "limit", r);
+}
+
+static void m_reload(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        static const char *const allowed[] = {NULL};
+        json_t *errors = json_array();
+        int n;
+        (void) c, (void) fd;
+
+        if (!params_known(params, allowed, r) || !errors) {
+                json_decref(errors);
+                return;
+        }
+        n = budgets_load(&d->budgets, errors);
+        if (n < 0) {
+                json_decref(errors);
+                fail(r, PROTOCOL_INTERNAL_ERROR, "cannot read the policy directory %s: %s", d->budgets.policy_dir,
+                     strerror(-n));
+                return;
+        }
+        for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
+                (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC));
+        log_info("reload: %d policies loaded, %zu files skipped", n, json_array_size(errors));
+        r->result = json_pack("{s:i, s:o}", "loaded", n, "errors", errors);
+}
+
+static void m_policy_list(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        static const char *const allowed[] = {NULL};
+        json_t *list = json_array();
+        (void) c, (void) fd;
+
+        if (!params_known(params, allowed, r) || !list) {
+                json_decref(list);
+                return;
+        }
+        for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
+                if (e->policy)
+                        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "name", e->policy->name, "cgroup",
+                                                              e->cgroup, "mode",
+                                                              commit_mode_to_string(e->policy->budget.mode), "source",
+                                                              e->source ? e->source : ""));
+        r->result = json_pack("{s:o, s:[]}", "policies", list, "errors");
+}
+
+static struct budget_entry *policy_by_name(struct daemon *d, const char *name) {
+        for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
+                if (e->policy && streq(e->policy->name, name))
+                        return e;
+        return NULL;
+}
+
+static void m_policy_show(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        static const char *const allowed[] = {"name", NULL};
+        const char *name = json_string_value(json_object_get(params, "name"));
+        struct budget_entry *e;
+        (void) c, (void) fd;
+
+        if (!params_known(params, allowed, r))
+                return;
+        if (!name) {
+                fail(r, PROTOCOL_INVALID_PARAMS, "\"name\" is required: a policy name from policy-list");
+                return;
+        }
+        e = policy_by_name(d, name);
+        if (!e) {
+                fail(r, PROTOCOL_NO_SUCH_POLICY, "no policy named \"%.64s\" is loaded; see `commitctl policy list`",
+                     name);
+                return;
+        }
+        r->result = json_pack("{s:o, s:s}", "policy", policy_to_json(e->policy), "source", e->source ? e->source : "");
+}
+
+static void m_enroll(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        static const char *const allowed[] = {"cgroup", "policy", NULL};
+        const char *policy = json_string_value(json_object_get(params, "policy"));
+        _cleanup_free_ char *cgroup = NULL;
+        struct budget_entry *e;
+        int k;
+
+        if (!params_known(params, allowed, r))
+                return;
+        if (*fd < 0) {
+                fail(r, PROTOCOL_INVALID_PARAMS, "enroll needs the seccomp listener fd attached (SCM_RIGHTS)");
+                return;
+        }
+        if (!!policy == !!json_object_get(params, "cgroup")) {
+                fail(r, PROTOCOL_INVALID_PARAMS, "give exactly one of \"cgroup\" and \"policy\"");
+                return;
+        }
+        if (policy) {
+                e = policy_by_name(d, policy);
+                if (!e) {
+                        fail(r, PROTOCOL_NO_SUCH_POLICY,
+                             "no policy named \"%.64s\" is loaded; see `commitctl policy list`", policy);
+                        return;
+                }
+                cgroup = strdup(e->cgroup);
+        } else if (!(cgroup = param_cgroup(params, true, r)))
+                return;
+        if (!cgroup) {
+                fail(r, PROTOCOL_INTERNAL_ERROR, "out of memory");
+                return;
+        }
+        /* The process moved is the peer the kernel vouches for (SO_PEERCRED), never a pid from the message. */
+        k = cgroup_create(&d->root, cgroup);
+        if (k >= 0)
+                k = cgroup_attach(&d->root, cgroup, c->cred.pid);
+        if (k >= 0)
+                k = budgets_get(&d->budgets, cgroup, &e);
+        if (k < 0) {
+                fail(r, PROTOCOL_INTERNAL_ERROR, "cannot place pid %d in cgroup %s: %s", (int) c->cred.pid, cgroup,
+                     strerror(-k));
+                log_error("enroll pid %d in %s: %s", (int) c->cred.pid, cgroup, strerror(-k));
+                return;
+        }
+        e->sample_pid = c->cred.pid;
+        budgets_refresh(&d->budgets);
+        k = notify_add_listener(d, TAKE_FD(*fd), c->cred.pid, e);
+        if (k < 0) {
+                fail(r, PROTOCOL_RESOURCE_LIMIT, "cannot watch the listener: %s", strerror(-k));
+                return;
+        }
+        (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC));
+        log_info("enrolled pid %d (uid %d) in %s", (int) c->cred.pid, (int) c->cred.uid, cgroup);
+        r->result = json_pack("{s:s}", "cgroup", cgroup);
+}
+
+static void m_events(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        static const char *const allowed[] = {"follow", NULL};
+        const json_t *follow = json_object_get(params, "follow");
+        (void) d, (void) fd;
+
+        if (!params_known(params, allowed, r))
+                return;
+        if (follow && !json_is_boolean(follow)) {
+                fail(r, PROTOCOL_INVALID_PARAMS, "\"follow\" must be true or false");
+                return;
+        }
+        c->follow = json_is_true(follow);
+        r->result = json_pack("{s:o}", "events", events_recent_json());
+}
+
+static const struct method {
+        const char *name;
+        void (*run)(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r);
+        bool admin; /* mutating: root or the configured group */
+} methods[] = {
+        {"status", m_status, false},           {"set-mode", m_set_mode, true}, {"set-ratio", m_set_ratio, true},
+        {"set-limit", m_set_limit, true},      {"reload", m_reload, true},     {"policy-list", m_policy_list, false},
+        {"policy-show", m_policy_show, false}, {"enroll", m_enroll, true},     {"events", m_events, false},
+};
+
+void dispatch(struct daemon *d, struct client *c, const struct protocol_request *req, int *passed_fd,
+              struct reply *ret) {
+        *ret = (struct reply){0};
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
+                if (!streq(methods[i].name, req->method))
+                        continue;
+                if (methods[i].admin && !c->admin) {
+                        fail(ret, PROTOCOL_PERMISSION_DENIED,
+                             "%s changes commitd and needs root or the commitd group; uid %d is neither (try sudo)",
+                             req->method, (int) c->cred.uid);
+                        return;
+                }
+                methods[i].run(d, c, req->params, passed_fd, ret);
+                if (!ret->result && ret->message[0] == '\0')
+                        fail(ret, PROTOCOL_INTERNAL_ERROR, "out of memory");
+                return;
+        }
+        fail(ret, PROTOCOL_UNKNOWN_METHOD,
+             "no method \"%s\" (methods: status, set-mode, set-ratio, set-limit, reload, policy-list, policy-show, "
+             "enroll, events)",
+             req->method);
+}

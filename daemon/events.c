@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <time.h>
+
+#include "events.h"
+#include "log.h"
+#include "units.h"
+
+#define LOG_BURST 20 /* refusals logged per second before suppression */
+
+static struct refusal ring[EVENTS_RING];
+static uint64_t ring_count;
+static void (*event_sink)(const struct refusal *r, void *userdata);
+static void *event_sink_data;
+static uint64_t log_window_sec, logged_in_window, suppressed;
+
+static void log_refusal(const struct refusal *r) {
+        char req[UNITS_FORMAT_MAX], com[UNITS_FORMAT_MAX], lim[UNITS_FORMAT_MAX];
+        uint64_t sec = r->time_usec / 1000000;
+
+        if (sec != log_window_sec) {
+                if (suppressed > 0)
+                        log_notice("%" PRIu64 " more refusals not logged in the last second (rate limit); "
+                                   "`commitctl events` has them",
+                                   suppressed);
+                log_window_sec = sec;
+                logged_in_window = 0;
+                suppressed = 0;
+        }
+        if (++logged_in_window > LOG_BURST) {
+                suppressed++;
+                return;
+        }
+        log_notice("%s cgroup=%s pid=%d comm=%s call=%s request=%s committed=%s limit=%s mode=%s level=%s",
+                   r->enforced ? "refused" : "would refuse (audit)", r->cgroup, (int) r->pid, r->comm, r->call,
+                   units_format_size(r->request_bytes, req), units_format_size(r->committed_bytes, com),
+                   units_format_size(r->limit_bytes, lim), r->mode, r->level);
+}
+
+void events_record(const struct refusal *r) {
+        ring[ring_count % EVENTS_RING] = *r;
+        ring_count++;
+        log_refusal(r);
+        if (event_sink)
+                event_sink(r, event_sink_data);
+}
+
+json_t *refusal_json(const struct refusal *r) {
+        return json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:s, s:b}", "time_usec",
+                         (json_int_t) r->time_usec, "cgroup", r->cgroup, "level", r->level, "pid", (int) r->pid, "comm",
+                         r->comm, "call", r->call, "request_bytes", (json_int_t) r->request_bytes, "committed_bytes",
+                         (json_int_t) r->committed_bytes, "limit_bytes", (json_int_t) r->limit_bytes, "mode", r->mode,
+                         "enforced", r->enforced);
+}
+
+json_t *events_recent_json(void) {
+        json_t *a = json_array();
+        uint64_t first = ring_count > EVENTS_RING ? ring_count - EVENTS_RING : 0;
+
+        for (uint64_t i = first; a && i < ring_count; i++)
+                json_array_append_new(a, refusal_json(&ring[i % EVENTS_RING]));
+        return a;
+}
+
+void events_set_sink(void (*sink)(const struct refusal *r, void *userdata), void *userdata) {
+        event_sink = sink;
+        event_sink_data = userdata;
+}

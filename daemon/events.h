@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+/* Refusals (and would-be refusals of audit policies): kept in a ring for `events`, pushed to followers,
+ * logged at NOTICE with a rate limit so a flood cannot drown the journal. */
+struct refusal {
+        uint64_t time_usec; /* CLOCK_REALTIME */
+        char cgroup[256], level[256];
+        pid_t pid;
+        char comm[64];
+        const char *call;
+        uint64_t request_bytes, committed_bytes, limit_bytes;
+        const char *mode;
+        bool enforced;
+};
+
+#define EVENTS_RING 256
+
+void events_record(const struct refusal *r);
+/* The ring, oldest first. */
+json_t *events_recent_json(void);
+json_t *refusal_json(const struct refusal *r);
+/* Called for each new event; the server registers one to push to followers. */
+void events_set_sink(void (*sink)(const struct refusal *r, void *userdata), void *userdata);

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "loop.h"
+
+struct loop_source {
+        int fd;
+        loop_handler_t handler;
+        void *userdata;
+        bool removed;
+        struct loop_source *next_dead;
+};
+
+struct loop {
+        int epoll_fd;
+        bool quit;
+        struct loop_source *dead; /* removed during a dispatch round; freed after it */
+};
+
+int loop_new(struct loop **ret) {
+        struct loop *l = calloc(1, sizeof(*l));
+
+        if (!l)
+                return -ENOMEM;
+        l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (l->epoll_fd < 0) {
+                int r = -errno;
+                free(l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+static void free_dead(struct loop *l) {
+        while (l->dead) {
+                struct loop_source *s = l->dead;
+                l->dead = s->next_dead;
+                free(s);
+        }
+}
+
+void loop_free(struct loop *l) {
+        if (!l)
+                return;
+        free_dead(l);
+        close(l->epoll_fd);
+        free(l);
+}
+
+int loop_add(struct loop *l, int fd, uint32_t events, loop_handler_t handler, void *userdata,
+             struct loop_source **ret) {
+        struct loop_source *s = calloc(1, sizeof(*s));
+        struct epoll_event ev = {.events = events};
+
+        if (!s)
+                return -ENOMEM;
+        *s = (struct loop_source){.fd = fd, .handler = handler, .userdata = userdata};
+        ev.data.ptr = s;
+        if (epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                int r = -errno;
+                free(s);
+                return r;
+        }
+        if (ret)
+                *ret = s;
+        return 0;
+}
+
+void loop_remove(struct loop *l, struct loop_source *s) {
+        if (!s || s->removed)
+                return;
+        (void) epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, s->fd, NULL);
+        close(s->fd);
+        s->removed = true;
+        s->next_dead = l->dead;
+        l->dead = s;
+}
+
+int loop_source_fd(const struct loop_source *s) {
+        return s->fd;
+}
+
+int loop_run(struct loop *l) {
+        struct epoll_event events[64];
+
+        while (!l->quit) {
+                int n = epoll_wait(l->epoll_fd, events, 64, -1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                for (int i = 0; i < n; i++) {
+                        struct loop_source *s = events[i].data.ptr;
+                        if (!s->removed) /* an earlier handler of this round may have removed it */
+                                s->handler(s, events[i].events, s->userdata);
+                }
+                free_dead(l);
+        }
+        return 0;
+}
+
+void loop_quit(struct loop *l) {
+        l->quit = true;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+
+/* One epoll loop over the control socket, its clients, every listener fd and the timers. A handler gets
+ * the epoll events of its fd; it may remove any source, its own included. */
+struct loop;
+struct loop_source;
+typedef void (*loop_handler_t)(struct loop_source *s, uint32_t events, void *userdata);
+
+int loop_new(struct loop **ret);
+void loop_free(struct loop *l);
+int loop_add(struct loop *l, int fd, uint32_t events, loop_handler_t handler, void *userdata, struct loop_source **ret);
+/* Removes the source from the loop and closes its fd. Safe inside handlers. */
+void loop_remove(struct loop *l, struct loop_source *s);
+int loop_source_fd(const struct loop_source *s);
+/* Runs until loop_quit(); returns 0, or -errno of epoll_wait. */
+int loop_run(struct loop *l);
+void loop_quit(struct loop *l);

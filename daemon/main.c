@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/* commitd: per-cgroup memory commit budgets. Holds the seccomp listeners of enrolled processes, judges their
+ * calls, serves the control socket. Runs in the foreground (systemd runs it so; --foreground says it). */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "macro.h"
+#include "notify.h"
+#include "server.h"
+
+#define UPKEEP_SEC 2
+
+struct options {
+        const char *socket, *policy_dir, *state_dir, *cgroup_root, *group;
+};
+
+static void help(FILE *f) {
+        fprintf(f, "Usage: commitd [--foreground] [OPTIONS]\n"
+                   "\n"
+                   "Per-cgroup memory commit budgets: the daemon. See commitd(8).\n"
+                   "\n"
+                   "  --foreground         stay in the foreground (the only way commitd runs; for clarity)\n"
+                   "  --socket PATH        control socket (default " COMMITD_SOCKET ")\n"
+                   "  --policy-dir DIR     policy files (default " COMMITD_POLICY_DIR ")\n"
+                   "  --state-dir DIR      live changes and state (default " COMMITD_STATE_DIR ")\n"
+                   "  --cgroup-root DIR    the cgroup v2 mount (default: found in /proc/self/mountinfo)\n"
+                   "  --group NAME         members may change budgets (default: root only)\n"
+                   "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
+                   "  --version            print the version\n");
+}
+
+static int parse_level(const char *s) {
+        static const char *const names[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(s, names[i]))
+                        return (int) i;
+        return -EINVAL;
+}
+
+static void on_signal(struct loop_source *s, uint32_t events, void *userdata) {
+        struct daemon *d = userdata;
+        struct signalfd_siginfo si;
+        (void) events;
+
+        if (read(loop_source_fd(s), &si, sizeof(si)) != sizeof(si))
+                return;
+        if (si.ssi_signo == SIGHUP) {
+                int n = budgets_load(&d->budgets, NULL);
+                log_info("SIGHUP: %d policies loaded", n);
+                return;
+        }
+        log_info("signal %d: stopping; enrolled processes lose their listener", (int) si.ssi_signo);
+        loop_quit(d->loop);
+}
+
+static void on_timer(struct loop_source *s, uint32_t events, void *userdata) {
+        struct daemon *d = userdata;
+        uint64_t ticks;
+        (void) events;
+
+        if (read(loop_source_fd(s), &ticks, sizeof(ticks)) != sizeof(ticks))
+                return;
+        notify_upkeep(d);
+        server_upkeep(d);
+}
+
+static int add_signals(struct daemon *d) {
+        sigset_t mask;
+        int fd;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return -errno;
+        signal(SIGPIPE, SIG_IGN);
+        fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        return loop_add(d->loop, fd, EPOLLIN, on_signal, d, NULL);
+}
+
+static int add_timer(struct daemon *d) {
+        struct itimerspec its = {.it_interval = {UPKEEP_SEC, 0}, .it_value = {UPKEEP_SEC, 0}};
+        int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+        if (fd < 0)
+                return -errno;
+        if (timerfd_settime(fd, 0, &its, NULL) < 0) {
+                close(fd);
+                return -errno;
+        }
+        return loop_add(d->loop, fd, EPOLLIN, on_timer, d, NULL);
+}
+
+static int mkdir_parent(const char *path) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+
+        if (!dir)
+                return -ENOMEM;
+        if (!slash || slash == dir)
+                return 0;
+        *slash = '\0';
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        static const struct option long_options[] = {
+                {"foreground", no_argument, NULL, 'f'},        {"socket", required_argument, NULL, 's'},
+                {"policy-dir", required_argument, NULL, 'p'},  {"state-dir", required_argument, NULL, 'S'},
+                {"cgroup-root", required_argument, NULL, 'c'}, {"group", required_argument, NULL, 'g'},
+                {"log-level", required_argument, NULL, 'l'},   {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},           {NULL, 0, NULL, 0},
+        };
+        struct options o = {COMMITD_SOCKET, COMMITD_POLICY_DIR, COMMITD_STATE_DIR, NULL, NULL};
+        struct daemon d = {.admin_gid = (gid_t) -1};
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0) {
+                switch (c) {
+                case 'f':
+                        break;
+                case 's':
+                        o.socket = optarg;
+                        break;
+                case 'p':
+                        o.policy_dir = optarg;
+                        break;
+                case 'S':
+                        o.state_dir = optarg;
+                        break;
+                case 'c':
+                        o.cgroup_root = optarg;
+                        break;
+                case 'g':
+                        o.group = optarg;
+                        break;
+                case 'l':
+                        r = parse_level(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, "commitd: --log-level takes err, warning, notice, info or debug\n");
+                                return 2;
+                        }
+                        log_max_priority = r;
+                        break;
+                case 'h':
+                        help(stdout);
+                        return 0;
+                case 'V':
+                        printf("commitd " COMMITD_VERSION "\n");
+                        return 0;
+                default:
+                        help(stderr);
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                fprintf(stderr, "commitd: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+        if (geteuid() != 0) {
+                fprintf(stderr, "commitd: must run as root: it moves processes between cgroups and reads every "
+                                "enrolled process's /proc/PID/smaps\n");
+                return 1;
+        }
+        if (o.group) {
+                struct group *g = getgrnam(o.group);
+                if (!g) {
+                        fprintf(stderr, "commitd: --group %s: no such group (create it with groupadd)\n", o.group);
+                        return 2;
+                }
+                d.admin_gid = g->gr_gid;
+        }
+
+        d.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
+        d.started_usec = now_usec(CLOCK_MONOTONIC);
+        r = notify_init();
+        if (r < 0) {
+                log_error("cannot set up seccomp notifications: %s", strerror(-r));
+                return 1;
+        }
+        r = cgroup_root_discover(o.cgroup_root, &d.root);
+        if (r < 0) {
+                log_error("no cgroup2 hierarchy found in /proc/self/mountinfo (%s); mount one or pass --cgroup-root",
+                          strerror(-r));
+                return 1;
+        }
+        d.budgets = (struct budgets){
+                .root = &d.root, .policy_dir = o.policy_dir, .state_dir = o.state_dir, .page_size = d.page_size};
+        r = loop_new(&d.loop);
+        if (r >= 0)
+                r = add_signals(&d);
+        if (r >= 0)
+                r = add_timer(&d);
+        if (r < 0) {
+                log_error("cannot set up the event loop: %s", strerror(-r));
+                return 1;
+        }
+        r = budgets_load(&d.budgets, NULL);
+        if (r < 0) {
+                log_error("cannot read the policy directory %s: %s", o.policy_dir, strerror(-r));
+                return 1;
+        }
+        log_info("%d policies loaded from %s and %s/policies", r, o.policy_dir, o.state_dir);
+        r = mkdir_parent(o.socket);
+        if (r >= 0)
+                r = server_start(&d, o.socket);
+        if (r < 0) {
+                log_error("cannot serve %s: %s%s", o.socket, strerror(-r),
+                          r == -EADDRINUSE ? " (another commitd answers there; stop it or pick --socket)" : "");
+                return 1;
+        }
+        log_info("commitd " COMMITD_VERSION " serving %s, cgroup2 at %s", o.socket, d.root.v2_mount);
+
+        r = loop_run(d.loop);
+        if (r < 0)
+                log_error("event loop failed: %s", strerror(-r));
+        server_stop(&d);
+        notify_free(&d);
+        budgets_free(&d.budgets);
+        cgroup_root_done(&d.root);
+        loop_free(d.loop);
+        return r < 0 ? 1 : 0;
+}

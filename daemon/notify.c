@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "events.h"
+#include "fileio.h"
+#include "log.h"
+#include "macro.h"
+#include "measure.h"
+#include "notify.h"
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64) /* Linux 6.6 */
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+#define IPC_SHMGET_CALL 23 /* ipc(2) multiplexer call number of shmget on i386 */
+#define MAX_LEVELS      16
+
+enum call_kind { CALL_MMAP, CALL_BRK, CALL_MREMAP, CALL_MPROTECT, CALL_FORK, CALL_CLONE, CALL_SHMGET, CALL_IPC };
+
+static const char *const call_names[] = {
+        [CALL_MMAP] = "mmap", [CALL_BRK] = "brk",     [CALL_MREMAP] = "mremap", [CALL_MPROTECT] = "mprotect",
+        [CALL_FORK] = "fork", [CALL_CLONE] = "clone", [CALL_SHMGET] = "shmget", [CALL_IPC] = "shmget",
+};
+
+/* (arch, syscall number) -> call, resolved once from libseccomp's tables: x86_64, i386 and x32 differ. */
+static struct {
+        uint32_t arch;
+        int nr;
+        enum call_kind kind;
+} calls[32];
+static size_t n_calls;
+
+struct proc_entry {
+        pid_t pid;
+        uint64_t start_time;        /* /proc/PID/stat field 22: tells a reused pid */
+        struct budget_entry *entry; /* the cgroup it is judged in */
+        struct listener *listener;
+        uint64_t fork_bytes;           /* what fork() charges: accountable areas not VM_DONTCOPY */
+        uint64_t fork_noreserve_bytes; /* MAP_NORESERVE private areas: fork charges them in strict mode */
+        uint64_t brk_end;              /* 0: unknown */
+        uint64_t vm_size_bytes;
+        bool cap_sys_admin;
+        char comm[64];
+        struct proc_entry *next;
+};
+
+struct listener {
+        int fd;
+        struct loop_source *source;
+        struct budget_entry *entry;
+        pid_t enrolled_pid;
+        struct daemon *daemon;
+        struct listener *next;
+};
+
+static struct seccomp_notif *req;
+static struct seccomp_notif_resp *resp;
+
+uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+        clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+int notify_init(void) {
+        static const struct {
+                const char *name;
+                enum call_kind kind;
+        } names[] = {
+                {"mmap", CALL_MMAP},     {"mmap2", CALL_MMAP},        {"brk", CALL_BRK},
+                {"mremap", CALL_MREMAP}, {"mprotect", CALL_MPROTECT}, {"fork", CALL_FORK},
+                {"clone", CALL_CLONE},   {"shmget", CALL_SHMGET},     {"ipc", CALL_IPC},
+        };
+        static const uint32_t arches[] = {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32};
+
+        for (size_t a = 0; a < ELEMENTSOF(arches); a++)
+                for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                        int nr = seccomp_syscall_resolve_name_arch(arches[a], names[i].name);
+                        /* i386 "mmap" is old_mmap, whose arguments sit in memory: the filter refuses it. */
+                        if (nr < 0 || (arches[a] == SCMP_ARCH_X86 && streq(names[i].name, "mmap")))
+                                continue;
+                        if (n_calls >= ELEMENTSOF(calls))
+                                return -E2BIG;
+                        calls[n_calls++] = (typeof(calls[0])){arches[a], nr, names[i].kind};
+                }
+        return seccomp_notify_alloc(&req, &resp);
+}
+
+static int call_of(uint32_t arch, int nr, enum call_kind *ret) {
+        for (size_t i = 0; i < n_calls; i++)
+                if (calls[i].arch == arch && calls[i].nr == nr) {
+                        *ret = calls[i].kind;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
+/* ---- process records ---- */
+
+static struct proc_entry **bucket(struct daemon *d, pid_t pid) {
+        return &d->procs[(unsigned) pid % PROCS_BUCKETS];
+}
+
+static struct proc_entry *proc_find(struct daemon *d, pid_t pid) {
+        for (struct proc_entry *p = *bucket(d, pid); p; p = p->next)
+                if (p->pid == pid)
+                        return p;
+        return NULL;
+}
+
+static void proc_forget(struct daemon *d, struct proc_entry *p) {
+        for (struct proc_entry **pp = bucket(d, p->pid); *pp; pp = &(*pp)->next)
+                if (*pp == p) {
+                        *pp = p->next;
+                        free(p);
+                        return;
+                }
+}
+
+/* /proc/PID/stat: field 22 is starttime, field 47 start_brk; the comm in field 2 may hold spaces and ')'. */
+static int read_stat(pid_t pid, uint64_t *ret_start, uint64_t *ret_start_brk) {
+        _cleanup_free_ char *buf = NULL;
+        char path[64], *p;
+        unsigned long long v;
+        int field = 2;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        if (fileio_read_full(path, 4096, &buf, NULL) < 0)
+                return -ESRCH;
+        p = strrchr(buf, ')');
+        if (!p)
+                return -EINVAL;
+        for (p++; *p && field < 47;) {
+                while (*p == ' ')
+                        p++;
+                field++;
+                if (sscanf(p, "%llu", &v) == 1) {
+                        if (field == 22)
+                                *ret_start = v;
+                        if (field == 47)
+                                *ret_start_brk = v;
+                }
+                while (*p && *p != ' ')
+                        p++;
+        }
+        return field == 47 ? 0 : -EINVAL;
+}
+
+/* The program break now: the end of the [heap] area, or start_brk while there is none. */
+static uint64_t read_brk(pid_t pid) {
+        _cleanup_free_ char *maps = NULL;
+        uint64_t start = 0, start_brk = 0;
+        char path[64];
+        const char *h;
+
+        if (read_stat(pid, &start, &start_brk) < 0)
+                return 0;
+        snprintf(path, sizeof(path), "/proc/%d/maps", (int) pid);
+        if (fileio_read_full(path, FILEIO_MAX_BYTES, &maps, NULL) < 0)
+                return 0;
+        h = strstr(maps, "[heap]");
+        if (h) {
+                while (h > maps && h[-1] != '\n')
+                        h--;
+                unsigned long long lo, hi;
+                if (sscanf(h, "%llx-%llx", &lo, &hi) == 2)
+                        return hi;
+        }
+        return start_brk;
+}
+
+/* Exact state of one process from procfs. The cgroup it is judged in is the listener's, or a cgroup below
+ * it: a process that moved itself out of its budget is still judged by it. */
+static int proc_measure(struct daemon *d, struct proc_entry *p) {
+        struct process_commit pc;
+        uint64_t start_brk = 0;
+        int r;
+
+        r = measure_process("/proc", p->pid, &pc);
+        if (r < 0)
+                return r;
+        p->fork_bytes = pc.charge.accountable_bytes - pc.charge.dontcopy_accountable_bytes;
+        p->fork_noreserve_bytes = pc.charge.noreserve_bytes;
+        p->vm_size_bytes = pc.vm_size_bytes;
+        p->cap_sys_admin = pc.cap_sys_admin;
+        snprintf(p->comm, sizeof(p->comm), "%s", pc.comm);
+        if (pc.cgroup && p->listener && !streq(pc.cgroup, p->listener->entry->cgroup) &&
+            cgroupfs_path_is_below(pc.cgroup, p->listener->entry->cgroup) > 0) {
+                struct budget_entry *e;
+                if (budgets_get(&d->budgets, pc.cgroup, &e) >= 0)
+                        p->entry = e;
+        }
+        process_commit_done(&pc);
+        (void) read_stat(p->pid, &p->start_time, &start_brk);
+        return 0;
+}
+
+static int proc_learn(struct daemon *d, struct listener *l, pid_t pid, struct proc_entry **ret) {
+        struct proc_entry *p = calloc(1, sizeof(*p));
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        p->pid = pid;
+        p->listener = l;
+        p->entry = l->entry;
+        r = proc_measure(d, p);
+        if (r < 0) {
+                free(p);
+                return r;
+        }
+        p->next = *bucket(d, pid);
+        *bucket(d, pid) = p;
+        *ret = p;
+        return 0;
+}
+
+/* ---- the charge of a call (SPEC 3.1) ---- */
+
+struct charge {
+        uint64_t plain;     /* charged in every mode */
+        uint64_t noreserve; /* charged only by strict levels (MAP_NORESERVE, SHM_NORESERVE) */
+        bool copied_by_fork;
+        uint64_t new_brk; /* CALL_BRK: the break asked for */
+};
+
+static uint64_t page_up(uint64_t v, uint64_t page) {
+        return v > UINT64_MAX - (page - 1) ? UINT64_MAX & ~(page - 1) : (v + page - 1) & ~(page - 1);
+}
+
+static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kind, const uint64_t *a,
+                      struct charge *c) {
+        uint64_t page = d->page_size;
+
+        *c = (struct charge){0};
+        switch (kind) {
+        case CALL_MMAP: {
+                uint64_t len = page_up(a[1], page), flags = a[3];
+                bool noreserve = flags & MAP_NORESERVE;
+                if (flags & MAP_HUGETLB) /* hugetlbfs is reserved from its own pool, not committed */
+                        break;
+                if ((flags & MAP_SHARED) && (flags & MAP_ANONYMOUS)) {
+                        /* shmem_zero_setup(): the object is charged at full size, once. */
+                        *(noreserve ? &c->noreserve : &c->plain) = len;
+                        break;
+                }
+                if ((flags & (MAP_SHARED | MAP_PRIVATE)) == MAP_PRIVATE && (a[2] & PROT_WRITE)) {
+                        *(noreserve ? &c->noreserve : &c->plain) = len; /* accountable_mapping() */
+                        c->copied_by_fork = true;
+                }
+                break;
+        }
+        case CALL_BRK: {
+                uint64_t want = page_up(a[0], page), have;
+                c->new_brk = a[0];
+                if (a[0] == 0)
+                        break; /* the query ld.so makes after execve(): nothing charged */
+                if (p->brk_end == 0)
+                        p->brk_end = read_brk(p->pid);
+                have = page_up(p->brk_end, page);
+                if (want > have) {
+                        c->plain = want - have;
+                        c->copied_by_fork = true;
+                }
+                break;
+        }
+        case CALL_MREMAP: {
+                uint64_t old_len = page_up(a[1], page), new_len = page_up(a[2], page);
+                if (new_len > old_len) {
+                        c->plain = new_len - old_len;
+                        c->copied_by_fork = true;
+                }
+                break;
+        }
+        case CALL_MPROTECT:
+                /* mprotect_fixup() charges a private area that becomes writable and was not accountable; commitd
+                 * cannot see the area's flags without reading /proc, so it charges and lets the next measure
+                 * correct an area that was already accountable. */
+                c->plain = page_up(a[1], page);
+                c->copied_by_fork = true;
+                break;
+        case CALL_FORK:
+        case CALL_CLONE: /* the filter only notifies clone() without CLONE_VM: dup_mmap() */
+                c->plain = p->fork_bytes;
+                c->noreserve = p->fork_noreserve_bytes;
+                break;
+        case CALL_SHMGET:
+        case CALL_IPC: {
+                /* shmget(key, size, flags), or ipc(SHMGET, key, size, flags) on i386 */
+                const uint64_t *s = kind == CALL_IPC ? a + 1 : a;
+                uint64_t size = page_up(s[1], page), flags = s[2];
+                if (kind == CALL_IPC && a[0] != IPC_SHMGET_CALL)
+                        break;
+                if ((key_t) s[0] != IPC_PRIVATE && !(flags & IPC_CREAT))
+                        break; /* attaches an existing segment: nothing new */
+                if (flags & SHM_HUGETLB)
+                        break;
+                *((flags & SHM_NORESERVE) ? &c->noreserve : &c->plain) = size;
+                break;
+        }
+        default:
+                break;
+        }
+}
+
+static uint64_t level_request(const struct budget_entry *e, const struct charge *c) {
+        uint64_t r = c->plain;
+        if (e->budget.mode == COMMIT_MODE_NEVER && __builtin_add_overflow(r, c->noreserve, &r))
+                return UINT64_MAX;
+        return r;
+}
+
+/* Judges against every level; returns the index of the first that refuses, or -1. */
+static ssize_t judge_levels(struct daemon *d, struct proc_entry *p, struct budget_entry **levels, size_t n,
+                            const struct charge *c, struct formula_result *ret) {
+        struct formula_caller caller = {.total_vm_bytes = p->vm_size_bytes, .cap_sys_admin = p->cap_sys_admin};
+
+        for (size_t i = 0; i < n; i++) {
+                struct formula_level lv = {.name = levels[i]->cgroup,
+                                           .budget = &levels[i]->budget,
+                                           .committed_bytes = ledger_committed(&levels[i]->ledger)};
+                uint64_t request = level_request(levels[i], c);
+                if (request == 0)
+                        continue;
+                if (formula_judge(&lv, &caller, request, d->page_size, ret) < 0 || ret->verdict == FORMULA_REFUSE)
+                        return (ssize_t) i;
+        }
+        return -1;
+}
+
+static void admit(struct proc_entry *p, struct budget_entry **levels, size_t n, enum call_kind kind,
+                  const struct charge *c) {
+        bool leaf_is_level = n > 0 && levels[0] == p->entry;
+
+        for (size_t i = 0; i < n; i++)
+                (void) ledger_charge(&levels[i]->ledger, level_request(levels[i], c));
+        if (!leaf_is_level)
+                (void) ledger_charge(&p->entry->ledger, c->plain);
+        p->entry->admitted++;
+        if (c->copied_by_fork)
+                p->fork_bytes += c->plain, p->fork_noreserve_bytes += c->noreserve;
+        if (kind == CALL_MMAP || kind == CALL_MREMAP)
+                p->vm_size_bytes += c->plain + c->noreserve;
+        if (kind == CALL_BRK)
+                p->brk_end = c->new_brk; /* brk(0) leaves it 0: unknown until the next growth reads it */
+}
+
+static void refusal_event(struct daemon *d, struct proc_entry *p, enum call_kind kind, struct budget_entry *level,
+                          const struct formula_result *res, bool enforced) {
+        struct refusal r = {
+                .time_usec = now_usec(CLOCK_REALTIME),
+                .pid = p->pid,
+                .call = call_names[kind],
+                .request_bytes = res->request_bytes,
+                .committed_bytes = res->committed_bytes,
+                .limit_bytes = level->commit_limit_bytes,
+                .mode = commit_mode_to_string(level->budget.mode),
+                .enforced = enforced,
+        };
+        (void) d;
+        snprintf(r.cgroup, sizeof(r.cgroup), "%s", p->entry->cgroup);
+        snprintf(r.level, sizeof(r.level), "%s", level->cgroup);
+        snprintf(r.comm, sizeof(r.comm), "%s", p->comm);
+        events_record(&r);
+}
+
+static void listener_release(struct daemon *d, struct listener *l) {
+        for (struct listener **pp = &d->listeners; *pp; pp = &(*pp)->next)
+                if (*pp == l) {
+                        *pp = l->next;
+                        break;
+                }
+        /* Forget the processes of this listener: they are gone (HUP means no task uses the filter). */
+        for (size_t b = 0; b < PROCS_BUCKETS; b++)
+                for (struct proc_entry **pp = &d->procs[b]; *pp;) {
+                        struct proc_entry *p = *pp;
+                        if (p->listener == l) {
+                                *pp = p->next;
+                                free(p);
+                        } else
+                                pp = &p->next;
+                }
+        if (l->entry->enrolled > 0)
+                l->entry->enrolled--;
+        loop_remove(d->loop, l->source); /* closes the fd */
+        d->n_listeners--;
+        free(l);
+}
+
+static int respond(int fd, uint64_t id, int error) {
+        resp->id = id;
+        resp->val = 0;
+        resp->error = error;
+        resp->flags = error ? 0 : SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        return seccomp_notify_respond(fd, resp);
+}
+
+/* brk(2) never fails with an errno: on refusal the kernel returns the old break and libc compares (glibc's
+ * __brk stores whatever comes back as the new break, so -ENOMEM would read as success). */
+static int respond_brk_refused(int fd, uint64_t id, uint64_t old_brk) {
+        resp->id = id;
+        resp->val = (int64_t) old_brk;
+        resp->error = 0;
+        resp->flags = 0;
+        return seccomp_notify_respond(fd, resp);
+}
+
+static void handle(struct daemon *d, struct listener *l) {
+        struct budget_entry *levels[MAX_LEVELS];
+        struct formula_result res;
+        struct proc_entry *p;
+        enum call_kind kind;
+        struct charge c;
+        ssize_t refused;
+        size_t n;
+        int r;
+
+        memset(req, 0, sizeof(*req));
+        r = seccomp_notify_receive(l->fd, req);
+        if (r < 0) {
+                if (r != -ENOENT) /* ENOENT: the caller died before we read it */
+                        log_debug("listener of %s: receive: %s", l->entry->cgroup, strerror(-r));
+                return;
+        }
+        if (call_of(req->data.arch, req->data.nr, &kind) < 0) {
+                (void) respond(l->fd, req->id, 0); /* a call the filter should not send: let the kernel decide */
+                return;
+        }
+        p = proc_find(d, req->pid);
+        if (!p) {
+                /* First sight of this process: read its maps once. Then check the notification is still
+                 * alive, so what we read belongs to the process that made the call (pid reuse). */
+                r = proc_learn(d, l, req->pid, &p);
+                if (r < 0 || seccomp_notify_id_valid(l->fd, req->id) < 0) {
+                        if (r >= 0)
+                                proc_forget(d, p);
+                        (void) respond(l->fd, req->id, 0);
+                        return;
+                }
+        }
+        charge_of(d, p, kind, (const uint64_t *) req->data.args, &c);
+        n = budgets_levels(p->entry, levels, MAX_LEVELS);
+        refused = judge_levels(d, p, levels, n, &c, &res);
+        if (refused >= 0) {
+                /* About to refuse: never on a stale ledger. Measure every level and the caller exactly. */
+                uint64_t t = now_usec(CLOCK_MONOTONIC);
+                for (size_t i = 0; i < n; i++)
+                        (void) budgets_measure(&d->budgets, levels[i], t);
+                (void) proc_measure(d, p);
+                if (seccomp_notify_id_valid(l->fd, req->id) < 0)
+                        return; /* the caller is gone; nothing to answer */
+                charge_of(d, p, kind, (const uint64_t *) req->data.args, &c);
+                refused = judge_levels(d, p, levels, n, &c, &res);
+        }
+        if (refused >= 0) {
+                struct budget_entry *lv = levels[refused];
+                bool enforced = !lv->policy || lv->policy->enforce;
+                lv->refusals++;
+                if (lv != p->entry)
+                        p->entry->refusals++;
+                refusal_event(d, p, kind, lv, &res, enforced);
+                if (enforced) {
+                        if (kind == CALL_BRK)
+                                (void) respond_brk_refused(l->fd, req->id, p->brk_end ? p->brk_end : read_brk(p->pid));
+                        else
+                                (void) respond(l->fd, req->id, -ENOMEM);
+                        return;
+                }
+        }
+        admit(p, levels, n, kind, &c);
+        (void) respond(l->fd, req->id, 0);
+}
+
+static void on_listener(struct loop_source *s, uint32_t events, void *userdata) {
+        struct listener *l = userdata;
+        (void) s;
+
+        if (events & EPOLLIN)
+                handle(l->daemon, l);
+        else if (events & (EPOLLHUP | EPOLLERR))
+                listener_release(l->daemon, l); /* every task that used the filter has exited */
+}
+
+int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e) {
+        struct listener *l = calloc(1, sizeof(*l));
+        __u64 sync_flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+        int r;
+
+        if (!l) {
+                close(fd);
+                return -ENOMEM;
+        }
+        *l = (struct listener){.fd = fd, .entry = e, .enrolled_pid = pid, .daemon = d};
+        /* Linux 6.6+: wake the notifying task on our CPU; older kernels say EINVAL, which is fine. */
+        (void) ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, &sync_flags);
+        r = loop_add(d->loop, fd, EPOLLIN, on_listener, l, &l->source);
+        if (r < 0) {
+                close(fd);
+                free(l);
+                return r;
+        }
+        l->next = d->listeners;
+        d->listeners = l;
+        d->n_listeners++;
+        e->enrolled++;
+        return 0;
+}
+
+unsigned notify_count_processes(struct daemon *d, const struct budget_entry *e) {
+        unsigned n = 0;
+
+        for (size_t b = 0; b < PROCS_BUCKETS; b++)
+                for (struct proc_entry *p = d->procs[b]; p; p = p->next)
+                        if (p->entry == e)
+                                n++;
+        return n;
+}
+
+void notify_upkeep(struct daemon *d) {
+        uint64_t t = now_usec(CLOCK_MONOTONIC);
+
+        for (size_t b = 0; b < PROCS_BUCKETS; b++)
+                for (struct proc_entry **pp = &d->procs[b]; *pp;) {
+                        struct proc_entry *p = *pp;
+                        uint64_t start = 0, start_brk = 0;
+                        if (read_stat(p->pid, &start, &start_brk) < 0 || start != p->start_time) {
+                                *pp = p->next; /* exited, or its pid now names another process */
+                                free(p);
+                        } else
+                                pp = &p->next;
+                }
+        /* Frees are not intercepted: measure the ledgers that grew since their last measure. */
+        for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
+                if (e->ledger.admitted_bytes > 0 || e->ledger.measured_at_usec == 0)
+                        (void) budgets_measure(&d->budgets, e, t);
+}
+
+void notify_free(struct daemon *d) {
+        while (d->listeners)
+                listener_release(d, d->listeners);
+        for (size_t b = 0; b < PROCS_BUCKETS; b++)
+                while (d->procs[b]) {
+                        struct proc_entry *p = d->procs[b];
+                        d->procs[b] = p->next;
+                        free(p);
+                }
+        seccomp_notify_free(req, resp);
+        req = NULL;
+        resp = NULL;
+}

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dispatch.h"
+#include "events.h"
+#include "log.h"
+#include "macro.h"
+#include "server.h"
+
+static struct loop_source *listen_source;
+static struct client *clients;
+static size_t n_clients;
+static char *socket_path;
+static char rx[PROTOCOL_MAX_MESSAGE + 1]; /* one request at a time: the loop is single-threaded */
+
+static void client_close(struct daemon *d, struct client *c) {
+        for (struct client **pp = &clients; *pp; pp = &(*pp)->next)
+                if (*pp == c) {
+                        *pp = c->next;
+                        break;
+                }
+        loop_remove(d->loop, c->source);
+        n_clients--;
+        free(c);
+}
+
+static int send_json(int fd, json_t *msg) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        if (!msg)
+                return -ENOMEM;
+        r = protocol_dump(msg, &buf, &len);
+        json_decref(msg);
+        if (r < 0)
+                return r;
+        /* MSG_DONTWAIT: a client that does not read its replies loses them, it does not stall the loop. */
+        if (send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+                return -errno;
+        return 0;
+}
+
+static void push_event(const struct refusal *r, void *userdata) {
+        (void) userdata;
+        for (struct client *c = clients; c; c = c->next)
+                if (c->follow)
+                        (void) send_json(
+                                c->fd, json_pack("{s:i, s:o}", "version", PROTOCOL_VERSION, "event", refusal_json(r)));
+}
+
+/* The one descriptor a request may carry; more, or a truncated control message, is refused. */
+static int take_fd(struct msghdr *m, int *ret_fd) {
+        int n = 0;
+
+        *ret_fd = -1;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+                if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < count; i++) {
+                        int fd;
+                        memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+                        if (n++ == 0)
+                                *ret_fd = fd;
+                        else
+                                close(fd);
+                }
+        }
+        if (n > 1 || (m->msg_flags & MSG_CTRUNC)) {
+                if (*ret_fd >= 0)
+                        close(*ret_fd);
+                *ret_fd = -1;
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+static void on_client(struct loop_source *s, uint32_t events, void *userdata) {
+        struct client *c = userdata;
+        struct daemon *d = c->daemon;
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * 4)];
+        } control;
+        struct iovec iov = {.iov_base = rx, .iov_len = sizeof(rx)};
+        struct msghdr m = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
+        struct protocol_request req = {0};
+        enum protocol_error perr;
+        _cleanup_free_ char *message = NULL;
+        _cleanup_close_ int fd = -1;
+        struct reply reply;
+        int64_t id;
+        ssize_t n;
+        (void) s;
+
+        if (!(events & EPOLLIN)) {
+                client_close(d, c);
+                return;
+        }
+        n = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        if (n <= 0) { /* EOF or error: the client is gone */
+                client_close(d, c);
+                return;
+        }
+        c->last_usec = now_usec(CLOCK_MONOTONIC);
+        if (take_fd(&m, &fd) < 0) {
+                (void) send_json(c->fd, protocol_reply_error(0, PROTOCOL_INVALID_REQUEST,
+                                                             "a request carries at most one descriptor"));
+                return;
+        }
+        /* SOCK_SEQPACKET keeps message boundaries; a message longer than the buffer arrives cut and flagged. */
+        if (m.msg_flags & MSG_TRUNC) {
+                log_warning("client pid %d uid %d: request over %u bytes refused", (int) c->cred.pid, (int) c->cred.uid,
+                            PROTOCOL_MAX_MESSAGE);
+                (void) send_json(
+                        c->fd, protocol_reply_error(0, PROTOCOL_MESSAGE_TOO_LARGE, "requests are at most 65536 bytes"));
+                return;
+        }
+        if (protocol_parse_request(rx, (size_t) n, &req, &perr, &message, &id) < 0) {
+                log_info("client pid %d uid %d: %s: %s", (int) c->cred.pid, (int) c->cred.uid,
+                         protocol_error_name(perr), message ? message : "");
+                (void) send_json(c->fd, protocol_reply_error(id, perr, message));
+                return;
+        }
+        dispatch(d, c, &req, &fd, &reply);
+        if (reply.result)
+                (void) send_json(c->fd, protocol_reply_ok(req.id, reply.result));
+        else
+                (void) send_json(c->fd, protocol_reply_error(req.id, reply.error, reply.message));
+        protocol_request_done(&req);
+}
+
+static bool peer_is_admin(int fd, const struct ucred *cred, gid_t admin_gid) {
+        gid_t groups[256];
+        socklen_t len = sizeof(groups);
+
+        if (cred->uid == 0)
+                return true;
+        if (admin_gid == (gid_t) -1)
+                return false;
+        if (cred->gid == admin_gid)
+                return true;
+        /* Supplementary groups as the kernel recorded them at connect (Linux 4.13+). */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+                return false;
+        for (size_t i = 0; i < len / sizeof(gid_t); i++)
+                if (groups[i] == admin_gid)
+                        return true;
+        return false;
+}
+
+static unsigned clients_of(uid_t uid) {
+        unsigned n = 0;
+        for (struct client *c = clients; c; c = c->next)
+                n += c->cred.uid == uid;
+        return n;
+}
+
+static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
+        struct daemon *d = userdata;
+        socklen_t len = sizeof(struct ucred);
+        struct client *c;
+        int fd;
+        (void) events;
+
+        fd = accept4(loop_source_fd(s), NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        c = calloc(1, sizeof(*c));
+        if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0) {
+                free(c);
+                close(fd);
+                return;
+        }
+        if (n_clients >= SERVER_MAX_CLIENTS || clients_of(c->cred.uid) >= SERVER_MAX_CLIENTS_PER_UID) {
+                log_warning("client pid %d uid %d refused: too many connections", (int) c->cred.pid, (int) c->cred.uid);
+                (void) send_json(fd, protocol_reply_error(0, PROTOCOL_RESOURCE_LIMIT,
+                                                          "too many connections to commitd; close some and retry"));
+                free(c);
+                close(fd);
+                return;
+        }
+        c->fd = fd;
+        c->daemon = d;
+        c->admin = peer_is_admin(fd, &c->cred, d->admin_gid);
+        c->last_usec = now_usec(CLOCK_MONOTONIC);
+        if (loop_add(d->loop, fd, EPOLLIN, on_client, c, &c->source) < 0) {
+                free(c);
+                close(fd);
+                return;
+        }
+        c->next = clients;
+        clients = c;
+        n_clients++;
+}
+
+int server_start(struct daemon *d, const char *path) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        /* A socket file left by a dead commitd is replaced; one that still answers belongs to a live one. */
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                return -EADDRINUSE;
+        close(fd);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path);
+        /* 0660 from the start: no window where another user could connect. */
+        mode_t old = umask(0117);
+        r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
+        umask(old);
+        if (r < 0)
+                return -errno;
+        if (d->admin_gid != (gid_t) -1 && chown(path, 0, d->admin_gid) < 0)
+                return -errno;
+        if (listen(fd, 64) < 0)
+                return -errno;
+        r = loop_add(d->loop, fd, EPOLLIN, on_listen, d, &listen_source);
+        if (r < 0)
+                return r;
+        TAKE_FD(fd);
+        socket_path = strdup(path);
+        events_set_sink(push_event, NULL);
+        return 0;
+}
+
+void server_upkeep(struct daemon *d) {
+        uint64_t t = now_usec(CLOCK_MONOTONIC);
+
+        for (struct client *c = clients, *next; c; c = next) {
+                next = c->next;
+                if (!c->follow && t - c->last_usec > SERVER_IDLE_USEC) {
+                        log_info("client pid %d uid %d: idle for 60 s, closed", (int) c->cred.pid, (int) c->cred.uid);
+                        client_close(d, c);
+                }
+        }
+}
+
+void server_stop(struct daemon *d) {
+        while (clients)
+                client_close(d, clients);
+        if (listen_source)
+                loop_remove(d->loop, listen_source);
+        listen_source = NULL;
+        if (socket_path)
+                (void) unlink(socket_path);
+        free(socket_path);
+        socket_path = NULL;
+        events_set_sink(NULL, NULL);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+
+#include "commitd.h"
+#include "protocol.h"
+
+#define SERVER_MAX_CLIENTS         128
+#define SERVER_MAX_CLIENTS_PER_UID 16
+#define SERVER_IDLE_USEC           (60u * 1000000) /* a client silent this long is closed (followers excepted) */
+
+struct client {
+        int fd;
+        struct loop_source *source;
+        struct ucred cred; /* SO_PEERCRED at connect: the kernel's word, not the client's */
+        bool admin;
+        bool follow;
+        uint64_t last_usec;
+        struct daemon *daemon;
+        struct client *next;
+};
+
+/* Binds the control socket (mode 0660, group admin_gid when set) and serves it in d's loop. Refuses to
+ * take over a socket another commitd still answers on. */
+int server_start(struct daemon *d, const char *path);
+/* Closes clients idle past SERVER_IDLE_USEC. */
+void server_upkeep(struct daemon *d);
+void server_stop(struct daemon *d);

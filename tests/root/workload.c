@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* A workload for the enforcement tests: runs a sequence of operations given as arguments and prints one line
+ * per operation, "OK op" or "ENOMEM op" (or another errno name), so a test sees exactly what a program sees.
+ *   map:SIZE  map-noreserve:SIZE  map-shared:SIZE  map-ro:SIZE   anonymous mappings
+ *   shm:SIZE            SysV segment (created, attached, marked for removal)
+ *   mprotect:SIZE       map read-only, then add PROT_WRITE
+ *   brk:SIZE            grow the heap by SIZE
+ *   mremap:SIZE         map one page writable, grow it to SIZE
+ *   dontfork            MADV_DONTFORK on the last mapping
+ *   fork  vfork  thread  spawn  clone3    make a process or thread; the child exits at once
+ *   steps:STEP:MAX      map STEP at a time until ENOMEM or MAX; prints "STEPS mapped=BYTES result=..."
+ *   wait                print "WAITING" and read a line from stdin before going on
+ *   fill:SIZE           touch SIZE bytes of the last mapping (make it resident)
+ * SIZE takes K, M, G. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void *last;
+static size_t last_len;
+
+static size_t parse_size(const char *s) {
+        char *end;
+        unsigned long long v = strtoull(s, &end, 10);
+        switch (*end) {
+        case 'G':
+                v <<= 10; /* fall through */
+                __attribute__((fallthrough));
+        case 'M':
+                v <<= 10;
+                __attribute__((fallthrough));
+        case 'K':
+                v <<= 10;
+                break;
+        default:
+                break;
+        }
+        return (size_t) v;
+}
+
+static int report(const char *op, int err) {
+        printf("%s %s\n", err == 0 ? "OK" : err == ENOMEM ? "ENOMEM" : strerrorname_np(err), op);
+        fflush(stdout);
+        return err;
+}
+
+static int do_map(size_t len, int prot, int flags) {
+        void *p = mmap(NULL, len, prot, flags, -1, 0);
+        if (p == MAP_FAILED)
+                return errno;
+        last = p;
+        last_len = len;
+        return 0;
+}
+
+static void *thread_main(void *arg) {
+        return arg;
+}
+
+static int do_child(const char *how) {
+        pid_t pid = -1;
+        int status;
+
+        if (strcmp(how, "fork") == 0)
+                pid = fork();
+        else if (strcmp(how, "vfork") == 0)
+                pid = vfork();
+        else if (strcmp(how, "clone3") == 0) {
+                long r = syscall(SYS_clone3, NULL, 0);
+                return r < 0 ? errno : 0;
+        } else if (strcmp(how, "spawn") == 0) {
+                char *argv[] = {"true", NULL};
+                int r = posix_spawnp(&pid, "true", NULL, NULL, argv, environ);
+                if (r != 0)
+                        return r;
+        } else {
+                pthread_t t;
+                int r = pthread_create(&t, NULL, thread_main, NULL);
+                if (r != 0)
+                        return r;
+                return pthread_join(t, NULL);
+        }
+        if (pid < 0)
+                return errno;
+        if (pid == 0)
+                _exit(0);
+        return waitpid(pid, &status, 0) < 0 ? errno : 0;
+}
+
+static int do_steps(const char *spec) {
+        size_t step = parse_size(spec), max = parse_size(strchr(spec, ':') ? strchr(spec, ':') + 1 : "0"), total = 0;
+        int err = 0;
+
+        while (total < max) {
+                err = do_map(step, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+                if (err)
+                        break;
+                total += step;
+        }
+        printf("STEPS mapped=%zu result=%s\n", total, err ? strerrorname_np(err) : "max");
+        fflush(stdout);
+        return err;
+}
+
+int main(int argc, char **argv) {
+        for (int i = 1; i < argc; i++) {
+                const char *op = argv[i], *arg = strchr(op, ':') ? strchr(op, ':') + 1 : "";
+                int err = 0;
+
+                if (strncmp(op, "map:", 4) == 0)
+                        err = do_map(parse_size(arg), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+                else if (strncmp(op, "map-noreserve:", 14) == 0)
+                        err = do_map(parse_size(arg), PROT_READ | PROT_WRITE,
+                                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+                else if (strncmp(op, "map-shared:", 11) == 0)
+                        err = do_map(parse_size(arg), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
+                else if (strncmp(op, "map-ro:", 7) == 0)
+                        err = do_map(parse_size(arg), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+                else if (strncmp(op, "shm:", 4) == 0) {
+                        int id = shmget(IPC_PRIVATE, parse_size(arg), IPC_CREAT | 0600);
+                        if (id < 0)
+                                err = errno;
+                        else {
+                                if (shmat(id, NULL, 0) == (void *) -1)
+                                        err = errno;
+                                shmctl(id, IPC_RMID, NULL);
+                        }
+                } else if (strncmp(op, "mprotect:", 9) == 0) {
+                        err = do_map(parse_size(arg), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
+                        if (!err && mprotect(last, last_len, PROT_READ | PROT_WRITE) < 0)
+                                err = errno;
+                } else if (strncmp(op, "brk:", 4) == 0) {
+                        if (sbrk((intptr_t) parse_size(arg)) == (void *) -1)
+                                err = errno;
+                } else if (strncmp(op, "mremap:", 7) == 0) {
+                        err = do_map(4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+                        if (!err) {
+                                void *p = mremap(last, 4096, parse_size(arg), MREMAP_MAYMOVE);
+                                if (p == MAP_FAILED)
+                                        err = errno;
+                                else
+                                        last = p, last_len = parse_size(arg);
+                        }
+                } else if (strcmp(op, "dontfork") == 0) {
+                        if (madvise(last, last_len, MADV_DONTFORK) < 0)
+                                err = errno;
+                } else if (strncmp(op, "fill:", 5) == 0) {
+                        memset(last, 1, parse_size(arg) < last_len ? parse_size(arg) : last_len);
+                } else if (strncmp(op, "steps:", 6) == 0) {
+                        do_steps(arg);
+                        continue;
+                } else if (strcmp(op, "wait") == 0) {
+                        char line[64];
+                        printf("WAITING\n");
+                        fflush(stdout);
+                        if (!fgets(line, sizeof(line), stdin))
+                                return 0;
+                        continue;
+                } else if (strcmp(op, "fork") == 0 || strcmp(op, "vfork") == 0 || strcmp(op, "thread") == 0 ||
+                           strcmp(op, "spawn") == 0 || strcmp(op, "clone3") == 0)
+                        err = do_child(op);
+                else {
+                        fprintf(stderr, "workload: unknown operation '%s'\n", op);
+                        return 2;
+                }
+                report(op, err);
+        }
+        return 0;
+}
