@@ -75,6 +75,10 @@ int filter_build(scmp_filter_ctx *ret) {
                 r = seccomp_attr_set(ctx32, SCMP_FLTATR_CTL_NNP, geteuid() == 0 ? 0 : 1);
         if (r >= 0)
                 r = seccomp_merge(ctx, ctx32);
+        /* A binary tree of syscall numbers instead of a chain: every call of the process walks this filter,
+         * notified or not (tests/bench: un-notified calls within a few percent of no filter). */
+        if (r >= 0)
+                r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
         if (r < 0)
                 goto fail;
         *ret = ctx;

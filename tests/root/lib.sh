@@ -25,13 +25,26 @@ start_commitd() {
 	CG_FS=$v2$SCRATCH
 	export COMMITD_SOCKET=$WORK/commitd.sock
 	trap cleanup EXIT
+	launch_commitd
+}
+
+# Starts commitd on the test's directories (again, after stop_commitd), waits for its socket.
+launch_commitd() {
 	"$COMMITD" --foreground --socket "$COMMITD_SOCKET" --policy-dir "$POLICIES" --state-dir "$WORK/state" \
-		--log-level debug >"$WORK/commitd.log" 2>&1 &
+		--log-level debug >>"$WORK/commitd.log" 2>&1 &
 	COMMITD_PID=$!
-	for _ in $(seq 100); do [ -S "$COMMITD_SOCKET" ] && return 0; sleep 0.05; done
+	for _ in $(seq 100); do
+		[ -S "$COMMITD_SOCKET" ] && "$COMMITCTL" status >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
 	cat "$WORK/commitd.log" >&2
 	echo "FAIL: commitd did not start" >&2
 	exit 1
+}
+
+stop_commitd() {
+	kill "$COMMITD_PID" && wait "$COMMITD_PID" 2>/dev/null
+	COMMITD_PID=
 }
 
 # Kills what the test started (by pid), stops its commitd, removes the scratch cgroups bottom-up.
