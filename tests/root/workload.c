@@ -9,6 +9,7 @@
  *   dontfork            MADV_DONTFORK on the last mapping
  *   fork  vfork  thread  spawn  clone3    make a process or thread; the child exits at once
  *   steps:STEP:MAX      map STEP at a time until ENOMEM or MAX; prints "STEPS mapped=BYTES result=..."
+ *   flood:N             N mappings of 1 GiB in a row; prints "FLOOD refused=K" (K of them failed)
  *   wait                print "WAITING" and read a line from stdin before going on
  *   fill:SIZE           touch SIZE bytes of the last mapping (make it resident)
  * SIZE takes K, M, G. */
@@ -160,6 +161,16 @@ int main(int argc, char **argv) {
                         memset(last, 1, parse_size(arg) < last_len ? parse_size(arg) : last_len);
                 } else if (strncmp(op, "steps:", 6) == 0) {
                         do_steps(arg);
+                        continue;
+                } else if (strncmp(op, "flood:", 6) == 0) {
+                        long refused = 0, n = atol(arg);
+                        for (long k = 0; k < n; k++)
+                                if (do_map((size_t) 1 << 30, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS))
+                                        refused++;
+                                else
+                                        munmap(last, last_len);
+                        printf("FLOOD refused=%ld\n", refused);
+                        fflush(stdout);
                         continue;
                 } else if (strcmp(op, "wait") == 0) {
                         char line[64];
