@@ -55,6 +55,7 @@ struct proc_entry {
         uint64_t fork_bytes;           /* what fork() charges: accountable areas not VM_DONTCOPY */
         uint64_t fork_noreserve_bytes; /* MAP_NORESERVE private areas: fork charges them in strict mode */
         uint64_t brk_end;              /* 0: unknown */
+        bool exec_seen; /* brk(0) since the last measure: ld.so's first call after execve(), a new image */
         uint64_t vm_size_bytes;
         bool cap_sys_admin;
         char comm[64];
@@ -197,6 +198,7 @@ static int proc_measure(struct daemon *d, struct proc_entry *p) {
         if (r < 0)
                 return r;
         p->fork_bytes = pc.charge.accountable_bytes - pc.charge.dontcopy_accountable_bytes;
+        p->exec_seen = false;
         p->fork_noreserve_bytes = pc.charge.noreserve_bytes;
         p->vm_size_bytes = pc.vm_size_bytes;
         p->cap_sys_admin = pc.cap_sys_admin;
@@ -235,6 +237,7 @@ static int proc_learn(struct daemon *d, struct listener *l, pid_t pid, struct pr
 /* ---- the charge of a call (SPEC 3.1) ---- */
 
 struct charge {
+        bool read_proc;     /* computing it read /proc: check the notification is still valid */
         uint64_t plain;     /* charged in every mode */
         uint64_t noreserve; /* charged only by strict levels (MAP_NORESERVE, SHM_NORESERVE) */
         bool copied_by_fork;
@@ -270,10 +273,16 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
         case CALL_BRK: {
                 uint64_t want = page_up(a[0], page), have;
                 c->new_brk = a[0];
-                if (a[0] == 0)
-                        break; /* the query ld.so makes after execve(): nothing charged */
-                if (p->brk_end == 0)
+                if (a[0] == 0) {
+                        /* The query ld.so makes after execve(): nothing charged, but the image is new, so what
+                         * a fork would copy is measured again before the next fork. */
+                        p->exec_seen = true;
+                        break;
+                }
+                if (p->brk_end == 0) {
                         p->brk_end = read_brk(p->pid);
+                        c->read_proc = true;
+                }
                 have = page_up(p->brk_end, page);
                 if (want > have) {
                         c->plain = want - have;
@@ -298,6 +307,10 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
                 break;
         case CALL_FORK:
         case CALL_CLONE: /* the filter only notifies clone() without CLONE_VM: dup_mmap() */
+                if (p->exec_seen && proc_measure(d, p) >= 0) {
+                        p->exec_seen = false;
+                        c->read_proc = true;
+                }
                 c->plain = p->fork_bytes;
                 c->noreserve = p->fork_noreserve_bytes;
                 break;
@@ -456,6 +469,8 @@ static void handle(struct daemon *d, struct listener *l) {
                 }
         }
         charge_of(d, p, kind, (const uint64_t *) req->data.args, &c);
+        if (c.read_proc && seccomp_notify_id_valid(l->fd, req->id) < 0)
+                return; /* the caller died while we read its /proc: nothing to answer, nothing to charge */
         n = budgets_levels(p->entry, levels, MAX_LEVELS);
         refused = judge_levels(d, p, levels, n, &c, &res);
         if (refused >= 0) {
