@@ -41,7 +41,10 @@ static int add_rules(scmp_filter_ctx ctx, bool i386) {
         RULE(ctx, notify, brk, 0);
         RULE(ctx, notify, mremap, 0);
         RULE(ctx, notify, mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE));
+        RULE(ctx, notify, pkey_mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE));
         RULE(ctx, notify, fork, 0);
+        /* MADV_DOFORK makes a VM_DONTCOPY area copyable again: the next fork charges it. */
+        RULE(ctx, notify, madvise, 1, SCMP_A2(SCMP_CMP_EQ, MADV_DOFORK));
         /* clone without CLONE_VM copies the address space (dup_mmap()); threads and vfork share it. */
         RULE(ctx, notify, clone, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, 0));
         /* clone3's flags sit in memory where a filter cannot look: ENOSYS makes libc fall back to clone. */

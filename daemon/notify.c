@@ -32,11 +32,22 @@
 #define IPC_SHMGET_CALL 23 /* ipc(2) multiplexer call number of shmget on i386 */
 #define MAX_LEVELS      16
 
-enum call_kind { CALL_MMAP, CALL_BRK, CALL_MREMAP, CALL_MPROTECT, CALL_FORK, CALL_CLONE, CALL_SHMGET, CALL_IPC };
+enum call_kind {
+        CALL_MMAP,
+        CALL_BRK,
+        CALL_MREMAP,
+        CALL_MPROTECT,
+        CALL_FORK,
+        CALL_CLONE,
+        CALL_SHMGET,
+        CALL_IPC,
+        CALL_DOFORK
+};
 
 static const char *const call_names[] = {
-        [CALL_MMAP] = "mmap", [CALL_BRK] = "brk",     [CALL_MREMAP] = "mremap", [CALL_MPROTECT] = "mprotect",
-        [CALL_FORK] = "fork", [CALL_CLONE] = "clone", [CALL_SHMGET] = "shmget", [CALL_IPC] = "shmget",
+        [CALL_MMAP] = "mmap",         [CALL_BRK] = "brk",    [CALL_MREMAP] = "mremap",
+        [CALL_MPROTECT] = "mprotect", [CALL_FORK] = "fork",  [CALL_CLONE] = "clone",
+        [CALL_SHMGET] = "shmget",     [CALL_IPC] = "shmget", [CALL_DOFORK] = "madvise",
 };
 
 /* (arch, syscall number) -> call, resolved once from libseccomp's tables: x86_64, i386 and x32 differ. */
@@ -55,7 +66,7 @@ struct proc_entry {
         uint64_t fork_bytes;           /* what fork() charges: accountable areas not VM_DONTCOPY */
         uint64_t fork_noreserve_bytes; /* MAP_NORESERVE private areas: fork charges them in strict mode */
         uint64_t brk_end;              /* 0: unknown */
-        bool exec_seen; /* brk(0) since the last measure: ld.so's first call after execve(), a new image */
+        bool remeasure_before_fork;    /* execve() (ld.so's brk(0)) or MADV_DOFORK since the last measure */
         uint64_t vm_size_bytes;
         bool cap_sys_admin;
         char comm[64];
@@ -85,9 +96,12 @@ int notify_init(void) {
                 const char *name;
                 enum call_kind kind;
         } names[] = {
-                {"mmap", CALL_MMAP},     {"mmap2", CALL_MMAP},        {"brk", CALL_BRK},
-                {"mremap", CALL_MREMAP}, {"mprotect", CALL_MPROTECT}, {"fork", CALL_FORK},
-                {"clone", CALL_CLONE},   {"shmget", CALL_SHMGET},     {"ipc", CALL_IPC},
+                {"mmap", CALL_MMAP},         {"mmap2", CALL_MMAP},
+                {"brk", CALL_BRK},           {"mremap", CALL_MREMAP},
+                {"mprotect", CALL_MPROTECT}, {"fork", CALL_FORK},
+                {"clone", CALL_CLONE},       {"shmget", CALL_SHMGET},
+                {"ipc", CALL_IPC},           {"pkey_mprotect", CALL_MPROTECT},
+                {"madvise", CALL_DOFORK},
         };
         static const uint32_t arches[] = {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32};
 
@@ -99,7 +113,10 @@ int notify_init(void) {
                                 continue;
                         if (n_calls >= ELEMENTSOF(calls))
                                 return -E2BIG;
-                        calls[n_calls++] = (typeof(calls[0])){arches[a], nr, names[i].kind};
+                        /* x32 calls reach seccomp as AUDIT_ARCH_X86_64 with __X32_SYSCALL_BIT in the number;
+                         * SCMP_ARCH_X32 is libseccomp's name, never the arch the kernel reports. */
+                        calls[n_calls++] = (typeof(calls[0])){arches[a] == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : arches[a],
+                                                              nr, names[i].kind};
                 }
         return seccomp_notify_alloc(&req, &resp);
 }
@@ -198,7 +215,7 @@ static int proc_measure(struct daemon *d, struct proc_entry *p) {
         if (r < 0)
                 return r;
         p->fork_bytes = pc.charge.accountable_bytes - pc.charge.dontcopy_accountable_bytes;
-        p->exec_seen = false;
+        p->remeasure_before_fork = false;
         p->fork_noreserve_bytes = pc.charge.noreserve_bytes;
         p->vm_size_bytes = pc.vm_size_bytes;
         p->cap_sys_admin = pc.cap_sys_admin;
@@ -276,7 +293,7 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
                 if (a[0] == 0) {
                         /* The query ld.so makes after execve(): nothing charged, but the image is new, so what
                          * a fork would copy is measured again before the next fork. */
-                        p->exec_seen = true;
+                        p->remeasure_before_fork = true;
                         break;
                 }
                 if (p->brk_end == 0) {
@@ -307,12 +324,17 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
                 break;
         case CALL_FORK:
         case CALL_CLONE: /* the filter only notifies clone() without CLONE_VM: dup_mmap() */
-                if (p->exec_seen && proc_measure(d, p) >= 0) {
-                        p->exec_seen = false;
+                if (p->remeasure_before_fork && proc_measure(d, p) >= 0) {
+                        p->remeasure_before_fork = false;
                         c->read_proc = true;
                 }
                 c->plain = p->fork_bytes;
                 c->noreserve = p->fork_noreserve_bytes;
+                break;
+        case CALL_DOFORK:
+                /* madvise(MADV_DOFORK), the only madvise the filter sends: nothing is charged now, but what
+                 * the next fork copies grows, so measure again before it. */
+                p->remeasure_before_fork = true;
                 break;
         case CALL_SHMGET:
         case CALL_IPC: {
