@@ -355,6 +355,21 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
         }
 }
 
+/* The fast path charges an mprotect's whole range; before a refusal, what the kernel will really charge:
+ * an area already accountable is not charged again (written, made read-only, made writable again). */
+static void mprotect_charge_exact(pid_t pid, uint64_t addr, uint64_t len, struct charge *c) {
+        _cleanup_free_ char *buf = NULL;
+        uint64_t plain, noreserve;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/smaps", (int) pid);
+        if (fileio_read_full(path, FILEIO_MAX_BYTES, &buf, NULL) < 0 ||
+            smaps_mprotect_charge(buf, addr, len, &plain, &noreserve) < 0)
+                return; /* keep the whole range: refusing too much beats admitting what strict mode would not */
+        c->plain = plain;
+        c->noreserve = noreserve;
+}
+
 static uint64_t level_request(const struct budget_entry *e, const struct charge *c) {
         uint64_t r = c->plain;
         if (e->budget.mode == COMMIT_MODE_NEVER && __builtin_add_overflow(r, c->noreserve, &r))
@@ -504,6 +519,10 @@ static void handle(struct daemon *d, struct listener *l) {
                 if (seccomp_notify_id_valid(l->fd, req->id) < 0)
                         return; /* the caller is gone; nothing to answer */
                 charge_of(d, p, kind, (const uint64_t *) req->data.args, &c);
+                if (kind == CALL_MPROTECT)
+                        mprotect_charge_exact(p->pid, req->data.args[0], page_up(req->data.args[1], d->page_size), &c);
+                if (seccomp_notify_id_valid(l->fd, req->id) < 0)
+                        return;
                 refused = judge_levels(d, p, levels, n, &c, &res);
         }
         if (refused >= 0) {

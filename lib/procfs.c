@@ -317,6 +317,7 @@ static int shmem_object_cmp(const void *a, const void *b) {
 /* The area being read: its header fields, and what its Size: and VmFlags: lines said. */
 struct smaps_area {
         char perms[4];
+        uint64_t start, end;
         uint64_t dev, inode;
         bool shmem_name; /* a shared anonymous mapping or a SysV segment, by the name show_map_vma() prints */
         bool has_size, has_flags;
@@ -366,6 +367,8 @@ static int smaps_parse_header(struct line l, struct smaps_area *ret) {
             (perms.s[2] != 'x' && perms.s[2] != '-') || (perms.s[3] != 'p' && perms.s[3] != 's'))
                 return -EINVAL;
         memcpy(a.perms, perms.s, 4);
+        a.start = v_start;
+        a.end = v_end;
         a.dev = makedev((unsigned) v_major, (unsigned) v_minor);
 
         /* Shared anonymous memory is a shmem file made by shmem_zero_setup(), which smaps names
@@ -409,12 +412,30 @@ static int add_u64(uint64_t *sum, uint64_t v) {
 struct smaps_builder {
         struct smaps_charge c;
         size_t allocated;
+        /* smaps_mprotect_charge(): only the range [lo, hi) is looked at, by mprotect's rule */
+        bool mprotect;
+        uint64_t lo, hi, plain, noreserve;
 };
+
+/* mm/mprotect.c mprotect_fixup(): a private area that gains write is charged unless it already carries
+ * VM_ACCOUNT (written before, made read-only, made writable again: charged once) or is hugetlb. A writable
+ * MAP_NORESERVE area is already in a strict level's count; a read-only one is what mode 2 would charge. */
+static int mprotect_area(struct smaps_builder *b, const struct smaps_area *a) {
+        uint64_t lo = MAX(a->start, b->lo), hi = MIN(a->end, b->hi);
+
+        if (hi <= lo || a->perms[3] != 'p' || a->ac || a->ht)
+                return 0;
+        if (!a->nr)
+                return add_u64(&b->plain, hi - lo);
+        return a->perms[1] == 'w' ? 0 : add_u64(&b->noreserve, hi - lo);
+}
 
 /* Files the finished area under the rules of SPEC 3.1. */
 static int smaps_area_finish(struct smaps_builder *b, const struct smaps_area *a) {
         if (!a->has_size || !a->has_flags)
                 return -EINVAL;
+        if (b->mprotect)
+                return mprotect_area(b, a);
 
         if (a->ac) {
                 /* accountable_mapping() set VM_ACCOUNT: the kernel charged it at mmap/mprotect/brk time. */
@@ -533,6 +554,21 @@ int smaps_parse(const char *buf, struct smaps_charge *ret) {
                 return r;
         }
         *ret = b.c;
+        return 0;
+}
+
+int smaps_mprotect_charge(const char *buf, uint64_t addr, uint64_t len, uint64_t *ret_plain, uint64_t *ret_noreserve) {
+        struct smaps_builder b = {.mprotect = true, .lo = addr};
+        int r;
+
+        if (!buf || __builtin_add_overflow(addr, len, &b.hi))
+                return -EINVAL;
+        r = smaps_parse_into(buf, &b);
+        smaps_charge_done(&b.c);
+        if (r < 0)
+                return r;
+        *ret_plain = b.plain;
+        *ret_noreserve = b.noreserve;
         return 0;
 }
 

@@ -60,6 +60,11 @@ uint64_t smaps_charge_bytes(const struct smaps_charge *c, enum commit_mode mode)
  * the charge of a group of processes, where a shared object is charged once. */
 int smaps_charge_merge(struct smaps_charge *a, const struct smaps_charge *b);
 
+/* What mprotect(addr, len, ... | PROT_WRITE) charges (mm/mprotect.c mprotect_fixup()), from the smaps of the
+ * process before the call: the private areas of the range not yet accountable, clipped to it; hugetlb and
+ * shared areas nothing. *ret_noreserve is the part only a strict mode charges (read-only MAP_NORESERVE). */
+int smaps_mprotect_charge(const char *buf, uint64_t addr, uint64_t len, uint64_t *ret_plain, uint64_t *ret_noreserve);
+
 /* /proc/PID/status. has_mm is false for kernel threads (no VmSize line). */
 struct proc_status {
         char name[64]; /* Name:, comm, unescaped as the kernel prints it */

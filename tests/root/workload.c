@@ -4,10 +4,12 @@
  *   map:SIZE  map-noreserve:SIZE  map-shared:SIZE  map-ro:SIZE   anonymous mappings
  *   shm:SIZE            SysV segment (created, attached, marked for removal)
  *   mprotect:SIZE       map read-only, then add PROT_WRITE
+ *   reprotect           remove PROT_WRITE from the last mapping, then add it back
  *   brk:SIZE            grow the heap by SIZE
  *   mremap:SIZE         map one page writable, grow it to SIZE
  *   dontfork            MADV_DONTFORK on the last mapping
  *   fork  vfork  thread  spawn  clone3    make a process or thread; the child exits at once
+ *   arena               a thread that mallocs: glibc gives it an arena of its own, mapped MAP_NORESERVE
  *   steps:STEP:MAX      map STEP at a time until ENOMEM or MAX; prints "STEPS mapped=BYTES result=..."
  *   flood:N             N mappings of 1 GiB in a row; prints "FLOOD refused=K" (K of them failed)
  *   wait                print "WAITING" and read a line from stdin before going on
@@ -27,35 +29,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "report.h"
+
 extern char **environ;
 
 static void *last;
 static size_t last_len;
-
-static size_t parse_size(const char *s) {
-        char *end;
-        unsigned long long v = strtoull(s, &end, 10);
-        switch (*end) {
-        case 'G':
-                v <<= 10; /* fall through */
-                __attribute__((fallthrough));
-        case 'M':
-                v <<= 10;
-                __attribute__((fallthrough));
-        case 'K':
-                v <<= 10;
-                break;
-        default:
-                break;
-        }
-        return (size_t) v;
-}
-
-static int report(const char *op, int err) {
-        printf("%s %s\n", err == 0 ? "OK" : err == ENOMEM ? "ENOMEM" : strerrorname_np(err), op);
-        fflush(stdout);
-        return err;
-}
 
 static int do_map(size_t len, int prot, int flags) {
         void *p = mmap(NULL, len, prot, flags, -1, 0);
@@ -67,6 +46,12 @@ static int do_map(size_t len, int prot, int flags) {
 }
 
 static void *thread_main(void *arg) {
+        return arg;
+}
+
+static void *arena_main(void *arg) {
+        void *volatile p = malloc(64); /* volatile: the compiler may not elide the pair */
+        free(p);
         return arg;
 }
 
@@ -88,7 +73,7 @@ static int do_child(const char *how) {
                         return r;
         } else {
                 pthread_t t;
-                int r = pthread_create(&t, NULL, thread_main, NULL);
+                int r = pthread_create(&t, NULL, strcmp(how, "arena") == 0 ? arena_main : thread_main, NULL);
                 if (r != 0)
                         return r;
                 return pthread_join(t, NULL);
@@ -142,6 +127,10 @@ int main(int argc, char **argv) {
                         err = do_map(parse_size(arg), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS);
                         if (!err && mprotect(last, last_len, PROT_READ | PROT_WRITE) < 0)
                                 err = errno;
+                } else if (strcmp(op, "reprotect") == 0) {
+                        if (mprotect(last, last_len, PROT_READ) < 0 ||
+                            mprotect(last, last_len, PROT_READ | PROT_WRITE) < 0)
+                                err = errno;
                 } else if (strncmp(op, "brk:", 4) == 0) {
                         if (sbrk((intptr_t) parse_size(arg)) == (void *) -1)
                                 err = errno;
@@ -180,7 +169,7 @@ int main(int argc, char **argv) {
                                 return 0;
                         continue;
                 } else if (strcmp(op, "fork") == 0 || strcmp(op, "vfork") == 0 || strcmp(op, "thread") == 0 ||
-                           strcmp(op, "spawn") == 0 || strcmp(op, "clone3") == 0)
+                           strcmp(op, "spawn") == 0 || strcmp(op, "clone3") == 0 || strcmp(op, "arena") == 0)
                         err = do_child(op);
                 else {
                         fprintf(stderr, "workload: unknown operation '%s'\n", op);

@@ -771,6 +771,43 @@ static void test_live_self(void **state) {
         assert_true(m.mem_total > 0);
 }
 
+/* mprotect_fixup()'s rule: within the range, private areas not yet accountable are charged, clipped to the
+ * range; an "ac" area (written, made read-only) is not charged again; shared and hugetlb areas nothing; a
+ * read-only MAP_NORESERVE area only by strict mode, a writable one not at all. */
+static void test_mprotect_charge(void **state) {
+        static const char smaps[] = "10000-20000 r--p 00000000 00:00 0 \n"
+                                    "Size:                 64 kB\n"
+                                    "VmFlags: rd mr mw me \n"
+                                    "20000-30000 r--p 00000000 00:00 0 \n"
+                                    "Size:                 64 kB\n"
+                                    "VmFlags: rd mr mw me ac \n"
+                                    "30000-40000 r--s 00000000 00:01 7                          /dev/zero (deleted)\n"
+                                    "Size:                 64 kB\n"
+                                    "VmFlags: rd sh mr mw me ms \n"
+                                    "40000-50000 r--p 00000000 00:00 0 \n"
+                                    "Size:                 64 kB\n"
+                                    "VmFlags: rd mr mw me nr \n"
+                                    "50000-60000 rw-p 00000000 00:00 0 \n"
+                                    "Size:                 64 kB\n"
+                                    "VmFlags: rd wr mr mw me nr \n"
+                                    "60000-70000 r--p 00000000 00:00 0 \n"
+                                    "Size:                 64 kB\n"
+                                    "VmFlags: rd mr mw me ht \n";
+        uint64_t plain = 1, noreserve = 1;
+        (void) state;
+
+        assert_int_equal(smaps_mprotect_charge(smaps, 0x10000, 0x60000, &plain, &noreserve), 0);
+        assert_int_equal(plain, KiB(64));     /* only the first area: the "ac" one was charged before */
+        assert_int_equal(noreserve, KiB(64)); /* the read-only nr area; the writable one is counted already */
+        assert_int_equal(smaps_mprotect_charge(smaps, 0x18000, 0x10000, &plain, &noreserve), 0);
+        assert_int_equal(plain, KiB(32)); /* clipped to the range */
+        assert_int_equal(noreserve, 0);
+        assert_int_equal(smaps_mprotect_charge(smaps, 0x80000, 0x1000, &plain, &noreserve), 0);
+        assert_int_equal(plain, 0);
+        assert_int_equal(smaps_mprotect_charge(smaps, UINT64_MAX - 10, 0x1000, &plain, &noreserve), -EINVAL);
+        assert_int_equal(smaps_mprotect_charge("garbage\n", 0, 0x1000, &plain, &noreserve), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_meminfo_golden),
@@ -790,6 +827,7 @@ int main(void) {
                 cmocka_unit_test(test_overcommit_scratch),
                 cmocka_unit_test(test_fileio),
                 cmocka_unit_test(test_live_self),
+                cmocka_unit_test(test_mprotect_charge),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
