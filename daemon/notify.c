@@ -556,7 +556,6 @@ static void on_listener(struct loop_source *s, uint32_t events, void *userdata) 
 
 int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e) {
         struct listener *l = calloc(1, sizeof(*l));
-        __u64 sync_flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
         int r;
 
         if (!l) {
@@ -564,8 +563,10 @@ int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry
                 return -ENOMEM;
         }
         *l = (struct listener){.fd = fd, .entry = e, .enrolled_pid = pid, .daemon = d};
-        /* Linux 6.6+: wake the notifying task on our CPU; older kernels say EINVAL, which is fine. */
-        (void) ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, &sync_flags);
+        /* Linux 6.6+: the notifying task and commitd hand the CPU to each other (the kernel's own ping-pong
+         * path). The flags go by value, not by pointer (seccomp_notify_ioctl()). Older kernels: EINVAL, fine. */
+        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
+                log_debug("listener of %s: no sync wake-up: %s", e->cgroup, strerror(errno));
         r = loop_add(d->loop, fd, EPOLLIN, on_listener, l, &l->source);
         if (r < 0) {
                 close(fd);

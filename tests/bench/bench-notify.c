@@ -73,7 +73,7 @@ static void *responder(void *arg) {
         if (seccomp_notify_alloc(&req, &resp) < 0)
                 return NULL;
         /* The same wake-up mode commitd asks for (Linux 6.6+), so the floor is like for like. */
-        (void) ioctl(fd, SECCOMP_IOW(4, __u64), &(__u64){1});
+        (void) ioctl(fd, SECCOMP_IOW(4, __u64), 1UL); /* SET_FLAGS, SYNC_WAKE_UP: by value */
         for (;;) {
                 memset(req, 0, sizeof(*req));
                 if (seccomp_notify_receive(fd, req) < 0) {
