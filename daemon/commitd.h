@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,6 +18,9 @@ struct listener;
 
 /* The daemon's state: one instance, owned by main.c, passed to every part. */
 struct daemon {
+        /* Guards everything below. The loop holds it while its handlers run; a listener thread while it judges. */
+        pthread_mutex_t lock;
+        pthread_attr_t thread_attr; /* listener threads: small stacks */
         struct loop *loop;
         struct cgroup_root root;
         struct budgets budgets;

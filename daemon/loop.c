@@ -19,7 +19,12 @@ struct loop {
         int epoll_fd;
         bool quit;
         struct loop_source *dead; /* removed during a dispatch round; freed after it */
+        pthread_mutex_t *lock;
 };
+
+void loop_set_lock(struct loop *l, pthread_mutex_t *lock) {
+        l->lock = lock;
+}
 
 int loop_new(struct loop **ret) {
         struct loop *l = calloc(1, sizeof(*l));
@@ -95,12 +100,16 @@ int loop_run(struct loop *l) {
                                 continue;
                         return -errno;
                 }
+                if (l->lock)
+                        pthread_mutex_lock(l->lock);
                 for (int i = 0; i < n; i++) {
                         struct loop_source *s = events[i].data.ptr;
                         if (!s->removed) /* an earlier handler of this round may have removed it */
                                 s->handler(s, events[i].events, s->userdata);
                 }
                 free_dead(l);
+                if (l->lock)
+                        pthread_mutex_unlock(l->lock);
         }
         return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <pthread.h>
 #include <stdint.h>
 
 /* One epoll loop over the control socket, its clients, every listener fd and the timers. A handler gets
@@ -15,6 +16,8 @@ int loop_add(struct loop *l, int fd, uint32_t events, loop_handler_t handler, vo
 /* Removes the source from the loop and closes its fd. Safe inside handlers. */
 void loop_remove(struct loop *l, struct loop_source *s);
 int loop_source_fd(const struct loop_source *s);
+/* The loop holds lock while it runs handlers and releases it while it sleeps. */
+void loop_set_lock(struct loop *l, pthread_mutex_t *lock);
 /* Runs until loop_quit(); returns 0, or -errno of epoll_wait. */
 int loop_run(struct loop *l);
 void loop_quit(struct loop *l);

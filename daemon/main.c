@@ -188,6 +188,9 @@ int main(int argc, char **argv) {
         }
 
         d.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
+        pthread_mutex_init(&d.lock, NULL);
+        pthread_attr_init(&d.thread_attr);
+        pthread_attr_setstacksize(&d.thread_attr, 256 * 1024);
         d.started_usec = now_usec(CLOCK_MONOTONIC);
         r = notify_init();
         if (r < 0) {
@@ -203,8 +206,10 @@ int main(int argc, char **argv) {
         d.budgets = (struct budgets){
                 .root = &d.root, .policy_dir = o.policy_dir, .state_dir = o.state_dir, .page_size = d.page_size};
         r = loop_new(&d.loop);
-        if (r >= 0)
+        if (r >= 0) {
+                loop_set_lock(d.loop, &d.lock);
                 r = add_signals(&d);
+        }
         if (r >= 0)
                 r = add_timer(&d);
         if (r < 0) {
@@ -230,8 +235,10 @@ int main(int argc, char **argv) {
         r = loop_run(d.loop);
         if (r < 0)
                 log_error("event loop failed: %s", strerror(-r));
+        pthread_mutex_lock(&d.lock);
         server_stop(&d);
         notify_free(&d);
+        pthread_mutex_unlock(&d.lock);
         budgets_free(&d.budgets);
         cgroup_root_done(&d.root);
         loop_free(d.loop);

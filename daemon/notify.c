@@ -3,7 +3,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -79,11 +82,10 @@ struct listener {
         struct budget_entry *entry;
         pid_t enrolled_pid;
         struct daemon *daemon;
+        pthread_t thread;     /* blocks in NOTIF_RECV; judges under d->lock */
+        atomic_bool stopping; /* set by the loop on HUP, before it interrupts the thread */
         struct listener *next;
 };
-
-static struct seccomp_notif *req;
-static struct seccomp_notif_resp *resp;
 
 uint64_t now_usec(clockid_t clock) {
         struct timespec ts;
@@ -91,7 +93,15 @@ uint64_t now_usec(clockid_t clock) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
+static void on_interrupt(int sig) {
+        (void) sig; /* only there to make a blocked NOTIF_RECV return EINTR */
+}
+
 int notify_init(void) {
+        struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART: the ioctl must return EINTR */
+
+        if (sigaction(SIGUSR1, &sa, NULL) < 0)
+                return -errno;
         static const struct {
                 const char *name;
                 enum call_kind kind;
@@ -118,7 +128,7 @@ int notify_init(void) {
                         calls[n_calls++] = (typeof(calls[0])){arches[a] == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : arches[a],
                                                               nr, names[i].kind};
                 }
-        return seccomp_notify_alloc(&req, &resp);
+        return 0;
 }
 
 static int call_of(uint32_t arch, int nr, enum call_kind *ret) {
@@ -431,7 +441,10 @@ static void refusal_event(struct daemon *d, struct proc_entry *p, enum call_kind
         events_record(&r);
 }
 
+static void listener_stop_thread(struct daemon *d, struct listener *l);
+
 static void listener_release(struct daemon *d, struct listener *l) {
+        listener_stop_thread(d, l);
         for (struct listener **pp = &d->listeners; *pp; pp = &(*pp)->next)
                 if (*pp == l) {
                         *pp = l->next;
@@ -454,25 +467,30 @@ static void listener_release(struct daemon *d, struct listener *l) {
         free(l);
 }
 
-static int respond(int fd, uint64_t id, int error) {
-        resp->id = id;
-        resp->val = 0;
-        resp->error = error;
-        resp->flags = error ? 0 : SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-        return seccomp_notify_respond(fd, resp);
+/* Raw ioctls: libseccomp 2.5 folds errnos such as EINTR and ENOENT into -ECANCELED, and the thread must
+ * tell them apart. */
+static bool id_valid(int fd, uint64_t id) {
+        return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+static void answer(struct seccomp_notif_resp *resp, uint64_t id, int error) {
+        *resp = (struct seccomp_notif_resp){
+                .id = id,
+                .error = error,
+                .flags = error ? 0 : SECCOMP_USER_NOTIF_FLAG_CONTINUE,
+        };
 }
 
 /* brk(2) never fails with an errno: on refusal the kernel returns the old break and libc compares (glibc's
  * __brk stores whatever comes back as the new break, so -ENOMEM would read as success). */
-static int respond_brk_refused(int fd, uint64_t id, uint64_t old_brk) {
-        resp->id = id;
-        resp->val = (int64_t) old_brk;
-        resp->error = 0;
-        resp->flags = 0;
-        return seccomp_notify_respond(fd, resp);
+static void answer_brk_refused(struct seccomp_notif_resp *resp, uint64_t id, uint64_t old_brk) {
+        *resp = (struct seccomp_notif_resp){.id = id, .val = (int64_t) old_brk};
 }
 
-static void handle(struct daemon *d, struct listener *l) {
+/* Judges one notification, under d->lock. Returns true with *resp filled, or false when the caller died
+ * meanwhile (nothing to answer). */
+static bool decide(struct daemon *d, struct listener *l, const struct seccomp_notif *req,
+                   struct seccomp_notif_resp *resp) {
         struct budget_entry *levels[MAX_LEVELS];
         struct formula_result res;
         struct proc_entry *p;
@@ -482,32 +500,25 @@ static void handle(struct daemon *d, struct listener *l) {
         size_t n;
         int r;
 
-        memset(req, 0, sizeof(*req));
-        r = seccomp_notify_receive(l->fd, req);
-        if (r < 0) {
-                if (r != -ENOENT) /* ENOENT: the caller died before we read it */
-                        log_debug("listener of %s: receive: %s", l->entry->cgroup, strerror(-r));
-                return;
-        }
         if (call_of(req->data.arch, req->data.nr, &kind) < 0) {
-                (void) respond(l->fd, req->id, 0); /* a call the filter should not send: let the kernel decide */
-                return;
+                answer(resp, req->id, 0); /* a call the filter should not send: let the kernel decide */
+                return true;
         }
         p = proc_find(d, req->pid);
         if (!p) {
                 /* First sight of this process: read its maps once. Then check the notification is still
                  * alive, so what we read belongs to the process that made the call (pid reuse). */
                 r = proc_learn(d, l, req->pid, &p);
-                if (r < 0 || seccomp_notify_id_valid(l->fd, req->id) < 0) {
+                if (r < 0 || !id_valid(l->fd, req->id)) {
                         if (r >= 0)
                                 proc_forget(d, p);
-                        (void) respond(l->fd, req->id, 0);
-                        return;
+                        answer(resp, req->id, 0);
+                        return true;
                 }
         }
         charge_of(d, p, kind, (const uint64_t *) req->data.args, &c);
-        if (c.read_proc && seccomp_notify_id_valid(l->fd, req->id) < 0)
-                return; /* the caller died while we read its /proc: nothing to answer, nothing to charge */
+        if (c.read_proc && !id_valid(l->fd, req->id))
+                return false; /* the caller died while we read its /proc: nothing to answer, nothing to charge */
         n = budgets_levels(p->entry, levels, MAX_LEVELS);
         refused = judge_levels(d, p, levels, n, &c, &res);
         if (refused >= 0) {
@@ -516,13 +527,13 @@ static void handle(struct daemon *d, struct listener *l) {
                 for (size_t i = 0; i < n; i++)
                         (void) budgets_measure(&d->budgets, levels[i], t);
                 (void) proc_measure(d, p);
-                if (seccomp_notify_id_valid(l->fd, req->id) < 0)
-                        return; /* the caller is gone; nothing to answer */
+                if (!id_valid(l->fd, req->id))
+                        return false; /* the caller is gone; nothing to answer */
                 charge_of(d, p, kind, (const uint64_t *) req->data.args, &c);
                 if (kind == CALL_MPROTECT)
                         mprotect_charge_exact(p->pid, req->data.args[0], page_up(req->data.args[1], d->page_size), &c);
-                if (seccomp_notify_id_valid(l->fd, req->id) < 0)
-                        return;
+                if (!id_valid(l->fd, req->id))
+                        return false;
                 refused = judge_levels(d, p, levels, n, &c, &res);
         }
         if (refused >= 0) {
@@ -534,23 +545,69 @@ static void handle(struct daemon *d, struct listener *l) {
                 refusal_event(d, p, kind, lv, &res, enforced);
                 if (enforced) {
                         if (kind == CALL_BRK)
-                                (void) respond_brk_refused(l->fd, req->id, p->brk_end ? p->brk_end : read_brk(p->pid));
+                                answer_brk_refused(resp, req->id, p->brk_end ? p->brk_end : read_brk(p->pid));
                         else
-                                (void) respond(l->fd, req->id, -ENOMEM);
-                        return;
+                                answer(resp, req->id, -ENOMEM);
+                        return true;
                 }
         }
         admit(p, levels, n, kind, &c);
-        (void) respond(l->fd, req->id, 0);
+        answer(resp, req->id, 0);
+        return true;
+}
+
+/* One thread per listener, asleep in NOTIF_RECV: with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP the kernel hands the
+ * CPU straight from the notifying task to this thread and back, which a wake-up from epoll_wait() loses
+ * (docs/performance.md). The judgement runs under d->lock; receiving and answering do not. */
+static void *listener_thread(void *userdata) {
+        struct listener *l = userdata;
+        struct daemon *d = l->daemon;
+        struct seccomp_notif *req = NULL;
+        struct seccomp_notif_resp *resp = NULL;
+
+        if (seccomp_notify_alloc(&req, &resp) < 0) {
+                log_error("listener of %s: out of memory; its calls wait until commitd restarts", l->entry->cgroup);
+                return NULL;
+        }
+        while (!atomic_load(&l->stopping)) {
+                bool reply;
+                memset(req, 0, sizeof(*req));
+                if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+                        if (errno != EINTR && errno != ENOENT) /* ENOENT: the caller died before we read it */
+                                log_debug("listener of %s: receive: %s", l->entry->cgroup, strerror(errno));
+                        continue;
+                }
+                pthread_mutex_lock(&d->lock);
+                reply = decide(d, l, req, resp);
+                pthread_mutex_unlock(&d->lock);
+                if (reply && ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
+                        log_debug("listener of %s: answer: %s", l->entry->cgroup, strerror(errno));
+        }
+        seccomp_notify_free(req, resp);
+        return NULL;
+}
+
+/* Stops the thread of a listener whose tasks are all gone: the flag, then signals until it has left
+ * NOTIF_RECV (a signal sent just before it enters the ioctl would be lost, hence the loop). Called with
+ * d->lock held, which the thread may be waiting for: released while waiting. */
+static void listener_stop_thread(struct daemon *d, struct listener *l) {
+        atomic_store(&l->stopping, true);
+        pthread_mutex_unlock(&d->lock);
+        for (;;) {
+                struct timespec ts = {0, 1000000};
+                pthread_kill(l->thread, SIGUSR1);
+                nanosleep(&ts, NULL);
+                if (pthread_tryjoin_np(l->thread, NULL) == 0)
+                        break;
+        }
+        pthread_mutex_lock(&d->lock);
 }
 
 static void on_listener(struct loop_source *s, uint32_t events, void *userdata) {
         struct listener *l = userdata;
         (void) s;
 
-        if (events & EPOLLIN)
-                handle(l->daemon, l);
-        else if (events & (EPOLLHUP | EPOLLERR))
+        if (events & (EPOLLHUP | EPOLLERR))
                 listener_release(l->daemon, l); /* every task that used the filter has exited */
 }
 
@@ -567,9 +624,15 @@ int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry
          * path). The flags go by value, not by pointer (seccomp_notify_ioctl()). Older kernels: EINVAL, fine. */
         if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
                 log_debug("listener of %s: no sync wake-up: %s", e->cgroup, strerror(errno));
-        r = loop_add(d->loop, fd, EPOLLIN, on_listener, l, &l->source);
+        r = loop_add(d->loop, fd, 0 /* EPOLLHUP only: the thread receives */, on_listener, l, &l->source);
         if (r < 0) {
                 close(fd);
+                free(l);
+                return r;
+        }
+        r = -pthread_create(&l->thread, &d->thread_attr, listener_thread, l);
+        if (r < 0) {
+                loop_remove(d->loop, l->source);
                 free(l);
                 return r;
         }
@@ -618,7 +681,4 @@ void notify_free(struct daemon *d) {
                         d->procs[b] = p->next;
                         free(p);
                 }
-        seccomp_notify_free(req, resp);
-        req = NULL;
-        resp = NULL;
 }
