@@ -50,6 +50,63 @@ int budgets_get(struct budgets *b, const char *cgroup, struct budget_entry **ret
         return 0;
 }
 
+struct budget_entry *budgets_find_policy(struct budgets *b, const char *name) {
+        for (struct budget_entry *e = b->entries; e; e = e->next)
+                if (e->policy && streq(e->policy->name, name))
+                        return e;
+        return NULL;
+}
+
+int budgets_instantiate(struct budgets *b, const struct budget_entry *template, const char *cgroup, const char *id,
+                        struct budget_entry **ret) {
+        struct budget_entry *e;
+        struct policy *p;
+        int r;
+
+        r = budgets_get(b, cgroup, &e);
+        if (r < 0)
+                return r;
+        if (e->policy && !e->container) {
+                *ret = e; /* the cgroup has a policy of its own: it rules */
+                return 0;
+        }
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *p = *template->policy;
+        p->description = NULL;
+        p->cgroup = strdup(cgroup);
+        if (asprintf(&p->name, "%.31s@%.31s", template->policy->name, id) < 0)
+                p->name = NULL;
+        if (!p->cgroup || !p->name) {
+                policy_done(p);
+                free(p);
+                return -ENOMEM;
+        }
+        if (e->policy) {
+                policy_done(e->policy);
+                free(e->policy);
+        }
+        e->policy = p;
+        free(e->source);
+        e->source = NULL;
+        (void) asprintf(&e->source, "oci:%s", id);
+        e->container = true;
+        budgets_refresh(b);
+        *ret = e;
+        return 0;
+}
+
+void budgets_forget(struct budgets *b, struct budget_entry *e) {
+        for (struct budget_entry **pp = &b->entries; *pp; pp = &(*pp)->next)
+                if (*pp == e) {
+                        *pp = e->next;
+                        entry_free(e);
+                        break;
+                }
+        budgets_refresh(b); /* parents may have pointed at it */
+}
+
 size_t budgets_levels(struct budget_entry *e, struct budget_entry **levels, size_t max) {
         size_t n = 0;
 

@@ -28,6 +28,7 @@ struct budget_entry {
         uint64_t admitted, refusals;
         unsigned enrolled; /* live enrolled processes in exactly this cgroup */
         pid_t sample_pid;  /* a process of the cgroup, for the hybrid host's v1 limits */
+        bool container;    /* made for a container by the OCI agent: forgotten when its listener goes */
         struct budget_entry *next;
 };
 
@@ -42,6 +43,14 @@ struct budgets {
 struct budget_entry *budgets_find(struct budgets *b, const char *cgroup);
 /* The entry of the cgroup, created (without policy) when missing. */
 int budgets_get(struct budgets *b, const char *cgroup, struct budget_entry **ret);
+/* The entry whose policy is named name, or NULL. */
+struct budget_entry *budgets_find_policy(struct budgets *b, const char *name);
+/* Applies a copy of template's policy to cgroup (a container's own cgroup), named "TEMPLATE@ID", not
+ * persisted: the container's budget lives as long as the container. */
+int budgets_instantiate(struct budgets *b, const struct budget_entry *template, const char *cgroup, const char *id,
+                        struct budget_entry **ret);
+/* Drops an entry nothing is enrolled in any more (a container's, after it ended). */
+void budgets_forget(struct budgets *b, struct budget_entry *e);
 /* Levels for a request from a process in entry e: e (if it has a policy) and each ancestor with one,
  * innermost first. Returns the count (at most max). */
 size_t budgets_levels(struct budget_entry *e, struct budget_entry **levels, size_t max);

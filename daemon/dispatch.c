@@ -209,13 +209,6 @@ static void m_policy_list(struct daemon *d, struct client *c, const json_t *para
         r->result = json_pack("{s:o, s:[]}", "policies", list, "errors");
 }
 
-static struct budget_entry *policy_by_name(struct daemon *d, const char *name) {
-        for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
-                if (e->policy && streq(e->policy->name, name))
-                        return e;
-        return NULL;
-}
-
 static void m_policy_show(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
         static const char *const allowed[] = {"name", NULL};
         const char *name = json_string_value(json_object_get(params, "name"));
@@ -228,7 +221,7 @@ static void m_policy_show(struct daemon *d, struct client *c, const json_t *para
                 fail(r, PROTOCOL_INVALID_PARAMS, "\"name\" is required: a policy name from policy-list");
                 return;
         }
-        e = policy_by_name(d, name);
+        e = budgets_find_policy(&d->budgets, name);
         if (!e) {
                 fail(r, PROTOCOL_NO_SUCH_POLICY, "no policy named \"%.64s\" is loaded; see `commitctl policy list`",
                      name);
@@ -255,7 +248,7 @@ static void m_enroll(struct daemon *d, struct client *c, const json_t *params, i
                 return;
         }
         if (policy) {
-                e = policy_by_name(d, policy);
+                e = budgets_find_policy(&d->budgets, policy);
                 if (!e) {
                         fail(r, PROTOCOL_NO_SUCH_POLICY,
                              "no policy named \"%.64s\" is loaded; see `commitctl policy list`", policy);

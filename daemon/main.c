@@ -17,12 +17,13 @@
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
+#include "oci.h"
 #include "server.h"
 
 #define UPKEEP_SEC 2
 
 struct options {
-        const char *socket, *policy_dir, *state_dir, *cgroup_root, *group;
+        const char *socket, *policy_dir, *state_dir, *cgroup_root, *group, *oci_socket, *oci_default_policy;
 };
 
 static void help(FILE *f) {
@@ -36,6 +37,8 @@ static void help(FILE *f) {
                    "  --state-dir DIR      live changes and state (default " COMMITD_STATE_DIR ")\n"
                    "  --cgroup-root DIR    the cgroup v2 mount (default: found in /proc/self/mountinfo)\n"
                    "  --group NAME         members may change budgets (default: root only)\n"
+                   "  --oci-socket PATH    OCI seccomp agent socket (default " COMMITD_OCI_SOCKET ")\n"
+                   "  --oci-default-policy NAME   policy of containers that name none (default: refuse them)\n"
                    "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
                    "  --version            print the version\n");
 }
@@ -121,13 +124,21 @@ static int mkdir_parent(const char *path) {
 
 int main(int argc, char **argv) {
         static const struct option long_options[] = {
-                {"foreground", no_argument, NULL, 'f'},        {"socket", required_argument, NULL, 's'},
-                {"policy-dir", required_argument, NULL, 'p'},  {"state-dir", required_argument, NULL, 'S'},
-                {"cgroup-root", required_argument, NULL, 'c'}, {"group", required_argument, NULL, 'g'},
-                {"log-level", required_argument, NULL, 'l'},   {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, 'V'},           {NULL, 0, NULL, 0},
+                {"foreground", no_argument, NULL, 'f'},
+                {"socket", required_argument, NULL, 's'},
+                {"policy-dir", required_argument, NULL, 'p'},
+                {"state-dir", required_argument, NULL, 'S'},
+                {"cgroup-root", required_argument, NULL, 'c'},
+                {"group", required_argument, NULL, 'g'},
+                {"log-level", required_argument, NULL, 'l'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
+                {"oci-socket", required_argument, NULL, 'o'},
+                {"oci-default-policy", required_argument, NULL, 'D'},
+                {NULL, 0, NULL, 0},
         };
-        struct options o = {COMMITD_SOCKET, COMMITD_POLICY_DIR, COMMITD_STATE_DIR, NULL, NULL};
+        struct options o = {
+                COMMITD_SOCKET, COMMITD_POLICY_DIR, COMMITD_STATE_DIR, NULL, NULL, COMMITD_OCI_SOCKET, NULL};
         struct daemon d = {.admin_gid = (gid_t) -1};
         int c, r;
 
@@ -149,6 +160,12 @@ int main(int argc, char **argv) {
                         break;
                 case 'g':
                         o.group = optarg;
+                        break;
+                case 'o':
+                        o.oci_socket = optarg;
+                        break;
+                case 'D':
+                        o.oci_default_policy = optarg;
                         break;
                 case 'l':
                         r = parse_level(optarg);
@@ -230,13 +247,22 @@ int main(int argc, char **argv) {
                           r == -EADDRINUSE ? " (another commitd answers there; stop it or pick --socket)" : "");
                 return 1;
         }
-        log_info("commitd " COMMITD_VERSION " serving %s, cgroup2 at %s", o.socket, d.root.v2_mount);
+        r = mkdir_parent(o.oci_socket);
+        if (r >= 0)
+                r = oci_start(&d, o.oci_socket, o.oci_default_policy);
+        if (r < 0) {
+                log_error("cannot serve the OCI agent socket %s: %s", o.oci_socket, strerror(-r));
+                return 1;
+        }
+        log_info("commitd " COMMITD_VERSION " serving %s and %s (OCI), cgroup2 at %s", o.socket, o.oci_socket,
+                 d.root.v2_mount);
 
         r = loop_run(d.loop);
         if (r < 0)
                 log_error("event loop failed: %s", strerror(-r));
         pthread_mutex_lock(&d.lock);
         server_stop(&d);
+        oci_stop(&d);
         notify_free(&d);
         pthread_mutex_unlock(&d.lock);
         budgets_free(&d.budgets);

@@ -462,7 +462,9 @@ static void listener_release(struct daemon *d, struct listener *l) {
                 }
         if (l->entry->enrolled > 0)
                 l->entry->enrolled--;
-        loop_remove(d->loop, l->source); /* closes the fd */
+        if (l->entry->container && l->entry->enrolled == 0)
+                budgets_forget(&d->budgets, l->entry); /* the container ended: nothing of it stays */
+        loop_remove(d->loop, l->source);               /* closes the fd */
         d->n_listeners--;
         free(l);
 }

@@ -185,7 +185,7 @@ static double median(double *v) {
 }
 
 int main(int argc, char **argv) {
-        char dir[] = "/tmp/bench-notify.XXXXXX", sock[256], pol[512], state[256], self[4096];
+        char dir[] = "/tmp/bench-notify.XXXXXX", sock[256], oci[256], pol[512], state[256], self[4096];
         double none[ROUNDS], floor_[ROUNDS], cd[ROUNDS], shared_none[ROUNDS], shared_f[ROUNDS], ro_none[ROUNDS],
                 ro_f[ROUNDS];
         long n = argc > 3 ? atol(argv[3]) : 20000;
@@ -205,6 +205,7 @@ int main(int argc, char **argv) {
                 return 1;
         snprintf(sock, sizeof(sock), "%s/sock", dir);
         snprintf(state, sizeof(state), "%s/state", dir);
+        snprintf(oci, sizeof(oci), "%s/oci.sock", dir);
         snprintf(pol, sizeof(pol), "%s/bench.json", dir);
         snprintf(cgroup, sizeof(cgroup), "/commitd-bench-%d", (int) getpid());
         f = fopen(pol, "we");
@@ -217,8 +218,8 @@ int main(int argc, char **argv) {
         if (daemon == 0) {
                 int null = open("/dev/null", O_WRONLY);
                 dup2(null, STDERR_FILENO);
-                execl(argv[1], argv[1], "--foreground", "--socket", sock, "--policy-dir", dir, "--state-dir", state,
-                      "--log-level", "warning", (char *) NULL);
+                execl(argv[1], argv[1], "--foreground", "--socket", sock, "--oci-socket", oci, "--policy-dir", dir,
+                      "--state-dir", state, "--log-level", "warning", (char *) NULL);
                 _exit(127);
         }
         setenv("COMMITD_SOCKET", sock, 1);

@@ -226,7 +226,7 @@ err=$("$COMMITCTL" status "$SCRATCH/u" 2>&1) && fail "a refused set-mode created
 expect_in "$err" "NoSuchCgroup"
 
 # 4c. A second commitd with --group: its socket is root:GROUP 0660, and a member of the group may mutate.
-"$COMMITD" --foreground --socket "$WORK/group.sock" --policy-dir "$POLICIES" --state-dir "$WORK/state2" \
+"$COMMITD" --foreground --socket "$WORK/group.sock" --oci-socket "$WORK/group-oci.sock" --policy-dir "$POLICIES" --state-dir "$WORK/state2" \
 	--group "$GROUP_T" --log-level debug >>"$WORK/commitd2.log" 2>&1 &
 COMMITD2_PID=$!
 STARTED_PIDS="${STARTED_PIDS:-} $COMMITD2_PID"

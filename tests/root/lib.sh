@@ -30,8 +30,8 @@ start_commitd() {
 
 # Starts commitd on the test's directories (again, after stop_commitd), waits for its socket.
 launch_commitd() {
-	"$COMMITD" --foreground --socket "$COMMITD_SOCKET" --policy-dir "$POLICIES" --state-dir "$WORK/state" \
-		--log-level debug >>"$WORK/commitd.log" 2>&1 &
+	"$COMMITD" --foreground --socket "$COMMITD_SOCKET" --oci-socket "$WORK/oci.sock" --policy-dir "$POLICIES" \
+		--state-dir "$WORK/state" --log-level debug >>"$WORK/commitd.log" 2>&1 &
 	COMMITD_PID=$!
 	for _ in $(seq 100); do
 		[ -S "$COMMITD_SOCKET" ] && "$COMMITCTL" status >/dev/null 2>&1 && return 0

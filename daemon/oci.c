@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "macro.h"
+#include "notify.h"
+#include "oci.h"
+
+#define OCI_MAX_FDS 8
+
+struct oci_conn {
+        struct daemon *daemon;
+        struct loop_source *source;
+        char *buf;
+        size_t len;
+        int fds[OCI_MAX_FDS];
+        size_t n_fds;
+};
+
+static struct loop_source *oci_source;
+static char *oci_path, *oci_default_policy;
+
+static void conn_close(struct oci_conn *c) {
+        for (size_t i = 0; i < c->n_fds; i++)
+                if (c->fds[i] >= 0)
+                        close(c->fds[i]);
+        loop_remove(c->daemon->loop, c->source);
+        free(c->buf);
+        free(c);
+}
+
+/* Enrolls the container process the state describes. Returns 0, or -errno with *ret_why for the log. */
+static int enroll(struct oci_conn *c, const char **ret_id, const char **ret_why) {
+        struct daemon *d = c->daemon;
+        json_error_t err;
+        json_auto_t *st = json_loadb(c->buf, c->len, JSON_REJECT_DUPLICATES, &err);
+        json_t *fds, *state, *annotations, *v;
+        const char *policy = NULL, *id;
+        _cleanup_free_ char *cgroup = NULL;
+        struct budget_entry *template, *e;
+        ssize_t seccomp_index = -1;
+        size_t i;
+        pid_t pid;
+        int r;
+
+        *ret_id = "?";
+        if (!json_is_object(st)) {
+                *ret_why = "the state is not a JSON object";
+                return -EBADMSG;
+        }
+        state = json_object_get(st, "state");
+        fds = json_object_get(st, "fds");
+        id = json_string_value(json_object_get(state, "id"));
+        if (!json_is_object(state) || !id || !json_is_array(fds) || !json_is_integer(json_object_get(st, "pid"))) {
+                *ret_why = "the state lacks state.id, fds or pid";
+                return -EBADMSG;
+        }
+        *ret_id = id;
+        pid = (pid_t) json_integer_value(json_object_get(st, "pid"));
+        json_array_foreach(fds, i, v) if (json_is_string(v) && streq(json_string_value(v), "seccompFd")) seccomp_index =
+                (ssize_t) i;
+        if (seccomp_index < 0 || json_array_size(fds) != c->n_fds || pid <= 0) {
+                *ret_why = "no seccompFd came with the state (fds names and descriptors differ)";
+                return -EBADMSG;
+        }
+        /* The policy: the container's annotation, else the listenerMetadata of its bundle, else the default. */
+        annotations = json_object_get(state, "annotations");
+        policy = json_string_value(json_object_get(annotations, OCI_POLICY_ANNOTATION));
+        if (!policy || !*policy)
+                policy = json_string_value(json_object_get(st, "metadata"));
+        if (!policy || !*policy)
+                policy = oci_default_policy;
+        if (!policy) {
+                *ret_why = "it names no policy (annotation " OCI_POLICY_ANNOTATION ") and commitd has no "
+                           "--oci-default-policy";
+                return -ENOENT;
+        }
+        template = budgets_find_policy(&d->budgets, policy);
+        if (!template) {
+                *ret_why = "its policy is not loaded (see commitctl policy list)";
+                return -ENOENT;
+        }
+        /* The state carries no cgroup path: the kernel's word for the container's process is. */
+        r = cgroup_of_pid(pid, &cgroup);
+        if (r < 0) {
+                *ret_why = "its process's cgroup cannot be read";
+                return r;
+        }
+        r = budgets_instantiate(&d->budgets, template, cgroup, id, &e);
+        if (r < 0) {
+                *ret_why = "out of memory";
+                return r;
+        }
+        e->sample_pid = pid;
+        budgets_refresh(&d->budgets);
+        r = notify_add_listener(d, TAKE_FD(c->fds[seccomp_index]), pid, e);
+        if (r < 0) {
+                *ret_why = "its listener cannot be watched";
+                return r;
+        }
+        (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC));
+        log_info("container %s (pid %d) enrolled in %s under policy %s", id, (int) pid, cgroup, policy);
+        return 0;
+}
+
+static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
+        struct oci_conn *c = userdata;
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * OCI_MAX_FDS)];
+        } control;
+        char chunk[16384];
+        struct iovec iov = {.iov_base = chunk, .iov_len = sizeof(chunk)};
+        struct msghdr m = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
+        const char *id = "?", *why = NULL;
+        ssize_t n;
+        (void) s;
+        (void) events;
+
+        n = recvmsg(loop_source_fd(c->source), &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+                        for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+                                int fd;
+                                memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
+                                if (c->n_fds < OCI_MAX_FDS)
+                                        c->fds[c->n_fds++] = fd;
+                                else
+                                        close(fd);
+                        }
+        if (n > 0) {
+                char *bigger;
+                if (c->len + (size_t) n > OCI_MAX_STATE || (m.msg_flags & MSG_CTRUNC)) {
+                        log_warning("OCI agent: a runtime sent more than %u bytes of state or too many fds; refused",
+                                    OCI_MAX_STATE);
+                        conn_close(c);
+                        return;
+                }
+                bigger = realloc(c->buf, c->len + (size_t) n + 1);
+                if (!bigger) {
+                        conn_close(c);
+                        return;
+                }
+                c->buf = bigger;
+                memcpy(c->buf + c->len, chunk, (size_t) n);
+                c->len += (size_t) n;
+                c->buf[c->len] = '\0';
+                /* runc sends compact JSON, crun pretty-printed; both close the connection after it. A complete
+                 * document is enough: do not wait for the close. */
+                json_t *probe = json_loadb(c->buf, c->len, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
+                if (!probe)
+                        return;
+                json_decref(probe);
+        } else if (n < 0 || c->len == 0) {
+                conn_close(c); /* nothing came, or an error: nothing to enroll */
+                return;
+        }
+        if (enroll(c, &id, &why) < 0)
+                log_error("OCI agent: container %s refused: %s; the runtime reports the failure for socket %s", id,
+                          why ? why : "invalid state", oci_path);
+        conn_close(c);
+}
+
+static void on_accept(struct loop_source *s, uint32_t events, void *userdata) {
+        struct daemon *d = userdata;
+        struct oci_conn *c;
+        int fd;
+        (void) events;
+
+        fd = accept4(loop_source_fd(s), NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+                return;
+        c = calloc(1, sizeof(*c));
+        if (!c || loop_add(d->loop, fd, EPOLLIN, on_conn, c, &c->source) < 0) {
+                free(c);
+                close(fd);
+                return;
+        }
+        c->daemon = d;
+}
+
+int oci_start(struct daemon *d, const char *path, const char *default_policy) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int fd = -1;
+        mode_t old;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        /* A socket that still answers belongs to a live commitd: never take it over. */
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
+                return -EADDRINUSE;
+        close(fd);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path);
+        old = umask(0177); /* 0600: only root may hand commitd a container */
+        r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
+        umask(old);
+        if (r < 0 || listen(fd, 64) < 0)
+                return -errno;
+        r = loop_add(d->loop, fd, EPOLLIN, on_accept, d, &oci_source);
+        if (r < 0)
+                return r;
+        TAKE_FD(fd);
+        oci_path = strdup(path);
+        oci_default_policy = default_policy ? strdup(default_policy) : NULL;
+        return 0;
+}
+
+void oci_stop(struct daemon *d) {
+        if (oci_source)
+                loop_remove(d->loop, oci_source);
+        oci_source = NULL;
+        if (oci_path)
+                (void) unlink(oci_path);
+        free(oci_path);
+        free(oci_default_policy);
+        oci_path = oci_default_policy = NULL;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "commitd.h"
+
+/* The OCI seccomp agent (runtime-spec linux.seccomp.listenerPath): runc >= 1.1 and crun >= 0.19 connect
+ * once per container process and send the container process state (JSON) with the listener fd. */
+#define OCI_MAX_STATE         (256u * 1024)
+#define OCI_POLICY_ANNOTATION "io.commitd.policy"
+
+/* Serves path (mode 0600: runtimes run as root). default_policy may be NULL: a container that names no
+ * policy is then refused. */
+int oci_start(struct daemon *d, const char *path, const char *default_policy);
+void oci_stop(struct daemon *d);

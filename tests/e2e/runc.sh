@@ -1,0 +1,83 @@
+#!/bin/bash
+# Issue 4 (first part): runc enrolls a busybox container in commitd through the seccomp listenerPath; the
+# policy comes from the io.commitd.policy annotation and applies to the container's own cgroup; a static
+# program inside gets ENOMEM at the budget; a second container with an "always" policy is not refused; and
+# when a container ends, commitd forgets it. Cleans up runc's containers and cgroups (v1 and v2) on exit.
+set -u
+. "$(dirname "$0")/../root/lib.sh"
+require_root
+command -v runc >/dev/null || { echo "FAIL: runc is not installed (apt-get install runc)" >&2; exit 1; }
+[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed" >&2; exit 1; }
+start_commitd
+CGPATH=commitd-e2e-$$
+policy_file() { echo "{\"name\": \"$1\", \"cgroup\": \"$SCRATCH/template-$1\", $2}" >"$POLICIES/$1.json"; }
+policy_file strict64 '"mode": "strict", "limit": "64M"'
+policy_file lenient '"mode": "always", "limit": "64M"'
+"$COMMITCTL" reload >/dev/null || fail "reload"
+
+bundle() { # NAME POLICY ARGS...: a bundle in $WORK/NAME
+	local name=$1 dir=$WORK/$1 policy=$2
+	shift 2
+	mkdir -p "$dir/rootfs/bin"
+	cp /bin/busybox "$dir/rootfs/bin/"
+	cp "$WORKLOAD_STATIC" "$dir/rootfs/bin/workload"
+	(cd "$dir" && runc spec)
+	python3 - "$dir/config.json" "$policy" "$WORK/oci.sock" "$CGPATH/$name" "$@" <<'PY'
+import json, sys
+path, policy, sock, cgpath, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/workload"] + args
+c["root"] = {"path": "rootfs", "readonly": True}
+c.setdefault("annotations", {})["io.commitd.policy"] = policy
+c["linux"]["cgroupsPath"] = cgpath
+masked = lambda i, m, v: {"index": i, "value": m, "valueTwo": v, "op": "SCMP_CMP_MASKED_EQ"}
+c["linux"]["seccomp"] = {
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+    "listenerPath": sock,
+    "syscalls": [
+        {"names": ["mmap"], "action": "SCMP_ACT_NOTIFY", "args": [masked(2, 2, 2), masked(3, 3, 2)]},
+        {"names": ["mmap"], "action": "SCMP_ACT_NOTIFY", "args": [masked(3, 0x21, 0x21)]},
+        {"names": ["brk", "fork", "mremap", "shmget"], "action": "SCMP_ACT_NOTIFY"},
+        {"names": ["clone"], "action": "SCMP_ACT_NOTIFY", "args": [masked(0, 0x100, 0)]},
+        {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+    ],
+}
+json.dump(c, open(path, "w"), indent=1)
+PY
+}
+
+runc_cleanup() {
+	local rc=$?
+	for c in e2e-$$-strict e2e-$$-lenient; do runc delete --force "$c" >/dev/null 2>&1; done
+	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	(exit $rc) # cleanup reads the test's status from $?
+	cleanup
+}
+trap runc_cleanup EXIT
+
+bundle strict strict64 steps:4M:1G fork
+out=$(cd "$WORK/strict" && timeout 60 runc run "e2e-$$-strict" 2>&1) || fail "runc run (strict) exited $?: $out"
+mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
+[ -n "$mapped" ] || fail "no ENOMEM inside the 64 MiB container: $out"
+[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
+	fail "the container mapped $mapped bytes before ENOMEM; its budget is 64 MiB"
+expect_in "$out" "ENOMEM fork"
+grep -q "container e2e-$$-strict (pid [0-9]*) enrolled in /$CGPATH/strict under policy strict64" "$WORK/commitd.log" ||
+	fail "the container was not enrolled by its annotation"
+grep -q "refused cgroup=/$CGPATH/strict .*comm=workload call=mmap.*limit=64Mi mode=strict" "$WORK/commitd.log" ||
+	fail "the refusal is not logged with the container's cgroup"
+
+bundle lenient lenient map:200M fork
+out=$(cd "$WORK/lenient" && timeout 60 runc run "e2e-$$-lenient" 2>&1) || fail "runc run (lenient) exited $?: $out"
+expect_in "$out" "OK map:200M"
+expect_in "$out" "OK fork"
+
+# Both containers have ended: commitd keeps nothing of them.
+sleep 0.3
+"$COMMITCTL" status "/$CGPATH/strict" >/dev/null 2>&1 && fail "the ended container's cgroup is still in status"
+"$COMMITCTL" status "/$CGPATH/lenient" >/dev/null 2>&1 && fail "the ended container's cgroup is still in status"
+finish
