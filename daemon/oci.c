@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "notify.h"
 #include "oci.h"
+#include "server.h"
 
 #define OCI_MAX_FDS 8
 
@@ -191,34 +192,16 @@ static void on_accept(struct loop_source *s, uint32_t events, void *userdata) {
 }
 
 int oci_start(struct daemon *d, const char *path, const char *default_policy) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        _cleanup_close_ int fd = -1;
-        mode_t old;
-        int r;
+        int fd, r;
 
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        /* A socket that still answers belongs to a live commitd: never take it over. */
-        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
-                return -EADDRINUSE;
-        close(fd);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return -errno;
-        (void) unlink(path);
-        old = umask(0177); /* 0600: only root may hand commitd a container */
-        r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
-        umask(old);
-        if (r < 0 || listen(fd, 64) < 0)
-                return -errno;
-        r = loop_add(d->loop, fd, EPOLLIN, on_accept, d, &oci_source);
+        r = unix_listen(path, SOCK_STREAM, 0600 /* only root may hand commitd a container */, (gid_t) -1, &fd);
         if (r < 0)
                 return r;
-        TAKE_FD(fd);
+        r = loop_add(d->loop, fd, EPOLLIN, on_accept, d, &oci_source);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
         oci_path = strdup(path);
         oci_default_policy = default_policy ? strdup(default_policy) : NULL;
         return 0;

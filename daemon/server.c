@@ -208,39 +208,51 @@ static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
         n_clients++;
 }
 
-int server_start(struct daemon *d, const char *path) {
+int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -1;
+        mode_t old;
         int r;
 
         if (strlen(path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
         /* A socket file left by a dead commitd is replaced; one that still answers belongs to a live one. */
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0)
                 return -EADDRINUSE;
         close(fd);
-        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;
         (void) unlink(path);
-        /* 0660 from the start: no window where another user could connect. */
-        mode_t old = umask(0117);
+        /* The mode from the start: no window where another user could connect. */
+        old = umask(~mode & 0777);
         r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
         umask(old);
         if (r < 0)
                 return -errno;
-        if (d->admin_gid != (gid_t) -1 && chown(path, 0, d->admin_gid) < 0)
+        if (gid != (gid_t) -1 && chown(path, 0, gid) < 0)
                 return -errno;
         if (listen(fd, 64) < 0)
                 return -errno;
-        r = loop_add(d->loop, fd, EPOLLIN, on_listen, d, &listen_source);
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int server_start(struct daemon *d, const char *path) {
+        int fd, r;
+
+        r = unix_listen(path, SOCK_SEQPACKET, 0660, d->admin_gid, &fd);
         if (r < 0)
                 return r;
-        TAKE_FD(fd);
+        r = loop_add(d->loop, fd, EPOLLIN, on_listen, d, &listen_source);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
         socket_path = strdup(path);
         events_set_sink(push_event, NULL);
         return 0;

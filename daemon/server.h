@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -23,6 +24,10 @@ struct client {
         struct daemon *daemon;
         struct client *next;
 };
+
+/* Binds and listens on a UNIX socket of type at path, created with mode (group gid unless (gid_t) -1);
+ * replaces a stale socket file, refuses (-EADDRINUSE) one a live process still answers on. */
+int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd);
 
 /* Binds the control socket (mode 0660, group admin_gid when set) and serves it in d's loop. Refuses to
  * take over a socket another commitd still answers on. */
