@@ -1,0 +1,30 @@
+#!/bin/bash
+# Issue 4 (first part), crun: crun 1.8.1 refuses hybrid cgroup hosts, so it runs in a private mount
+# namespace without the cgroup2 mount and with --cgroup-manager=disabled: the container stays in the
+# cgroup of the shell that starts it, which this test first moves into a scratch v2 cgroup. crun sends its
+# state pretty-printed; commitd enrolls the container by its annotation and refuses at the budget.
+set -u
+. "$(dirname "$0")/../root/lib.sh"
+. "$(dirname "$0")/lib.sh"
+require_root
+command -v crun >/dev/null || { echo "FAIL: crun is not installed (apt-get install crun)" >&2; exit 1; }
+[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed" >&2; exit 1; }
+start_commitd
+CGPATH=unused
+policy_file strict64 '"mode": "strict", "limit": "64M"'
+"$COMMITCTL" reload >/dev/null || fail "reload"
+mkdir -p "$CG_FS/crun"
+
+bundle strict strict64 steps:4M:1G fork
+out=$(bash -c '
+	echo $$ >"$1/cgroup.procs" || exit 90
+	exec unshare -m --propagation private sh -c "umount \"\$0\" && cd \"\$1\" && exec timeout 60 crun --cgroup-manager=disabled run \"\$2\"" "$2" "$3" "$4"
+' _ "$CG_FS/crun" "$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)" "$WORK/strict" "e2e-$$-crun" 2>&1) ||
+	fail "crun run exited $?: $out"
+mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
+[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
+	fail "the container mapped ${mapped:-no} bytes before ENOMEM; its budget is 64 MiB: $out"
+expect_in "$out" "ENOMEM fork"
+grep -q "container e2e-$$-crun (pid [0-9]*) enrolled in $SCRATCH/crun under policy strict64" "$WORK/commitd.log" ||
+	fail "the crun container was not enrolled by its annotation"
+finish
