@@ -38,8 +38,9 @@ static void conn_close(struct oci_conn *c) {
         free(c);
 }
 
-/* Enrolls the container process the state describes. Returns 0, or -errno with *ret_why for the log. */
-static int enroll(struct oci_conn *c, const char **ret_id, const char **ret_why) {
+/* Enrolls the container process the state describes. Returns 0, or -errno with *ret_why for the log; the
+ * container id is copied to id_buf (the parsed state is freed on return). */
+static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **ret_why) {
         struct daemon *d = c->daemon;
         json_error_t err;
         json_auto_t *st = json_loadb(c->buf, c->len, JSON_REJECT_DUPLICATES, &err);
@@ -52,7 +53,7 @@ static int enroll(struct oci_conn *c, const char **ret_id, const char **ret_why)
         pid_t pid;
         int r;
 
-        *ret_id = "?";
+        snprintf(id_buf, id_len, "?");
         if (!json_is_object(st)) {
                 *ret_why = "the state is not a JSON object";
                 return -EBADMSG;
@@ -64,7 +65,7 @@ static int enroll(struct oci_conn *c, const char **ret_id, const char **ret_why)
                 *ret_why = "the state lacks state.id, fds or pid";
                 return -EBADMSG;
         }
-        *ret_id = id;
+        snprintf(id_buf, id_len, "%s", id);
         pid = (pid_t) json_integer_value(json_object_get(st, "pid"));
         json_array_foreach(fds, i, v) if (json_is_string(v) && streq(json_string_value(v), "seccompFd")) seccomp_index =
                 (ssize_t) i;
@@ -122,7 +123,8 @@ static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
         struct iovec iov = {.iov_base = chunk, .iov_len = sizeof(chunk)};
         struct msghdr m = {
                 .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
-        const char *id = "?", *why = NULL;
+        const char *why = NULL;
+        char id[128];
         ssize_t n;
         (void) s;
         (void) events;
@@ -167,7 +169,7 @@ static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
                 conn_close(c); /* nothing came, or an error: nothing to enroll */
                 return;
         }
-        if (enroll(c, &id, &why) < 0)
+        if (enroll(c, id, sizeof(id), &why) < 0)
                 log_error("OCI agent: container %s refused: %s; the runtime reports the failure for socket %s", id,
                           why ? why : "invalid state", oci_path);
         conn_close(c);

@@ -1,0 +1,70 @@
+#!/bin/bash
+# Issue 4: malformed, oversized or truncated state, a missing fd and an unknown policy are refused with the
+# reason and the container id in the log, and commitd keeps serving; twenty containers started and stopped
+# in a row leave commitd's open fds and memory where they were.
+set -u
+. "$(dirname "$0")/../root/lib.sh"
+. "$(dirname "$0")/lib.sh"
+require_root
+command -v runc >/dev/null || { echo "FAIL: runc is not installed (apt-get install runc)" >&2; exit 1; }
+start_commitd
+CGPATH=commitd-e2e-$$
+policy_file strict64 '"mode": "strict", "limit": "64M"'
+"$COMMITCTL" reload >/dev/null || fail "reload"
+trap 'rc=$?; for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done; (exit $rc); cleanup' EXIT
+
+# Bad input on the agent socket: each is logged with its reason and refused; nothing else is disturbed.
+python3 - "$WORK/oci.sock" <<'PY' || fail "the agent did not close a bad connection"
+import array, json, os, socket, sys
+path = sys.argv[1]
+def send(data, fds=()):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    try:
+        s.sendmsg([data], anc)
+        s.shutdown(socket.SHUT_WR)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # commitd refused before the end of an oversized state
+    s.settimeout(5)
+    try:  # commitd closes it (a reset when it left bytes unread): the runtime then fails naming the socket
+        assert s.recv(1) == b""
+    except ConnectionResetError:
+        pass
+    s.close()
+state = lambda **kw: json.dumps({"ociVersion": "1.0.2", "fds": ["seccompFd"], "pid": os.getpid(),
+                                 "state": {"id": kw.get("id", "c"), "status": "creating", "pid": os.getpid(),
+                                           "bundle": "/x", "annotations": kw.get("ann", {})}}).encode()
+r, w = os.pipe()  # some fd: the agent must not mistake it for a listener it can use
+send(b"{not json", [r])
+send(state(id="nofd"))                                   # fds names one, none came
+send(state(id="unknownpolicy", ann={"io.commitd.policy": "nope"}), [r])
+send(state(id="nopolicy"), [r])
+send(b'{"ociVersion": "1.0.2", "fds": ["seccompFd"], "pid": 1, "state": {"id": "trunc', [r])
+send(b" " * (300 * 1024))                                 # oversized
+PY
+for why in "container nofd refused: no seccompFd came" "container unknownpolicy refused: its policy is not loaded" \
+	"container nopolicy refused: it names no policy" "more than 262144 bytes of state"; do
+	grep -q "$why" "$WORK/commitd.log" || fail "not logged: $why"
+done
+"$COMMITCTL" status >/dev/null || fail "commitd stopped answering after bad agent input"
+
+# Churn: one container to warm up, then twenty; fds and RSS of commitd must come back.
+bundle churn strict64 map:8M fork
+(cd "$WORK/churn" && runc run "e2e-$$-warm" >/dev/null 2>&1) || fail "warm-up container failed"
+sleep 0.2
+fds0=$(ls /proc/"$COMMITD_PID"/fd | wc -l)
+rss0=$(awk '/^VmRSS:/ {print $2}' /proc/"$COMMITD_PID"/status)
+for i in $(seq 20); do
+	out=$(cd "$WORK/churn" && runc run "e2e-$$-$i" 2>&1) || fail "container $i: $out"
+done
+sleep 0.3
+fds1=$(ls /proc/"$COMMITD_PID"/fd | wc -l)
+rss1=$(awk '/^VmRSS:/ {print $2}' /proc/"$COMMITD_PID"/status)
+echo "commitd fds $fds0 -> $fds1, RSS $rss0 kB -> $rss1 kB over 20 containers"
+[ "$fds1" = "$fds0" ] || fail "commitd's open fds grew from $fds0 to $fds1 over 20 containers"
+[ "$rss1" -le $((rss0 + 256)) ] || fail "commitd's RSS grew from $rss0 kB to $rss1 kB over 20 containers"
+n=$(grep -c "container e2e-$$-[0-9]* (pid [0-9]*) enrolled" "$WORK/commitd.log")
+[ "$n" = 20 ] || fail "$n of 20 containers enrolled"
+"$COMMITCTL" --json status | grep -q "e2e-$$" && fail "ended containers are still in status"
+finish
