@@ -28,7 +28,8 @@ static int add_rules(scmp_filter_ctx ctx, bool i386) {
                      SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED | MAP_PRIVATE, MAP_PRIVATE));
                 RULE(ctx, notify, mmap2, 1,
                      SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED | MAP_ANONYMOUS, MAP_SHARED | MAP_ANONYMOUS));
-                RULE(ctx, notify, ipc, 1, SCMP_A0(SCMP_CMP_EQ, IPC_SHMGET_CALL));
+                /* ksys_ipc() reads only the low 16 bits of the call number (the rest is a version): mask them. */
+                RULE(ctx, notify, ipc, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffff, IPC_SHMGET_CALL));
         } else {
                 /* private and writable (accountable_mapping()), or shared anonymous (shmem): MAP_SHARED_VALIDATE
                  * has both low bits set and counts as shared. */

@@ -351,7 +351,7 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
                 /* shmget(key, size, flags), or ipc(SHMGET, key, size, flags) on i386 */
                 const uint64_t *s = kind == CALL_IPC ? a + 1 : a;
                 uint64_t size = page_up(s[1], page), flags = s[2];
-                if (kind == CALL_IPC && a[0] != IPC_SHMGET_CALL)
+                if (kind == CALL_IPC && (a[0] & 0xffff) != IPC_SHMGET_CALL) /* ksys_ipc(): low 16 bits */
                         break;
                 if ((key_t) s[0] != IPC_PRIVATE && !(flags & IPC_CREAT))
                         break; /* attaches an existing segment: nothing new */

@@ -7,6 +7,7 @@
  *   fork           i386 fork (2)
  *   clone          i386 clone (120) with SIGCHLD only: a fork
  *   shmget:SIZE    i386 ipc(SHMGET) (117, call 23), private segment, removed at once
+ *   shmget-v1:SIZE the same with a version in the call's high 16 bits, which ksys_ipc() ignores
  *   clone3         i386 clone3 (435) with no arguments: EINVAL from the kernel, ENOSYS from the filter
  *   x32mmap:SIZE   x32 mmap (9 | 0x40000000); ENOSYS where the kernel has x32 off
  *   pkey-mprotect:SIZE  (64-bit) map SIZE read-only, then pkey_mprotect(2) it writable with pkey -1: the kernel
@@ -105,8 +106,9 @@ int main(int argc, char **argv) {
                 } else if (strcmp(op, "clone") == 0) {
                         fflush(stdout);
                         err = child_result(int80(I386_CLONE, SIGCHLD, 0, 0, 0, 0, 0));
-                } else if (strncmp(op, "shmget:", 7) == 0) {
-                        r = int80(I386_IPC, IPC_SHMGET, IPC_PRIVATE, (long) parse_size(arg), IPC_CREAT | 0600, 0, 0);
+                } else if (strncmp(op, "shmget:", 7) == 0 || strncmp(op, "shmget-v1:", 10) == 0) {
+                        long call = IPC_SHMGET | (op[6] == '-' ? 1L << 16 : 0);
+                        r = int80(I386_IPC, call, IPC_PRIVATE, (long) parse_size(arg), IPC_CREAT | 0600, 0, 0);
                         err = r < 0 ? (int) -r : 0;
                         if (r >= 0)
                                 shmctl((int) r, IPC_RMID, NULL);
