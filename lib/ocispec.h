@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <jansson.h>
+
+/* The bundle annotation naming the policy a container is judged under; passed to the agent as
+ * listenerMetadata. */
+#define OCISPEC_POLICY_ANNOTATION "io.commitd.policy"
+
+/* Edits an OCI config.json (the parsed object) so the runtime enrolls the container with commitd
+ * (SPEC 4): sets linux.seccomp.listenerPath and listenerMetadata (metadata NULL: ""), and adds the
+ * notify rules of cli/filter.c to the profile, creating an allow-by-default profile for x86_64, i386 and
+ * x32 when there is none. An existing profile keeps its defaultAction and its rules: a call it refuses
+ * stays refused, and a call it allows is split into the part commitd is told about and the rest, still
+ * allowed. clone3 is refused with ENOSYS wherever the profile would allow it. Applying it twice gives
+ * the same config as once. Pure: no I/O.
+ *
+ * Returns 0 on success. On failure the config may be half edited (callers drop it) and, when ret_error is
+ * not NULL, a one-line message naming the JSON path (caller frees): -EINVAL for a config of the wrong
+ * shape, -EOPNOTSUPP for a profile whose conditions on a notified call commitd cannot combine with its
+ * own without widening what the profile allows, -ENOMEM. */
+int ocispec_add_commitd(json_t *config, const char *listener_path, const char *metadata, char **ret_error);
+
+/* The value of the annotation OCISPEC_POLICY_ANNOTATION, or NULL when there is none (borrowed from
+ * config). -EINVAL with a message when annotations is not an object or the value not a string. */
+int ocispec_policy_annotation(const json_t *config, const char **ret, char **ret_error);
