@@ -51,12 +51,12 @@ done
 
 # Churn: one container to warm up, then twenty; fds and RSS of commitd must come back.
 bundle churn strict64 map:8M fork
-(cd "$WORK/churn" && runc run "e2e-$$-warm" >/dev/null 2>&1) || fail "warm-up container failed"
+(cd "$WORK/churn" && wrapped runc run "e2e-$$-warm" >/dev/null 2>&1) || fail "warm-up container failed"
 sleep 0.2
 fds0=$(ls /proc/"$COMMITD_PID"/fd | wc -l)
 rss0=$(awk '/^VmRSS:/ {print $2}' /proc/"$COMMITD_PID"/status)
 for i in $(seq 20); do
-	out=$(cd "$WORK/churn" && runc run "e2e-$$-$i" 2>&1) || fail "container $i: $out"
+	out=$(cd "$WORK/churn" && wrapped runc run "e2e-$$-$i" 2>&1) || fail "container $i: $out"
 done
 sleep 0.3
 fds1=$(ls /proc/"$COMMITD_PID"/fd | wc -l)

@@ -5,7 +5,8 @@
 # policy_file NAME FIELDS: a policy template (its own cgroup is never used by a container)
 policy_file() { echo "{\"name\": \"$1\", \"cgroup\": \"$SCRATCH/template-$1\", $2}" >"$POLICIES/$1.json"; }
 
-# bundle NAME POLICY WORKLOAD-OPS...: a bundle in $WORK/NAME whose cgroupsPath is $CGPATH/NAME
+# bundle NAME POLICY WORKLOAD-OPS...: a bundle in $WORK/NAME whose cgroupsPath is $CGPATH/NAME, without
+# a seccomp section: the wrapper adds it.
 bundle() { # NAME POLICY ARGS...: a bundle in $WORK/NAME
 	local name=$1 dir=$WORK/$1 policy=$2
 	shift 2
@@ -22,19 +23,12 @@ c["process"]["args"] = ["/bin/workload"] + args
 c["root"] = {"path": "rootfs", "readonly": True}
 c.setdefault("annotations", {})["io.commitd.policy"] = policy
 c["linux"]["cgroupsPath"] = cgpath
-masked = lambda i, m, v: {"index": i, "value": m, "valueTwo": v, "op": "SCMP_CMP_MASKED_EQ"}
-c["linux"]["seccomp"] = {
-    "defaultAction": "SCMP_ACT_ALLOW",
-    "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-    "listenerPath": sock,
-    "syscalls": [
-        {"names": ["mmap"], "action": "SCMP_ACT_NOTIFY", "args": [masked(2, 2, 2), masked(3, 3, 2)]},
-        {"names": ["mmap"], "action": "SCMP_ACT_NOTIFY", "args": [masked(3, 0x21, 0x21)]},
-        {"names": ["brk", "fork", "mremap", "shmget"], "action": "SCMP_ACT_NOTIFY"},
-        {"names": ["clone"], "action": "SCMP_ACT_NOTIFY", "args": [masked(0, 0x100, 0)]},
-        {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
-    ],
-}
+# linux.seccomp is left to the wrapper (contrib/commitd-oci-runtime), as a container engine would.
 json.dump(c, open(path, "w"), indent=1)
 PY
+}
+
+# wrapped RUNTIME ARGS...: the runtime through commitd's wrapper, as an engine configured with it calls it
+wrapped() {
+	COMMITD_OCI_RUNTIME=$1 COMMITD_OCI_SOCKET=$WORK/oci.sock "$OCI_WRAPPER" "${@:2}"
 }

@@ -18,7 +18,7 @@ policy_file lenient '"mode": "always", "limit": "64M"'
 
 runc_cleanup() {
 	local rc=$?
-	for c in e2e-$$-strict e2e-$$-lenient; do runc delete --force "$c" >/dev/null 2>&1; done
+	for c in e2e-$$-strict e2e-$$-lenient e2e-$$-profiled; do runc delete --force "$c" >/dev/null 2>&1; done
 	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
@@ -28,7 +28,7 @@ runc_cleanup() {
 trap runc_cleanup EXIT
 
 bundle strict strict64 steps:4M:1G fork
-out=$(cd "$WORK/strict" && timeout 60 runc run "e2e-$$-strict" 2>&1) || fail "runc run (strict) exited $?: $out"
+out=$(cd "$WORK/strict" && wrapped runc run "e2e-$$-strict" 2>&1) || fail "runc run (strict) exited $?: $out"
 mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
 [ -n "$mapped" ] || fail "no ENOMEM inside the 64 MiB container: $out"
 [ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
@@ -40,11 +40,27 @@ grep -q "refused cgroup=/$CGPATH/strict .*comm=workload call=mmap.*limit=64Mi mo
 	fail "the refusal is not logged with the container's cgroup"
 
 bundle lenient lenient map:200M fork
-out=$(cd "$WORK/lenient" && timeout 60 runc run "e2e-$$-lenient" 2>&1) || fail "runc run (lenient) exited $?: $out"
+out=$(cd "$WORK/lenient" && wrapped runc run "e2e-$$-lenient" 2>&1) || fail "runc run (lenient) exited $?: $out"
 expect_in "$out" "OK map:200M"
 expect_in "$out" "OK fork"
 
-# Both containers have ended: commitd keeps nothing of them.
+# A bundle that has a profile of its own keeps its refusals: chdir is denied by it, and still is, while
+# the container is enrolled and refused at its budget like any other.
+bundle profiled strict64 steps:4M:1G
+python3 - "$WORK/profiled/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["/bin/busybox", "sh", "-c", "/bin/workload steps:4M:1G; cd /bin; echo cd=$?"]
+c["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ALLOW",
+                         "syscalls": [{"names": ["chdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+json.dump(c, open(sys.argv[1], "w"), indent=1)
+PY
+out=$(cd "$WORK/profiled" && wrapped runc run "e2e-$$-profiled" 2>&1) || fail "runc run (profiled) exited $?: $out"
+expect_in "$out" "result=ENOMEM"
+expect_in "$out" "cd=2"
+grep -q '"listenerPath"' "$WORK/profiled/config.json" || fail "the wrapper did not add listenerPath to the profile"
+
+# All the containers have ended: commitd keeps nothing of them.
 sleep 0.3
 "$COMMITCTL" status "/$CGPATH/strict" >/dev/null 2>&1 && fail "the ended container's cgroup is still in status"
 "$COMMITCTL" status "/$CGPATH/lenient" >/dev/null 2>&1 && fail "the ended container's cgroup is still in status"
