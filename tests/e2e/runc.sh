@@ -18,7 +18,8 @@ policy_file lenient '"mode": "always", "limit": "64M"'
 
 runc_cleanup() {
 	local rc=$?
-	for c in e2e-$$-strict e2e-$$-lenient e2e-$$-profiled; do runc delete --force "$c" >/dev/null 2>&1; done
+	for c in e2e-$$-strict e2e-$$-lenient e2e-$$-profiled e2e-$$-holder e2e-$$-par1 e2e-$$-par2 e2e-$$-par3 \
+		e2e-$$-par4 e2e-$$-par5 e2e-$$-par6; do runc delete --force "$c" >/dev/null 2>&1; done
 	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
@@ -59,6 +60,33 @@ out=$(cd "$WORK/profiled" && wrapped runc run "e2e-$$-profiled" 2>&1) || fail "r
 expect_in "$out" "result=ENOMEM"
 expect_in "$out" "cd=2"
 grep -q '"listenerPath"' "$WORK/profiled/config.json" || fail "the wrapper did not add listenerPath to the profile"
+
+# While a container runs, status lists its cgroup under POLICY@ID with what it holds: 32 MiB mapped plus
+# the static program's own few pages.
+bundle holder strict64 map:32M sleep:3
+(cd "$WORK/holder" && wrapped runc run "e2e-$$-holder" >/dev/null 2>&1) &
+holder=$!
+committed=
+for _ in $(seq 40); do
+	committed=$(status_field "/$CGPATH/holder" committed_bytes 2>/dev/null) && [ "$committed" -ge $((32 << 20)) ] && break
+	sleep 0.05
+done
+[ -n "$committed" ] && [ "$committed" -ge $((32 << 20)) ] && [ "$committed" -lt $(((32 << 20) + (1 << 20))) ] ||
+	fail "status shows committed_bytes=${committed:-none} for the running container, want 32 MiB + a few pages"
+[ "$(status_field "/$CGPATH/holder" policy)" = "strict64@e2e-$$-holder" ] || fail "the container's policy name"
+echo "running container: committed_bytes=$committed"
+wait "$holder"
+
+# Many containers starting at once are all served.
+pids=
+for i in 1 2 3 4 5 6; do
+	(cd "$WORK/lenient" && wrapped runc run "e2e-$$-par$i" >"$WORK/par$i.out" 2>&1) &
+	pids="$pids $!"
+done
+for p in $pids; do wait "$p" || fail "a container started in parallel failed"; done
+for i in 1 2 3 4 5 6; do expect_in "$(cat "$WORK/par$i.out")" "OK fork"; done
+n=$(grep -c "container e2e-$$-par[0-9] (pid [0-9]*) enrolled" "$WORK/commitd.log")
+[ "$n" = 6 ] || fail "$n of 6 containers started at once were enrolled"
 
 # All the containers have ended: commitd keeps nothing of them.
 sleep 0.3

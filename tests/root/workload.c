@@ -13,6 +13,7 @@
  *   steps:STEP:MAX      map STEP at a time until ENOMEM or MAX; prints "STEPS mapped=BYTES result=..."
  *   flood:N             N mappings of 1 GiB in a row; prints "FLOOD refused=K" (K of them failed)
  *   wait                print "WAITING" and read a line from stdin before going on
+ *   sleep:SECONDS       hold everything mapped so far that long
  *   fill:SIZE           touch SIZE bytes of the last mapping (make it resident)
  * SIZE takes K, M, G. */
 #include <errno.h>
@@ -160,6 +161,9 @@ int main(int argc, char **argv) {
                                         munmap(last, last_len);
                         printf("FLOOD refused=%ld\n", refused);
                         fflush(stdout);
+                        continue;
+                } else if (strncmp(op, "sleep:", 6) == 0) {
+                        sleep((unsigned) atoi(arg));
                         continue;
                 } else if (strcmp(op, "wait") == 0) {
                         char line[64];
