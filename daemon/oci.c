@@ -170,8 +170,10 @@ static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
                 return;
         }
         if (enroll(c, id, sizeof(id), &why) < 0)
-                log_error("OCI agent: container %s refused: %s; the runtime reports the failure for socket %s", id,
-                          why ? why : "invalid state", oci_path);
+                /* runc and crun do not wait for an answer: the container starts, and with no one holding its
+                 * listener every notified call fails with ENOSYS. It fails closed, never unjudged. */
+                log_error("OCI agent (%s): container %s refused: %s; its allocations will fail with ENOSYS", oci_path,
+                          id, why ? why : "invalid state");
         conn_close(c);
 }
 
