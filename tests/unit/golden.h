@@ -4,6 +4,7 @@
 /* Golden files of the unit suite: $COMMITD_TEST_DATA/SUBDIR/NAME.in is parsed, the parse printed as text,
  * and the text compared with NAME.ok. COMMITD_UPDATE_GOLDEN=1 rewrites the .ok files instead (for
  * maintenance, after reading the diff; never in a test run). Include after <cmocka.h>. */
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,4 +45,33 @@ static inline void golden_check(const char *ok_path, const char *got) {
                 print_error("golden: %s differs (COMMITD_UPDATE_GOLDEN=1 rewrites it):\n--- want\n%s--- got\n%s",
                             ok_path, want, got);
         assert_string_equal(got, want);
+}
+
+static inline int golden_cmp_names(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The files in dir whose names end with suffix (except `except`, may be NULL), sorted, as "dir/name", or
+ * "dir/name-without-suffix" when strip_suffix. The case lists of the golden tests: adding a file adds a case.
+ * Returns the count; *ret (and each name) is the caller's to free. */
+static inline size_t golden_list(const char *dir, const char *suffix, const char *except, bool strip_suffix,
+                                 char ***ret) {
+        size_t n = 0, ls = strlen(suffix);
+        char **names = NULL;
+        struct dirent *de;
+        DIR *d = opendir(dir);
+
+        assert_non_null(d);
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                if (l <= ls || !streq(de->d_name + l - ls, suffix) || (except && streq(de->d_name, except)))
+                        continue;
+                names = reallocarray(names, n + 1, sizeof(char *));
+                assert_non_null(names);
+                assert_true(asprintf(&names[n++], "%s/%.*s", dir, (int) (strip_suffix ? l - ls : l), de->d_name) > 0);
+        }
+        closedir(d);
+        qsort(names, n, sizeof(char *), golden_cmp_names);
+        *ret = names;
+        return n;
 }

@@ -26,31 +26,6 @@
 #define LISTENER "/run/commitd/oci.sock"
 #define SUFFIX   ".in.json"
 
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static size_t list_inputs(char ***ret) {
-        DIR *d = opendir("ocispec");
-        struct dirent *de;
-        char **names = NULL;
-        size_t n = 0;
-
-        assert_non_null(d);
-        while ((de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                if (l <= strlen(SUFFIX) || !streq(de->d_name + l - strlen(SUFFIX), SUFFIX))
-                        continue;
-                names = reallocarray(names, n + 1, sizeof(char *));
-                assert_non_null(names);
-                assert_int_equal(asprintf(&names[n++], "ocispec/%.*s", (int) (l - strlen(SUFFIX)), de->d_name) > 0, 1);
-        }
-        closedir(d);
-        qsort(names, n, sizeof(char *), cmp_names);
-        *ret = names;
-        return n;
-}
-
 static json_t *load(const char *base) {
         _cleanup_free_ char *path = NULL;
         json_error_t err;
@@ -308,7 +283,7 @@ static const char *errno_name(int r) {
 
 static void test_golden(void **state) {
         char **names;
-        size_t n = list_inputs(&names);
+        size_t n = golden_list("ocispec", SUFFIX, NULL, true, &names);
         (void) state;
 
         assert_true(n > 0);

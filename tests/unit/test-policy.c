@@ -21,32 +21,6 @@
 #include "macro.h"
 #include "policy.h"
 
-static int cmp_names(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* The names in dir ending with ".json", sorted, except `except`. Returns the count. */
-static size_t list_json(const char *dir, const char *except, char ***ret) {
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        char **names = NULL;
-        size_t n = 0;
-
-        assert_non_null(d);
-        while ((de = readdir(d))) {
-                size_t l = strlen(de->d_name);
-                if (l < 5 || !streq(de->d_name + l - 5, ".json") || (except && streq(de->d_name, except)))
-                        continue;
-                names = reallocarray(names, n + 1, sizeof(char *));
-                assert_non_null(names);
-                assert_int_equal(asprintf(&names[n++], "%s/%s", dir, de->d_name) > 0, 1);
-        }
-        closedir(d);
-        qsort(names, n, sizeof(char *), cmp_names);
-        *ret = names;
-        return n;
-}
-
 static void free_names(char **names, size_t n) {
         for (size_t i = 0; i < n; i++)
                 free(names[i]);
@@ -96,7 +70,7 @@ static void assert_policy_equal(const struct policy *a, const struct policy *b) 
 
 static void test_good(void **state) {
         char **names;
-        size_t n = list_json("policy/good", NULL, &names);
+        size_t n = golden_list("policy/good", ".json", NULL, false, &names);
         (void) state;
 
         assert_true(n > 0);
@@ -122,7 +96,7 @@ static void test_good(void **state) {
 
 static void test_bad(void **state) {
         char **names;
-        size_t n = list_json("policy/bad", NULL, &names);
+        size_t n = golden_list("policy/bad", ".json", NULL, false, &names);
         (void) state;
 
         assert_true(n > 0);
@@ -148,7 +122,7 @@ static void test_bad(void **state) {
 /* parse -> policy_to_json -> dump -> parse gives the same policy. */
 static void test_round_trip(void **state) {
         char **names;
-        size_t n = list_json("policy/good", NULL, &names);
+        size_t n = golden_list("policy/good", ".json", NULL, false, &names);
         (void) state;
 
         assert_true(n > 0);
@@ -171,7 +145,7 @@ static void test_round_trip(void **state) {
 /* The example policies shipped in policies/ all parse. */
 static void test_shipped_policies(void **state) {
         char **names;
-        size_t n = list_json("../../policies", "schema.json", &names);
+        size_t n = golden_list("../../policies", ".json", "schema.json", false, &names);
         (void) state;
 
         assert_true(n > 0);
