@@ -33,6 +33,8 @@ struct budget_entry *budgets_find(struct budgets *b, const char *cgroup) {
         return NULL;
 }
 
+static void link_parent(struct budgets *b, struct budget_entry *e);
+
 int budgets_get(struct budgets *b, const char *cgroup, struct budget_entry **ret) {
         struct budget_entry *e = budgets_find(b, cgroup);
 
@@ -44,7 +46,9 @@ int budgets_get(struct budgets *b, const char *cgroup, struct budget_entry **ret
                 }
                 e->next = b->entries;
                 b->entries = e;
-                budgets_refresh(b);
+                /* A new entry has no policy: no other entry's parent changes, nothing to resolve. Only its own
+                 * link, cheaply: a listener thread may get here, under the lock (process in a sub-cgroup). */
+                link_parent(b, e);
         }
         *ret = e;
         return 0;
@@ -146,27 +150,32 @@ static void resolve(struct budgets *b, struct budget_entry *e, const struct memi
         }
 }
 
+/* The nearest ancestor with a policy: walk the path upwards, looking for an entry that has one. */
+static void link_parent(struct budgets *b, struct budget_entry *e) {
+        _cleanup_free_ char *path = strdup(e->cgroup);
+
+        e->parent = NULL;
+        while (path && !streq(path, "/")) {
+                char *slash = strrchr(path, '/');
+                struct budget_entry *a;
+                if (slash == path)
+                        slash[1] = '\0';
+                else
+                        *slash = '\0';
+                a = budgets_find(b, path);
+                if (a && a->policy) {
+                        e->parent = a;
+                        return;
+                }
+        }
+}
+
 void budgets_refresh(struct budgets *b) {
         struct meminfo host = {0};
 
         (void) meminfo_read("/proc/meminfo", &host);
         for (struct budget_entry *e = b->entries; e; e = e->next) {
-                /* The nearest strict ancestor: walk the path upwards, looking for an entry with a policy. */
-                _cleanup_free_ char *path = strdup(e->cgroup);
-                e->parent = NULL;
-                while (path && !streq(path, "/")) {
-                        char *slash = strrchr(path, '/');
-                        struct budget_entry *a;
-                        if (slash == path)
-                                slash[1] = '\0';
-                        else
-                                *slash = '\0';
-                        a = budgets_find(b, path);
-                        if (a && a->policy) {
-                                e->parent = a;
-                                break;
-                        }
-                }
+                link_parent(b, e);
                 resolve(b, e, &host);
         }
 }

@@ -162,43 +162,21 @@ static void proc_forget(struct daemon *d, struct proc_entry *p) {
                 }
 }
 
-/* /proc/PID/stat: field 22 is starttime, field 47 start_brk; the comm in field 2 may hold spaces and ')'. */
-static int read_stat(pid_t pid, uint64_t *ret_start, uint64_t *ret_start_brk) {
-        _cleanup_free_ char *buf = NULL;
-        char path[64], *p;
-        unsigned long long v;
-        int field = 2;
+static int read_stat(pid_t pid, struct proc_stat *ret) {
+        char path[64];
 
         snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        if (fileio_read_full(path, 4096, &buf, NULL) < 0)
-                return -ESRCH;
-        p = strrchr(buf, ')');
-        if (!p)
-                return -EINVAL;
-        for (p++; *p && field < 47;) {
-                while (*p == ' ')
-                        p++;
-                field++;
-                if (sscanf(p, "%llu", &v) == 1) {
-                        if (field == 22)
-                                *ret_start = v;
-                        if (field == 47)
-                                *ret_start_brk = v;
-                }
-                while (*p && *p != ' ')
-                        p++;
-        }
-        return field == 47 ? 0 : -EINVAL;
+        return proc_stat_read(path, ret) < 0 ? -ESRCH : 0;
 }
 
 /* The program break now: the end of the [heap] area, or start_brk while there is none. */
 static uint64_t read_brk(pid_t pid) {
         _cleanup_free_ char *maps = NULL;
-        uint64_t start = 0, start_brk = 0;
+        struct proc_stat st;
         char path[64];
         const char *h;
 
-        if (read_stat(pid, &start, &start_brk) < 0)
+        if (read_stat(pid, &st) < 0)
                 return 0;
         snprintf(path, sizeof(path), "/proc/%d/maps", (int) pid);
         if (fileio_read_full(path, FILEIO_MAX_BYTES, &maps, NULL) < 0)
@@ -211,14 +189,14 @@ static uint64_t read_brk(pid_t pid) {
                 if (sscanf(h, "%llx-%llx", &lo, &hi) == 2)
                         return hi;
         }
-        return start_brk;
+        return st.start_brk;
 }
 
 /* Exact state of one process from procfs. The cgroup it is judged in is the listener's, or a cgroup below
  * it: a process that moved itself out of its budget is still judged by it. */
 static int proc_measure(struct daemon *d, struct proc_entry *p) {
         struct process_commit pc;
-        uint64_t start_brk = 0;
+        struct proc_stat st;
         int r;
 
         r = measure_process("/proc", p->pid, &pc);
@@ -237,7 +215,8 @@ static int proc_measure(struct daemon *d, struct proc_entry *p) {
                         p->entry = e;
         }
         process_commit_done(&pc);
-        (void) read_stat(p->pid, &p->start_time, &start_brk);
+        if (read_stat(p->pid, &st) >= 0)
+                p->start_time = st.start_time;
         return 0;
 }
 
@@ -661,8 +640,8 @@ void notify_upkeep(struct daemon *d) {
         for (size_t b = 0; b < PROCS_BUCKETS; b++)
                 for (struct proc_entry **pp = &d->procs[b]; *pp;) {
                         struct proc_entry *p = *pp;
-                        uint64_t start = 0, start_brk = 0;
-                        if (read_stat(p->pid, &start, &start_brk) < 0 || start != p->start_time) {
+                        struct proc_stat st;
+                        if (read_stat(p->pid, &st) < 0 || st.start_time != p->start_time) {
                                 *pp = p->next; /* exited, or its pid now names another process */
                                 free(p);
                         } else

@@ -132,16 +132,7 @@ static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
         n = recvmsg(loop_source_fd(c->source), &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
-        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
-                if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-                        for (size_t k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
-                                int fd;
-                                memcpy(&fd, CMSG_DATA(cm) + k * sizeof(int), sizeof(int));
-                                if (c->n_fds < OCI_MAX_FDS)
-                                        c->fds[c->n_fds++] = fd;
-                                else
-                                        close(fd);
-                        }
+        (void) cmsg_collect_fds(&m, c->fds, &c->n_fds, OCI_MAX_FDS);
         if (n > 0) {
                 char *bigger;
                 if (c->len + (size_t) n > OCI_MAX_STATE || (m.msg_flags & MSG_CTRUNC)) {

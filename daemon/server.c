@@ -59,25 +59,30 @@ static void push_event(const struct refusal *r, void *userdata) {
                                 c->fd, json_pack("{s:i, s:o}", "version", PROTOCOL_VERSION, "event", refusal_json(r)));
 }
 
-/* The one descriptor a request may carry; more, or a truncated control message, is refused. */
-static int take_fd(struct msghdr *m, int *ret_fd) {
-        int n = 0;
+size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max) {
+        size_t got = 0;
 
-        *ret_fd = -1;
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
                 if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
                         continue;
-                size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < count; i++) {
+                for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++, got++) {
                         int fd;
                         memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-                        if (n++ == 0)
-                                *ret_fd = fd;
+                        if (*n < max)
+                                fds[(*n)++] = fd;
                         else
                                 close(fd);
                 }
         }
-        if (n > 1 || (m->msg_flags & MSG_CTRUNC)) {
+        return got;
+}
+
+/* The one descriptor a request may carry; more, or a truncated control message, is refused. */
+static int take_fd(struct msghdr *m, int *ret_fd) {
+        size_t n = 0;
+
+        *ret_fd = -1;
+        if (cmsg_collect_fds(m, ret_fd, &n, 1) > 1 || (m->msg_flags & MSG_CTRUNC)) {
                 if (*ret_fd >= 0)
                         close(*ret_fd);
                 *ret_fd = -1;

@@ -29,6 +29,10 @@ struct client {
  * replaces a stale socket file, refuses (-EADDRINUSE) one a live process still answers on. */
 int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd);
 
+/* Appends the descriptors an SCM_RIGHTS message brought to fds[*n], up to max in all, closing the rest.
+ * Returns how many came in this message. */
+size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max);
+
 /* Binds the control socket (mode 0660, group admin_gid when set) and serves it in d's loop. Refuses to
  * take over a socket another commitd still answers on. */
 int server_start(struct daemon *d, const char *path);

@@ -749,6 +749,43 @@ int proc_status_parse(const char *buf, struct proc_status *ret) {
         return 0;
 }
 
+int proc_stat_parse(const char *buf, struct proc_stat *ret) {
+        struct proc_stat st = {0};
+        const char *p;
+        int field = 2;
+
+        if (!buf || !ret || !(p = strrchr(buf, ')')))
+                return -EINVAL;
+        for (p++; field < 47;) {
+                const char *start;
+                while (*p == ' ')
+                        p++;
+                if (*p == '\0' || *p == '\n')
+                        return -EINVAL; /* fewer than 47 fields */
+                field++;
+                start = p;
+                while (*p && *p != ' ' && *p != '\n')
+                        p++;
+                if (field == 22 || field == 47) {
+                        struct line l = {start, (size_t) (p - start)};
+                        if (parse_u64_base(&l, 10, field == 22 ? &st.start_time : &st.start_brk) < 0)
+                                return -EINVAL;
+                }
+        }
+        *ret = st;
+        return 0;
+}
+
+int proc_stat_read(const char *path, struct proc_stat *ret) {
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        r = fileio_read_full(path, 4096, &buf, NULL);
+        if (r < 0)
+                return r;
+        return proc_stat_parse(buf, ret);
+}
+
 int proc_status_read(const char *path, struct proc_status *ret) {
         _cleanup_free_ char *buf = NULL;
         int r;

@@ -65,6 +65,17 @@ int smaps_charge_merge(struct smaps_charge *a, const struct smaps_charge *b);
  * shared areas nothing. *ret_noreserve is the part only a strict mode charges (read-only MAP_NORESERVE). */
 int smaps_mprotect_charge(const char *buf, uint64_t addr, uint64_t len, uint64_t *ret_plain, uint64_t *ret_noreserve);
 
+/* /proc/PID/stat, the two fields commitd needs: starttime (field 22, clock ticks since boot: with the pid it
+ * names one process, so it tells a reused pid) and start_brk (field 47, Linux 3.5+: the program break of a
+ * process that has no [heap] area yet). Fields are counted after the last ')': the comm may hold spaces and
+ * parentheses. */
+struct proc_stat {
+        uint64_t start_time;
+        uint64_t start_brk;
+};
+int proc_stat_parse(const char *buf, struct proc_stat *ret);
+int proc_stat_read(const char *path, struct proc_stat *ret);
+
 /* /proc/PID/status. has_mm is false for kernel threads (no VmSize line). */
 struct proc_status {
         char name[64]; /* Name:, comm, unescaped as the kernel prints it */

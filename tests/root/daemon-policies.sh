@@ -39,5 +39,5 @@ launch_commitd
 [ "$(status_field "$SCRATCH/good" mode)" = always ] || fail "set-mode did not survive a restart"
 [ "$(status_field "$SCRATCH/fresh" ratio)" = 40 ] || fail "set-ratio did not survive a restart"
 [ "$(status_field "$SCRATCH/fresh" limit_bytes)" = None ] || fail "the cleared limit came back after restart"
-ls "$WORK/state/policies/" | grep -q '^\.' && fail "a temporary file was left in the state directory"
+ls -A "$WORK/state/policies/" | grep -q '^\.' && fail "a temporary file was left in the state directory"
 finish

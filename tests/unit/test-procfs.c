@@ -808,6 +808,26 @@ static void test_mprotect_charge(void **state) {
         assert_int_equal(smaps_mprotect_charge("garbage\n", 0, 0x1000, &plain, &noreserve), -EINVAL);
 }
 
+/* /proc/PID/stat: fields counted after the last ')', whatever the comm holds; 47 fields needed. */
+static void test_proc_stat(void **state) {
+        /* Captured on this machine (cat's own line), with its comm replaced by one holding ") (" and spaces. */
+        static const char line[] =
+                "4242 (a) (b c) R 4200 4242 1186 34816 4242 4194304 107 0 0 0 0 0 0 0 20 0 1 0 3456789 5652480 "
+                "248 18446744073709551615 94551163080704 94551163098705 140728993349936 0 0 0 0 0 0 0 0 0 17 1 0 0 0 "
+                "0 0 94551163111664 94551163113024 94551173898240 140728993354011 140728993354031 140728993354031 "
+                "140728993357805 0\n";
+        struct proc_stat st = {1, 1};
+        (void) state;
+
+        assert_int_equal(proc_stat_parse(line, &st), 0);
+        assert_int_equal(st.start_time, 3456789);
+        assert_int_equal(st.start_brk, UINT64_C(94551173898240));
+        assert_int_equal(proc_stat_parse("4242 (x) R 1 2 3\n", &st), -EINVAL);    /* too few fields */
+        assert_int_equal(proc_stat_parse("4242 no parenthesis\n", &st), -EINVAL); /* no comm */
+        assert_int_equal(proc_stat_parse("", &st), -EINVAL);
+        assert_int_equal(proc_stat_parse(NULL, &st), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_meminfo_golden),
@@ -828,6 +848,7 @@ int main(void) {
                 cmocka_unit_test(test_fileio),
                 cmocka_unit_test(test_live_self),
                 cmocka_unit_test(test_mprotect_charge),
+                cmocka_unit_test(test_proc_stat),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
