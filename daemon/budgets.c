@@ -23,6 +23,8 @@ static void entry_free(struct budget_entry *e) {
         }
         free(e->source);
         free(e->cgroup);
+        free(e->template_name);
+        free(e->container_id);
         free(e);
 }
 
@@ -95,6 +97,10 @@ int budgets_instantiate(struct budgets *b, const struct budget_entry *template, 
         free(e->source);
         e->source = NULL;
         (void) asprintf(&e->source, "oci:%s", id);
+        free(e->template_name);
+        free(e->container_id);
+        e->template_name = strdup(template->policy->name);
+        e->container_id = strdup(id);
         e->container = true;
         budgets_refresh(b);
         *ret = e;

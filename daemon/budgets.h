@@ -29,6 +29,7 @@ struct budget_entry {
         unsigned enrolled; /* live enrolled processes in exactly this cgroup */
         pid_t sample_pid;  /* a process of the cgroup, for the hybrid host's v1 limits */
         bool container;    /* made for a container by the OCI agent: forgotten when its listener goes */
+        char *template_name, *container_id; /* a container's: the policy it was made from, its OCI id */
         struct budget_entry *next;
 };
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -24,6 +25,7 @@
 
 struct options {
         const char *socket, *policy_dir, *state_dir, *cgroup_root, *group, *oci_socket, *oci_default_policy;
+        const char *keeper_socket;
 };
 
 static void help(FILE *f) {
@@ -39,6 +41,8 @@ static void help(FILE *f) {
                    "  --group NAME         members may change budgets (default: root only)\n"
                    "  --oci-socket PATH    OCI seccomp agent socket (default " COMMITD_OCI_SOCKET ")\n"
                    "  --oci-default-policy NAME   policy of containers that name none (default: refuse them)\n"
+                   "  --keeper-socket PATH the keeper holding the listeners across restarts (default: the control\n"
+                   "                       socket's name with .keeper.sock; started when none answers there)\n"
                    "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
                    "  --version            print the version\n");
 }
@@ -63,7 +67,8 @@ static void on_signal(struct loop_source *s, uint32_t events, void *userdata) {
                 log_info("SIGHUP: %d policies loaded", n);
                 return;
         }
-        log_info("signal %d: stopping; enrolled processes lose their listener", (int) si.ssi_signo);
+        log_info("signal %d: stopping; the keeper holds the listeners, enrolled processes wait for the next commitd",
+                 (int) si.ssi_signo);
         loop_quit(d->loop);
 }
 
@@ -122,6 +127,41 @@ static int mkdir_parent(const char *path) {
         return 0;
 }
 
+/* name in the directory of path (resolving a symlink such as /proc/self/exe), or NULL. */
+static char *path_beside(const char *path, const char *name) {
+        _cleanup_free_ char *real = realpath(path, NULL);
+        const char *p = real ? real : path;
+        const char *slash = strrchr(p, '/');
+        char *r;
+
+        if (streq(path, "/proc/self/exe") && !real)
+                return NULL;
+        if (!slash)
+                return strdup(name);
+        return asprintf(&r, "%.*s/%s", (int) (slash - p), p, name) < 0 ? NULL : r;
+}
+
+/* The default keeper socket: beside the control socket, named after it (commitd.sock: commitd.keeper.sock),
+ * so that every commitd has its own keeper. */
+static char *keeper_socket_of(const char *control_socket) {
+        size_t n = strlen(control_socket);
+        char *r;
+
+        if (n > 5 && streq(control_socket + n - 5, ".sock"))
+                n -= 5;
+        return asprintf(&r, "%.*s.keeper.sock", (int) n, control_socket) < 0 ? NULL : r;
+}
+
+/* A listener is a descriptor and a thread: let the number of enrolled cgroups reach the hard limit. */
+static void raise_fd_limit(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
 int main(int argc, char **argv) {
         static const struct option long_options[] = {
                 {"foreground", no_argument, NULL, 'f'},
@@ -135,11 +175,13 @@ int main(int argc, char **argv) {
                 {"version", no_argument, NULL, 'V'},
                 {"oci-socket", required_argument, NULL, 'o'},
                 {"oci-default-policy", required_argument, NULL, 'D'},
+                {"keeper-socket", required_argument, NULL, 'k'},
                 {NULL, 0, NULL, 0},
         };
         struct options o = {
-                COMMITD_SOCKET, COMMITD_POLICY_DIR, COMMITD_STATE_DIR, NULL, NULL, COMMITD_OCI_SOCKET, NULL};
+                COMMITD_SOCKET, COMMITD_POLICY_DIR, COMMITD_STATE_DIR, NULL, NULL, COMMITD_OCI_SOCKET, NULL, NULL};
         struct daemon d = {.admin_gid = (gid_t) -1};
+        _cleanup_free_ char *keeper_socket = NULL, *keeper_binary = NULL;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0) {
@@ -166,6 +208,9 @@ int main(int argc, char **argv) {
                         break;
                 case 'D':
                         o.oci_default_policy = optarg;
+                        break;
+                case 'k':
+                        o.keeper_socket = optarg;
                         break;
                 case 'l':
                         r = parse_level(optarg);
@@ -239,6 +284,18 @@ int main(int argc, char **argv) {
                 return 1;
         }
         log_info("%d policies loaded from %s and %s/policies", r, o.policy_dir, o.state_dir);
+        raise_fd_limit();
+        if (!o.keeper_socket && !(keeper_socket = keeper_socket_of(o.socket)))
+                return 1;
+        if (!(keeper_binary = path_beside("/proc/self/exe", "commitd-keeper")))
+                return 1;
+        r = mkdir_parent(o.keeper_socket ? o.keeper_socket : keeper_socket);
+        if (r >= 0)
+                r = notify_recover(&d, o.keeper_socket ? o.keeper_socket : keeper_socket, keeper_binary);
+        if (r < 0) {
+                log_error("cannot set up the in-flight table: %s", strerror(-r));
+                return 1;
+        }
         r = mkdir_parent(o.socket);
         if (r >= 0)
                 r = server_start(&d, o.socket);

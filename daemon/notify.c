@@ -14,6 +14,8 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,9 +23,11 @@
 
 #include "events.h"
 #include "fileio.h"
+#include "keeper.h"
 #include "log.h"
 #include "macro.h"
 #include "measure.h"
+#include "cgroupfs.h"
 #include "notify.h"
 
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
@@ -34,6 +38,8 @@
 #endif
 #define IPC_SHMGET_CALL 23 /* ipc(2) multiplexer call number of shmget on i386 */
 #define MAX_LEVELS      16
+#define SLOT_SIZE       128 /* one in-flight record: the kernel's struct seccomp_notif (80 bytes in 6.x) */
+#define KEEPER_TABLE    0u  /* keeper key of the in-flight table; listener in slot s is key s + 1 */
 
 enum call_kind {
         CALL_MMAP,
@@ -82,10 +88,27 @@ struct listener {
         struct budget_entry *entry;
         pid_t enrolled_pid;
         struct daemon *daemon;
+        unsigned slot;        /* its record in the in-flight table, and its keeper key - 1 */
         pthread_t thread;     /* blocks in NOTIF_RECV; judges under d->lock */
+        bool started;         /* the thread runs */
         atomic_bool stopping; /* set by the loop on HUP, before it interrupts the thread */
         struct listener *next;
 };
+
+/* Crash safety (docs/reliability.md). Every listener is also held by the keeper, and every listener thread
+ * receives straight into its slot of the in-flight table, a memfd the keeper holds too: the kernel writes the
+ * notification there, so a commitd killed between receiving and answering leaves the call behind for the
+ * next one, which answers it (the kernel keeps it SENT and unanswered until someone does). */
+static struct {
+        size_t notif_size; /* the kernel's struct seccomp_notif (SECCOMP_GET_NOTIF_SIZES) */
+        char *table;       /* NOTIFY_MAX_LISTENERS slots, MAP_SHARED */
+        int table_fd;
+        struct listener *by_slot[NOTIFY_MAX_LISTENERS];
+        int keeper_fd; /* -1: no keeper, listeners die with commitd */
+        struct loop_source *keeper_source;
+        const char *keeper_socket, *keeper_binary;
+        atomic_uint recovered; /* calls received by an earlier commitd, answered by this one */
+} custody = {.table_fd = -1, .keeper_fd = -1};
 
 uint64_t now_usec(clockid_t clock) {
         struct timespec ts;
@@ -99,9 +122,18 @@ static void on_interrupt(int sig) {
 
 int notify_init(void) {
         struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART: the ioctl must return EINTR */
+        struct seccomp_notif_sizes sizes;
 
         if (sigaction(SIGUSR1, &sa, NULL) < 0)
                 return -errno;
+        if (syscall(__NR_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+                return -errno;
+        /* The kernel copies exactly its own struct into the slot; a bigger one (a future kernel) would not fit.
+         * The answer is a struct seccomp_notif_resp on the stack: the kernel reads no more of it than it knows. */
+        if (sizes.seccomp_notif > SLOT_SIZE || sizes.seccomp_notif < sizeof(struct seccomp_notif) ||
+            sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp))
+                return -EPROTO;
+        custody.notif_size = sizes.seccomp_notif;
         static const struct {
                 const char *name;
                 enum call_kind kind;
@@ -422,8 +454,11 @@ static void refusal_event(struct daemon *d, struct proc_entry *p, enum call_kind
 
 static void listener_stop_thread(struct daemon *d, struct listener *l);
 
-static void listener_release(struct daemon *d, struct listener *l) {
-        listener_stop_thread(d, l);
+/* Forgets a listener. hung_up: every task of its filter has exited, so the keeper lets go of it too; else
+ * (commitd stopping) the keeper keeps it for the next commitd. */
+static void listener_release(struct daemon *d, struct listener *l, bool hung_up) {
+        if (l->started)
+                listener_stop_thread(d, l);
         for (struct listener **pp = &d->listeners; *pp; pp = &(*pp)->next)
                 if (*pp == l) {
                         *pp = l->next;
@@ -439,9 +474,12 @@ static void listener_release(struct daemon *d, struct listener *l) {
                         } else
                                 pp = &p->next;
                 }
+        if (hung_up && custody.keeper_fd >= 0 && keeper_del(custody.keeper_fd, l->slot + 1) < 0)
+                log_warning("keeper: cannot release the listener of %s: %m", l->entry->cgroup);
+        custody.by_slot[l->slot] = NULL;
         if (l->entry->enrolled > 0)
                 l->entry->enrolled--;
-        if (l->entry->container && l->entry->enrolled == 0)
+        if (hung_up && l->entry->container && l->entry->enrolled == 0)
                 budgets_forget(&d->budgets, l->entry); /* the container ended: nothing of it stays */
         loop_remove(d->loop, l->source);               /* closes the fd */
         d->n_listeners--;
@@ -537,34 +575,48 @@ static bool decide(struct daemon *d, struct listener *l, const struct seccomp_no
         return true;
 }
 
+static void judge_and_answer(struct daemon *d, struct listener *l, const struct seccomp_notif *req) {
+        struct seccomp_notif_resp resp;
+        bool reply;
+
+        pthread_mutex_lock(&d->lock);
+        reply = decide(d, l, req, &resp);
+        pthread_mutex_unlock(&d->lock);
+        if (reply && ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+                log_debug("listener of %s: answer: %s", l->entry->cgroup, strerror(errno));
+}
+
 /* One thread per listener, asleep in NOTIF_RECV: with SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP the kernel hands the
  * CPU straight from the notifying task to this thread and back, which a wake-up from epoll_wait() loses
- * (docs/performance.md). The judgement runs under d->lock; receiving and answering do not. */
+ * (docs/performance.md). The judgement runs under d->lock; receiving and answering do not. The kernel
+ * receives into the listener's slot of the in-flight table, which outlives this process; the judgement works
+ * on a copy (nothing else writes the slot, but a decision never rests on memory another process maps). */
 static void *listener_thread(void *userdata) {
         struct listener *l = userdata;
         struct daemon *d = l->daemon;
-        struct seccomp_notif *req = NULL;
-        struct seccomp_notif_resp *resp = NULL;
+        struct seccomp_notif *slot = (struct seccomp_notif *) (custody.table + (size_t) l->slot * SLOT_SIZE);
+        struct seccomp_notif req;
 
-        if (seccomp_notify_alloc(&req, &resp) < 0) {
-                log_error("listener of %s: out of memory; its calls wait until commitd restarts", l->entry->cgroup);
-                return NULL;
+        /* An earlier commitd received this call and died before answering: the kernel still holds it as SENT
+         * (SECCOMP_IOCTL_NOTIF_ID_VALID says so), and nobody else will ever answer it. An answered one, or one
+         * whose caller died, is no longer valid. */
+        if (slot->id != 0 && id_valid(l->fd, slot->id)) {
+                memcpy(&req, slot, sizeof(req));
+                judge_and_answer(d, l, &req);
+                atomic_fetch_add(&custody.recovered, 1);
+                log_info("listener of %s: answered a call (nr %d) of pid %d that the previous commitd had received",
+                         l->entry->cgroup, req.data.nr, (int) req.pid);
         }
         while (!atomic_load(&l->stopping)) {
-                bool reply;
-                memset(req, 0, sizeof(*req));
-                if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+                memset(slot, 0, custody.notif_size); /* the kernel wants it zeroed; the last call is answered */
+                if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, slot) < 0) {
                         if (errno != EINTR && errno != ENOENT) /* ENOENT: the caller died before we read it */
                                 log_debug("listener of %s: receive: %s", l->entry->cgroup, strerror(errno));
                         continue;
                 }
-                pthread_mutex_lock(&d->lock);
-                reply = decide(d, l, req, resp);
-                pthread_mutex_unlock(&d->lock);
-                if (reply && ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT)
-                        log_debug("listener of %s: answer: %s", l->entry->cgroup, strerror(errno));
+                memcpy(&req, slot, sizeof(req));
+                judge_and_answer(d, l, &req);
         }
-        seccomp_notify_free(req, resp);
         return NULL;
 }
 
@@ -589,10 +641,12 @@ static void on_listener(struct loop_source *s, uint32_t events, void *userdata) 
         (void) s;
 
         if (events & (EPOLLHUP | EPOLLERR))
-                listener_release(l->daemon, l); /* every task that used the filter has exited */
+                listener_release(l->daemon, l, true); /* every task that used the filter has exited */
 }
 
-int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e) {
+/* Registers a listener in slot (its thread not started yet). Takes ownership of fd. */
+static int listener_new(struct daemon *d, int fd, pid_t pid, struct budget_entry *e, unsigned slot,
+                        struct listener **ret) {
         struct listener *l = calloc(1, sizeof(*l));
         int r;
 
@@ -600,7 +654,7 @@ int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry
                 close(fd);
                 return -ENOMEM;
         }
-        *l = (struct listener){.fd = fd, .entry = e, .enrolled_pid = pid, .daemon = d};
+        *l = (struct listener){.fd = fd, .entry = e, .enrolled_pid = pid, .daemon = d, .slot = slot};
         /* Linux 6.6+: the notifying task and commitd hand the CPU to each other (the kernel's own ping-pong
          * path). The flags go by value, not by pointer (seccomp_notify_ioctl()). Older kernels: EINVAL, fine. */
         if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
@@ -611,16 +665,268 @@ int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry
                 free(l);
                 return r;
         }
-        r = -pthread_create(&l->thread, &d->thread_attr, listener_thread, l);
-        if (r < 0) {
-                loop_remove(d->loop, l->source);
-                free(l);
-                return r;
-        }
+        custody.by_slot[slot] = l;
         l->next = d->listeners;
         d->listeners = l;
         d->n_listeners++;
         e->enrolled++;
+        *ret = l;
+        return 0;
+}
+
+static int listener_start(struct daemon *d, struct listener *l) {
+        int r = -pthread_create(&l->thread, &d->thread_attr, listener_thread, l);
+
+        if (r < 0) {
+                log_error("listener of %s: no thread: %s; its processes get ENOSYS", l->entry->cgroup, strerror(-r));
+                listener_release(d, l, true);
+                return r;
+        }
+        l->started = true;
+        return 0;
+}
+
+/* What the next commitd needs to put the listener back where it was: its cgroup, and for a container the
+ * policy it was instantiated from (budgets_instantiate()). */
+static char *listener_tag(const struct listener *l) {
+        json_auto_t *j = json_pack("{s:s, s:i}", "cgroup", l->entry->cgroup, "pid", (int) l->enrolled_pid);
+
+        if (j && l->entry->container && l->entry->template_name && l->entry->container_id) {
+                json_object_set_new(j, "template", json_string(l->entry->template_name));
+                json_object_set_new(j, "container", json_string(l->entry->container_id));
+        }
+        return j ? json_dumps(j, JSON_COMPACT) : NULL;
+}
+
+static void keeper_hold(struct listener *l) {
+        _cleanup_free_ char *tag = NULL;
+
+        if (custody.keeper_fd < 0)
+                return;
+        tag = listener_tag(l);
+        if (!tag || keeper_put(custody.keeper_fd, l->slot + 1, KEEPER_F_WATCH, tag, l->fd) < 0)
+                log_warning("keeper: cannot hand over the listener of %s: it will not survive a commitd restart",
+                            l->entry->cgroup);
+}
+
+int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e) {
+        struct listener *l;
+        unsigned slot = 0;
+        int r;
+
+        while (slot < NOTIFY_MAX_LISTENERS && custody.by_slot[slot])
+                slot++;
+        if (slot == NOTIFY_MAX_LISTENERS) {
+                close(fd);
+                return -EMFILE;
+        }
+        memset(custody.table + (size_t) slot * SLOT_SIZE, 0, SLOT_SIZE);
+        r = listener_new(d, fd, pid, e, slot, &l);
+        if (r < 0)
+                return r;
+        keeper_hold(l);
+        return listener_start(d, l);
+}
+
+/* ---- recovery ---- */
+
+static int table_create(void) {
+        size_t size = (size_t) NOTIFY_MAX_LISTENERS * SLOT_SIZE;
+        _cleanup_close_ int fd = memfd_create("commitd-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+        if (fd < 0)
+                return -errno;
+        /* Sealed at its size: a mapping of it can never be truncated under a listener thread (SIGBUS). */
+        if (ftruncate(fd, (off_t) size) < 0 ||
+            fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+static int table_map(int fd) {
+        size_t size = (size_t) NOTIFY_MAX_LISTENERS * SLOT_SIZE;
+        struct stat st;
+        void *p;
+
+        if (fstat(fd, &st) < 0 || (size_t) st.st_size < size)
+                return -EINVAL;
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+                return -errno;
+        if (custody.table)
+                munmap(custody.table, size);
+        if (custody.table_fd >= 0)
+                close(custody.table_fd);
+        custody.table = p;
+        custody.table_fd = fd;
+        return 0;
+}
+
+struct adopted {
+        unsigned slot;
+        int fd;
+        char *tag;
+        struct adopted *next;
+};
+
+struct recovery {
+        int table_fd;
+        struct adopted *listeners;
+};
+
+static void on_kept(uint32_t key, const char *data, int fd, void *userdata) {
+        struct recovery *rc = userdata;
+        struct adopted *a;
+
+        if (key == KEEPER_TABLE) {
+                if (rc->table_fd >= 0)
+                        close(rc->table_fd);
+                rc->table_fd = fd;
+                return;
+        }
+        a = calloc(1, sizeof(*a));
+        if (!a || key > NOTIFY_MAX_LISTENERS || !(a->tag = strdup(data))) {
+                log_error("keeper: cannot adopt listener %u (%s); its processes get ENOSYS", key, a ? "bad key" : "");
+                free(a);
+                close(fd);
+                return;
+        }
+        a->slot = key - 1;
+        a->fd = fd;
+        a->next = rc->listeners;
+        rc->listeners = a;
+}
+
+/* Puts an adopted listener back into its cgroup, as its tag says. */
+static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
+        json_auto_t *tag = json_loads(a->tag, 0, NULL);
+        const char *cgroup = json_string_value(json_object_get(tag, "cgroup"));
+        const char *template = json_string_value(json_object_get(tag, "template"));
+        const char *container = json_string_value(json_object_get(tag, "container"));
+        pid_t pid = (pid_t) json_integer_value(json_object_get(tag, "pid"));
+        _cleanup_free_ char *canonical = NULL;
+        struct budget_entry *e, *t;
+        int r;
+
+        if (!cgroup || cgroupfs_path_normalize(cgroup, &canonical) < 0 || custody.by_slot[a->slot]) {
+                close(a->fd);
+                return -EBADMSG;
+        }
+        if (template && container && (t = budgets_find_policy(&d->budgets, template)))
+                r = budgets_instantiate(&d->budgets, t, canonical, container, &e);
+        else {
+                if (template)
+                        log_warning("container %s: its policy %s is no longer loaded; judged by %s's own",
+                                    container ? container : "?", template, canonical);
+                r = budgets_get(&d->budgets, canonical, &e);
+        }
+        if (r < 0) {
+                close(a->fd);
+                return r;
+        }
+        if (pid > 0)
+                e->sample_pid = pid;
+        return listener_new(d, a->fd, pid, e, a->slot, ret);
+}
+
+static void keeper_resync(struct daemon *d);
+
+static void on_keeper(struct loop_source *s, uint32_t events, void *userdata) {
+        struct daemon *d = userdata;
+        (void) s;
+
+        if (!(events & (EPOLLHUP | EPOLLERR)))
+                return;
+        log_error("keeper: connection lost; starting a new keeper and handing it every listener again");
+        loop_remove(d->loop, custody.keeper_source); /* closes keeper_fd */
+        custody.keeper_source = NULL;
+        custody.keeper_fd = -1;
+        keeper_resync(d);
+}
+
+static int keeper_watch(struct daemon *d, int fd) {
+        int r = loop_add(d->loop, fd, 0 /* EPOLLHUP only */, on_keeper, d, &custody.keeper_source);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
+        custody.keeper_fd = fd;
+        return 0;
+}
+
+static void drop_kept(uint32_t key, const char *data, int fd, void *userdata) {
+        (void) key, (void) data, (void) userdata;
+        close(fd); /* a new keeper holds nothing; anything else it holds, commitd holds already */
+}
+
+/* A keeper that died while commitd runs: a new one gets the table and every listener again. */
+static void keeper_resync(struct daemon *d) {
+        int fd = keeper_open(custody.keeper_socket, custody.keeper_binary, drop_kept, NULL);
+
+        if (fd < 0 || keeper_watch(d, fd) < 0) {
+                log_error("keeper: cannot start one (%s): listeners will not survive a commitd restart",
+                          strerror(fd < 0 ? -fd : EIO));
+                return;
+        }
+        if (keeper_put(custody.keeper_fd, KEEPER_TABLE, 0, "in-flight", custody.table_fd) < 0)
+                log_warning("keeper: cannot hand over the in-flight table: %m");
+        for (struct listener *l = d->listeners; l; l = l->next)
+                keeper_hold(l);
+}
+
+int notify_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary) {
+        struct recovery rc = {.table_fd = -1};
+        unsigned adopted = 0, lost = 0;
+        int r, fd;
+
+        custody.keeper_socket = keeper_socket;
+        custody.keeper_binary = keeper_binary;
+        fd = keeper_open(keeper_socket, keeper_binary, on_kept, &rc);
+        if (fd >= 0 && (r = keeper_watch(d, fd)) < 0)
+                fd = r;
+        if (rc.table_fd < 0 || table_map(rc.table_fd) < 0) {
+                if (rc.table_fd >= 0)
+                        close(rc.table_fd);
+                r = table_create();
+                if (r < 0 || (r = table_map(r)) < 0)
+                        return r; /* without the table no listener can be served: commitd cannot start */
+                if (custody.keeper_fd >= 0 && keeper_put(custody.keeper_fd, KEEPER_TABLE, 0, "in-flight", custody.table_fd) < 0)
+                        log_warning("keeper: cannot hand over the in-flight table: %m");
+        }
+        while (rc.listeners) {
+                struct adopted *a = rc.listeners;
+                struct listener *l;
+                rc.listeners = a->next;
+                if (adopt(d, a, &l) >= 0)
+                        adopted++;
+                else {
+                        lost++;
+                        log_error("keeper: listener %u has an unreadable tag (%s); its processes get ENOSYS",
+                                  a->slot + 1, a->tag);
+                        if (custody.keeper_fd >= 0)
+                                (void) keeper_del(custody.keeper_fd, a->slot + 1);
+                }
+                free(a->tag);
+                free(a);
+        }
+        if (adopted > 0) {
+                /* The ledgers are rebuilt by measurement before any thread judges a call. */
+                uint64_t t = now_usec(CLOCK_MONOTONIC);
+                budgets_refresh(&d->budgets);
+                for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
+                        (void) budgets_measure(&d->budgets, e, t);
+        }
+        for (struct listener *l = d->listeners, *next; l; l = next) {
+                next = l->next;
+                (void) listener_start(d, l);
+        }
+        if (fd < 0) {
+                log_warning("keeper: none at %s (%s): listeners will not survive a commitd restart", keeper_socket,
+                            strerror(-fd));
+                return 0;
+        }
+        log_info("keeper at %s: %u listeners adopted from the previous commitd%s", keeper_socket, adopted,
+                 lost ? ", some lost (see above)" : "");
         return 0;
 }
 
@@ -655,11 +961,21 @@ void notify_upkeep(struct daemon *d) {
 
 void notify_free(struct daemon *d) {
         while (d->listeners)
-                listener_release(d, d->listeners);
+                listener_release(d, d->listeners, false);
         for (size_t b = 0; b < PROCS_BUCKETS; b++)
                 while (d->procs[b]) {
                         struct proc_entry *p = d->procs[b];
                         d->procs[b] = p->next;
                         free(p);
                 }
+        if (custody.keeper_source)
+                loop_remove(d->loop, custody.keeper_source); /* the keeper stays, holding the listeners */
+        custody.keeper_source = NULL;
+        custody.keeper_fd = -1;
+        if (custody.table)
+                munmap(custody.table, (size_t) NOTIFY_MAX_LISTENERS * SLOT_SIZE);
+        if (custody.table_fd >= 0)
+                close(custody.table_fd);
+        custody.table = NULL;
+        custody.table_fd = -1;
 }

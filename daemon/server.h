@@ -9,6 +9,7 @@
 
 #include "commitd.h"
 #include "protocol.h"
+#include "unixsock.h"
 
 #define SERVER_MAX_CLIENTS         128
 #define SERVER_MAX_CLIENTS_PER_UID 16
@@ -24,14 +25,6 @@ struct client {
         struct daemon *daemon;
         struct client *next;
 };
-
-/* Binds and listens on a UNIX socket of type at path, created with mode (group gid unless (gid_t) -1);
- * replaces a stale socket file, refuses (-EADDRINUSE) one a live process still answers on. */
-int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd);
-
-/* Appends the descriptors an SCM_RIGHTS message brought to fds[*n], up to max in all, closing the rest.
- * Returns how many came in this message. */
-size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max);
 
 /* Binds the control socket (mode 0660, group admin_gid when set) and serves it in d's loop. Refuses to
  * take over a socket another commitd still answers on. */

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/* commitd's side of the keeper protocol (keeper.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "keeper.h"
+#include "log.h"
+#include "macro.h"
+#include "unixsock.h"
+
+#define CONNECT_TRIES 250 /* x 20 ms: how long a killed commitd's connection may take to close */
+
+static int send_msg(int fd, uint32_t op, uint32_t key, uint32_t flags, const char *data, int payload_fd) {
+        struct keeper_header h = {.op = op, .key = key, .flags = flags};
+        size_t len = data ? strlen(data) : 0;
+        struct iovec iov[2] = {{&h, sizeof(h)}, {(void *) data, len}};
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {0};
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
+
+        if (len > KEEPER_MAX_DATA)
+                return -E2BIG;
+        if (payload_fd >= 0) {
+                m.msg_control = &control;
+                m.msg_controllen = sizeof(control);
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cm), &payload_fd, sizeof(int));
+        }
+        return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int keeper_put(int fd, uint32_t key, uint32_t flags, const char *data, int payload_fd) {
+        return send_msg(fd, KEEPER_PUT, key, flags, data, payload_fd);
+}
+
+int keeper_del(int fd, uint32_t key) {
+        return send_msg(fd, KEEPER_DEL, key, 0, NULL, -1);
+}
+
+/* Starts the keeper detached: a grandchild in its own session, so that neither commitd's death nor its
+ * terminal's takes it along, and not commitd's child, so that nothing has to reap it. Only async-signal-safe
+ * calls after fork(): listener threads may be running. */
+static int spawn(const char *binary, const char *path) {
+        char *const argv[] = {(char *) "commitd-keeper", (char *) "--socket", (char *) path,
+                              (char *) "--exit-when-idle", NULL};
+        sigset_t none;
+        int status;
+        pid_t pid;
+
+        sigemptyset(&none);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int null;
+                if (setsid() < 0 || fork() != 0)
+                        _exit(0);
+                null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (null >= 0)
+                        dup2(null, STDIN_FILENO);
+                close_range(3, ~0U, 0);
+                sigprocmask(SIG_SETMASK, &none, NULL); /* commitd blocks its signals for the signalfd */
+                execv(binary, argv);
+                _exit(127);
+        }
+        (void) waitpid(pid, &status, 0);
+        return 0;
+}
+
+static int try_connect(const char *path) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct timeval tv = {5, 0};
+        int fd;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                int r = -errno;
+                close(fd);
+                return r;
+        }
+        /* The keeper answers at once or is gone: never let it stall commitd. */
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        tv.tv_sec = 1;
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        return fd;
+}
+
+struct held {
+        uint32_t key;
+        int fd;
+        char *data;
+};
+
+static void held_free(struct held *h, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                if (h[i].fd >= 0)
+                        close(h[i].fd);
+                free(h[i].data);
+        }
+        free(h);
+}
+
+/* Collects the whole answer to LIST before handing anything on: a keeper that vanishes half-way is asked
+ * again, and no entry is adopted twice. Returns the count, -EBUSY (another commitd) or -errno. */
+static ssize_t list(int fd, struct held **ret) {
+        struct held *h = NULL;
+        size_t n = 0;
+        int r;
+
+        r = send_msg(fd, KEEPER_LIST, 0, 0, NULL, -1);
+        if (r < 0)
+                return r;
+        for (;;) {
+                char buf[sizeof(struct keeper_header) + KEEPER_MAX_DATA + 1];
+                union {
+                        struct cmsghdr align;
+                        char buf[CMSG_SPACE(sizeof(int))];
+                } control;
+                struct iovec iov = {buf, sizeof(buf) - 1};
+                struct msghdr m = {
+                        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
+                struct keeper_header kh;
+                size_t n_fds = 0;
+                int entry_fd = -1;
+                ssize_t len = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+
+                if (len > 0)
+                        (void) cmsg_collect_fds(&m, &entry_fd, &n_fds, 1);
+                if (len < (ssize_t) sizeof(kh)) {
+                        r = len < 0 ? -errno : -ECONNRESET;
+                        break;
+                }
+                memcpy(&kh, buf, sizeof(kh));
+                buf[len] = '\0';
+                if (kh.op == KEEPER_END) {
+                        *ret = h;
+                        return (ssize_t) n;
+                }
+                if (kh.op == KEEPER_BUSY) {
+                        r = -EBUSY;
+                        break;
+                }
+                if (kh.op != KEEPER_ENTRY || entry_fd < 0) {
+                        if (entry_fd >= 0)
+                                close(entry_fd);
+                        r = -EBADMSG;
+                        break;
+                }
+                struct held *bigger = realloc(h, (n + 1) * sizeof(*h));
+                char *data = strdup(buf + sizeof(kh));
+                if (!bigger || !data) {
+                        free(data);
+                        if (bigger)
+                                h = bigger;
+                        close(entry_fd);
+                        r = -ENOMEM;
+                        break;
+                }
+                h = bigger;
+                h[n++] = (struct held){.key = kh.key, .fd = entry_fd, .data = data};
+        }
+        held_free(h, n);
+        return r;
+}
+
+int keeper_open(const char *socket_path, const char *binary, keeper_entry_t cb, void *userdata) {
+        bool spawned = false;
+        int r = -ENOENT;
+
+        for (int i = 0; i < CONNECT_TRIES; i++) {
+                struct timespec pause = {0, 20 * 1000 * 1000};
+                struct held *h = NULL;
+                int fd = try_connect(socket_path);
+
+                if (fd >= 0) {
+                        ssize_t n = list(fd, &h);
+                        if (n >= 0) {
+                                for (ssize_t k = 0; k < n; k++) {
+                                        cb(h[k].key, h[k].data, h[k].fd, userdata);
+                                        h[k].fd = -1;
+                                }
+                                held_free(h, (size_t) n);
+                                return fd;
+                        }
+                        close(fd);
+                        r = (int) n;
+                } else {
+                        r = fd;
+                        if ((r == -ENOENT || r == -ECONNREFUSED) && !spawned) {
+                                r = spawn(binary, socket_path);
+                                if (r < 0)
+                                        return r;
+                                spawned = true;
+                        }
+                }
+                nanosleep(&pause, NULL);
+        }
+        return r;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The keeper (commitd-keeper, daemon/keeper.c) holds a copy of every descriptor commitd must not lose when it
+ * dies: each seccomp listener (a closed listener turns its processes' notified calls into ENOSYS) and the
+ * in-flight table (notify.c). It is a descriptor store and nothing more, like systemd's fd store: it never
+ * reads a listener, so it cannot answer wrongly. One commitd at a time talks to it over a SOCK_SEQPACKET
+ * socket (mode 0600, uid 0 only), one datagram per message: a struct keeper_header, then up to
+ * KEEPER_MAX_DATA bytes of data; PUT and ENTRY carry their descriptor as SCM_RIGHTS. */
+
+#define KEEPER_MAX_ENTRIES 8192
+#define KEEPER_MAX_DATA    1024
+
+enum keeper_op {
+        KEEPER_PUT = 1, /* commitd -> keeper: hold fd under key (replacing what was there) with data */
+        KEEPER_DEL,     /* commitd -> keeper: close what key holds */
+        KEEPER_LIST,    /* commitd -> keeper: send every entry */
+        KEEPER_ENTRY,   /* keeper -> commitd: one entry, its fd attached */
+        KEEPER_END,     /* keeper -> commitd: the last answer to LIST */
+        KEEPER_BUSY,    /* keeper -> a second commitd: another one is connected */
+};
+
+/* KEEPER_PUT flag: the fd is a listener. While no commitd is connected the keeper drops watched fds that hang
+ * up (every task of the filter exited); with --exit-when-idle it exits once it holds no watched fd. */
+#define KEEPER_F_WATCH 1u
+
+struct keeper_header {
+        uint32_t op;
+        uint32_t key;
+        uint32_t flags;
+        uint32_t reserved;
+};
+
+/* commitd's side (keeper-client.c). */
+
+/* Connects to the keeper at socket_path; when none answers there, starts binary (detached, in its own
+ * session) and connects to it. Then asks for every entry it holds and calls cb for each (cb owns entry_fd).
+ * Retries while another commitd is still connected (a killed one whose descriptors the kernel has not closed
+ * yet) or the keeper went away meanwhile, for a few seconds. Returns the connected fd, or -errno. */
+typedef void (*keeper_entry_t)(uint32_t key, const char *data, int entry_fd, void *userdata);
+int keeper_open(const char *socket_path, const char *binary, keeper_entry_t cb, void *userdata);
+int keeper_put(int fd, uint32_t key, uint32_t flags, const char *data, int payload_fd);
+int keeper_del(int fd, uint32_t key);

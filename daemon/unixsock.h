@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* UNIX socket plumbing shared by the control socket, the OCI agent socket and the keeper. */
+
+/* Binds and listens on a UNIX socket of type at path, created with mode (group gid unless (gid_t) -1);
+ * replaces a stale socket file, refuses (-EADDRINUSE) one a live process still answers on. */
+int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd);
+
+/* Appends the descriptors an SCM_RIGHTS message brought to fds[*n], up to max in all, closing the rest.
+ * Returns how many came in this message. */
+size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max);
