@@ -38,6 +38,7 @@
 #endif
 #define IPC_SHMGET_CALL 23 /* ipc(2) multiplexer call number of shmget on i386 */
 #define MAX_LEVELS      16
+#define NOTIFY_REMEASURE_USEC (10u * 1000000) /* a ledger that did not grow is measured again after this */
 #define SLOT_SIZE       128 /* one in-flight record: the kernel's struct seccomp_notif (80 bytes in 6.x) */
 #define KEEPER_TABLE    0u  /* keeper key of the in-flight table; listener in slot s is key s + 1 */
 
@@ -953,9 +954,11 @@ void notify_upkeep(struct daemon *d) {
                         } else
                                 pp = &p->next;
                 }
-        /* Frees are not intercepted: measure the ledgers that grew since their last measure. */
+        /* Frees are not intercepted: measure the ledgers that grew since their last measure, and every other
+         * one now and then, so that status stops overstating a cgroup whose last calls were frees. */
         for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
-                if (e->ledger.admitted_bytes > 0 || e->ledger.measured_at_usec == 0)
+                if (e->ledger.admitted_bytes > 0 || e->ledger.measured_at_usec == 0 ||
+                    t - e->ledger.measured_at_usec >= NOTIFY_REMEASURE_USEC)
                         (void) budgets_measure(&d->budgets, e, t);
 }
 
