@@ -220,7 +220,21 @@ static int set_policy(struct budgets *b, struct policy *p, const char *source) {
         return 0;
 }
 
-static int load_dir(struct budgets *b, const char *dir, json_t *errors, int *loaded) {
+/* A live-change file that does not parse (truncated by a full disk, edited by hand, written by a broken
+ * release): moved aside, so that the policy directory rules again and the next change is written afresh. */
+static void move_aside(const char *path, const char *error) {
+        _cleanup_free_ char *aside = NULL;
+
+        if (asprintf(&aside, "%s.corrupt", path) < 0 || rename(path, aside) < 0) {
+                log_error("state file %s is corrupt (%s) and cannot be moved aside: %m; skipped", path, error);
+                return;
+        }
+        log_error("state file %s is corrupt (%s); moved aside to %s: its cgroup follows the policy directory "
+                  "until it is changed again",
+                  path, error, aside);
+}
+
+static int load_dir(struct budgets *b, const char *dir, bool is_state, json_t *errors, int *loaded) {
         struct dirent **names = NULL;
         int n, r = 0;
 
@@ -241,7 +255,10 @@ static int load_dir(struct budgets *b, const char *dir, json_t *errors, int *loa
                         break;
                 }
                 if (policy_load_file(path, p, &error) < 0) {
-                        log_error("%s; skipped", error ? error : path);
+                        if (is_state)
+                                move_aside(path, error ? error : "unreadable");
+                        else
+                                log_error("%s; skipped", error ? error : path);
                         if (errors)
                                 json_array_append_new(errors, json_string(error ? error : path));
                         free(p);
@@ -283,13 +300,13 @@ int budgets_load(struct budgets *b, json_t *errors) {
                 } else
                         pp = &e->next;
         }
-        r = load_dir(b, b->policy_dir, errors, &loaded);
+        r = load_dir(b, b->policy_dir, false, errors, &loaded);
         if (r < 0)
                 return r;
         r = live_dir(b, &live);
         if (r < 0)
                 return r;
-        r = load_dir(b, live, errors, &loaded);
+        r = load_dir(b, live, true, errors, &loaded);
         if (r < 0)
                 return r;
         budgets_refresh(b);
@@ -330,6 +347,10 @@ static int persist(struct budgets *b, const struct policy *p, char **ret_path) {
                 unlink(tmp);
                 return r;
         }
+        /* The rename itself reaches the disk only with its directory. */
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0)
+                log_warning("cannot sync %s: %m; the change may not survive a power loss", dir);
         *ret_path = TAKE_PTR(path);
         return 0;
 }

@@ -40,4 +40,24 @@ launch_commitd
 [ "$(status_field "$SCRATCH/fresh" ratio)" = 40 ] || fail "set-ratio did not survive a restart"
 [ "$(status_field "$SCRATCH/fresh" limit_bytes)" = None ] || fail "the cleared limit came back after restart"
 ls -A "$WORK/state/policies/" | grep -q '^\.' && fail "a temporary file was left in the state directory"
+
+# A corrupt or truncated state file: commitd starts from the policy files, moves the bad file aside and says
+# so; the other live changes still apply, and the next change writes the file afresh.
+stop_commitd
+good_state=$(grep -l "\"$SCRATCH/good\"" "$WORK"/state/policies/*.json)
+[ -n "$good_state" ] || fail "no state file for $SCRATCH/good"
+head -c 40 "$good_state" >"$good_state.cut" && mv "$good_state.cut" "$good_state" # truncated mid-document
+: >"$WORK/state/policies/empty.json"
+launch_commitd
+grep -q "state file $good_state is corrupt .*moved aside to $good_state.corrupt" "$WORK/commitd.log" ||
+	fail "the truncated state file is not reported as moved aside"
+grep -q "state file $WORK/state/policies/empty.json is corrupt" "$WORK/commitd.log" || fail "the empty state file is not reported"
+[ -f "$good_state.corrupt" ] && [ ! -e "$good_state" ] || fail "the truncated state file was not moved aside"
+[ "$(status_field "$SCRATCH/good" mode)" = strict ] || fail "the policy file does not rule after its state file was bad"
+[ "$(status_field "$SCRATCH/good" ratio)" = 80 ] || fail "ratio after the bad state file"
+[ "$(status_field "$SCRATCH/fresh" ratio)" = 40 ] || fail "a good state file was lost next to a bad one"
+"$COMMITCTL" set-mode "$SCRATCH/good" always >/dev/null || fail "set-mode after the bad state file"
+stop_commitd
+launch_commitd
+[ "$(status_field "$SCRATCH/good" mode)" = always ] || fail "the change after a bad state file did not persist"
 finish
