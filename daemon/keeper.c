@@ -10,11 +10,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "keeper.h"
 #include "log.h"
 #include "macro.h"
@@ -184,15 +184,6 @@ static void accept_one(int listen_fd, int *conn) {
         log_info("keeper: commitd pid %d connected; holding %zu descriptors", (int) cred.pid, n_entries);
 }
 
-/* No capability is needed to hold descriptors or to serve a 0600 socket of our own. */
-static int drop_capabilities(void) {
-        cap_t none = cap_init();
-        int r = none && cap_set_proc(none) == 0 ? 0 : -errno;
-
-        cap_free(none);
-        return r;
-}
-
 static int write_pid_file(const char *path) {
         _cleanup_free_ char *tmp = NULL;
         FILE *f;
@@ -254,7 +245,7 @@ int main(int argc, char **argv) {
         (void) fcntl(listen_fd, F_SETFL, 0);
         if (asprintf(&pid_file, "%s.pid", path) < 0 || write_pid_file(pid_file) < 0)
                 log_warning("keeper: cannot write %s.pid", path);
-        r = drop_capabilities();
+        r = caps_drop_all(); /* holding descriptors and serving a 0600 socket of our own needs none */
         if (r < 0)
                 log_warning("keeper: cannot drop capabilities: %s", strerror(-r));
         log_info("keeper: pid %d serving %s", (int) getpid(), path);

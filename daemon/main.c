@@ -14,6 +14,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "config.h"
 #include "log.h"
 #include "macro.h"
@@ -182,6 +183,7 @@ int main(int argc, char **argv) {
                 COMMITD_SOCKET, COMMITD_POLICY_DIR, COMMITD_STATE_DIR, NULL, NULL, COMMITD_OCI_SOCKET, NULL, NULL};
         struct daemon d = {.admin_gid = (gid_t) -1};
         _cleanup_free_ char *keeper_socket = NULL, *keeper_binary = NULL;
+        const char *missing = NULL;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0) {
@@ -238,6 +240,14 @@ int main(int argc, char **argv) {
         if (geteuid() != 0) {
                 fprintf(stderr, "commitd: must run as root: it moves processes between cgroups and reads every "
                                 "enrolled process's /proc/PID/smaps\n");
+                return 1;
+        }
+        r = caps_check(o.group != NULL, &missing);
+        if (r < 0) {
+                fprintf(stderr,
+                        "commitd: needs %s%s (see commitd(8), CAPABILITIES); run it as root with full capabilities, "
+                        "or list it in the unit's CapabilityBoundingSet=\n",
+                        missing ? missing : "its capabilities", missing ? "" : strerror(-r));
                 return 1;
         }
         if (o.group) {
@@ -311,8 +321,15 @@ int main(int argc, char **argv) {
                 log_error("cannot serve the OCI agent socket %s: %s", o.oci_socket, strerror(-r));
                 return 1;
         }
-        log_info("commitd " COMMITD_VERSION " serving %s and %s (OCI), cgroup2 at %s", o.socket, o.oci_socket,
-                 d.root.v2_mount);
+        /* Setup is over: the sockets are bound and handed to their group, the keeper is started. */
+        r = caps_drop_to_runtime();
+        if (r < 0) {
+                log_error("cannot drop capabilities: %s", strerror(-r));
+                return 1;
+        }
+        log_info("commitd " COMMITD_VERSION " serving %s and %s (OCI), cgroup2 at %s; capabilities kept: "
+                 "cap_sys_ptrace, cap_dac_override",
+                 o.socket, o.oci_socket, d.root.v2_mount);
 
         r = loop_run(d.loop);
         if (r < 0)

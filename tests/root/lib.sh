@@ -58,7 +58,7 @@ cleanup() {
 	fi
 	[ -n "${COMMITD_PID:-}" ] && kill "$COMMITD_PID" 2>/dev/null && wait "$COMMITD_PID" 2>/dev/null
 	# the keepers the test's commitds started, which hold their listeners across restarts
-	for f in "${WORK:-/nonexistent}"/*.keeper.sock.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	for f in "${WORK:-/nonexistent}"/*.keeper.sock.pid; do [ -f "$f" ] && kill "$(cat "$f" 2>/dev/null)" 2>/dev/null; done
 	[ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ] && find "$CG_FS" -depth -type d -exec rmdir {} + 2>/dev/null
 	if [ $rc != 0 ] || [ $failures != 0 ]; then
 		echo "--- commitd log ---" >&2
