@@ -26,7 +26,8 @@ struct budget_entry {
         struct ledger ledger;        /* in the budget's mode: MAP_NORESERVE areas count in strict mode only */
         struct budget_entry *parent; /* nearest ancestor with a policy */
         uint64_t admitted, refusals;
-        unsigned enrolled; /* live enrolled processes in exactly this cgroup */
+        unsigned enrolled;  /* listeners enrolled into exactly this cgroup */
+        unsigned processes; /* processes commitd knows (they made a notified call) judged in exactly this cgroup */
         pid_t sample_pid;  /* a process of the cgroup, for the hybrid host's v1 limits */
         bool container;    /* made for a container by the OCI agent: forgotten when its listener goes */
         char *template_name, *container_id; /* a container's: the policy it was made from, its OCI id */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "loop.h"
@@ -20,10 +22,26 @@ struct loop {
         bool quit;
         struct loop_source *dead; /* removed during a dispatch round; freed after it */
         pthread_mutex_t *lock;
+        atomic_uint *waiters;
 };
 
-void loop_set_lock(struct loop *l, pthread_mutex_t *lock) {
+void loop_set_lock(struct loop *l, pthread_mutex_t *lock, atomic_uint *waiters) {
         l->lock = lock;
+        l->waiters = waiters;
+}
+
+/* Listener threads go first: each of them holds up a process's system call, while the loop's work (control
+ * clients, upkeep) can wait. glibc's mutex lets a thread that just unlocked take it again before a woken
+ * waiter does, so a loop busy with clients would starve them; it steps aside while any wait, for at most
+ * LOOP_YIELD_MAX_USEC so that it cannot be starved either. */
+#define LOOP_YIELD_STEP_NSEC 10000
+#define LOOP_YIELD_MAX_USEC  1000
+
+static void lock(struct loop *l) {
+        for (unsigned waited = 0; l->waiters && atomic_load(l->waiters) > 0 && waited < LOOP_YIELD_MAX_USEC;
+             waited += LOOP_YIELD_STEP_NSEC / 1000)
+                nanosleep(&(struct timespec){0, LOOP_YIELD_STEP_NSEC}, NULL);
+        pthread_mutex_lock(l->lock);
 }
 
 int loop_new(struct loop **ret) {
@@ -100,13 +118,18 @@ int loop_run(struct loop *l) {
                                 continue;
                         return -errno;
                 }
-                if (l->lock)
-                        pthread_mutex_lock(l->lock);
+                /* The lock per event, not per round: listener threads get it between two handlers. */
                 for (int i = 0; i < n; i++) {
                         struct loop_source *s = events[i].data.ptr;
+                        if (l->lock)
+                                lock(l);
                         if (!s->removed) /* an earlier handler of this round may have removed it */
                                 s->handler(s, events[i].events, s->userdata);
+                        if (l->lock)
+                                pthread_mutex_unlock(l->lock);
                 }
+                if (l->lock)
+                        pthread_mutex_lock(l->lock);
                 free_dead(l);
                 if (l->lock)
                         pthread_mutex_unlock(l->lock);

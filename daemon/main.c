@@ -279,7 +279,7 @@ int main(int argc, char **argv) {
                 .root = &d.root, .policy_dir = o.policy_dir, .state_dir = o.state_dir, .page_size = d.page_size};
         r = loop_new(&d.loop);
         if (r >= 0) {
-                loop_set_lock(d.loop, &d.lock);
+                loop_set_lock(d.loop, &d.lock, &d.lock_waiters);
                 r = add_signals(&d);
         }
         if (r >= 0)

@@ -186,11 +186,20 @@ static struct proc_entry *proc_find(struct daemon *d, pid_t pid) {
         return NULL;
 }
 
+/* Unlinks and frees *pp, keeping its entry's process count (status reads it without walking the table). */
+static void proc_unlink(struct proc_entry **pp) {
+        struct proc_entry *p = *pp;
+
+        *pp = p->next;
+        if (p->entry->processes > 0)
+                p->entry->processes--;
+        free(p);
+}
+
 static void proc_forget(struct daemon *d, struct proc_entry *p) {
         for (struct proc_entry **pp = bucket(d, p->pid); *pp; pp = &(*pp)->next)
                 if (*pp == p) {
-                        *pp = p->next;
-                        free(p);
+                        proc_unlink(pp);
                         return;
                 }
 }
@@ -244,8 +253,11 @@ static int proc_measure(struct daemon *d, struct proc_entry *p) {
         if (pc.cgroup && p->listener && !streq(pc.cgroup, p->listener->entry->cgroup) &&
             cgroupfs_path_is_below(pc.cgroup, p->listener->entry->cgroup) > 0) {
                 struct budget_entry *e;
-                if (budgets_get(&d->budgets, pc.cgroup, &e) >= 0)
+                if (budgets_get(&d->budgets, pc.cgroup, &e) >= 0 && e != p->entry) {
+                        p->entry->processes--;
+                        e->processes++;
                         p->entry = e;
+                }
         }
         process_commit_done(&pc);
         if (read_stat(p->pid, &st) >= 0)
@@ -262,13 +274,14 @@ static int proc_learn(struct daemon *d, struct listener *l, pid_t pid, struct pr
         p->pid = pid;
         p->listener = l;
         p->entry = l->entry;
-        r = proc_measure(d, p);
-        if (r < 0) {
-                free(p);
-                return r;
-        }
+        p->entry->processes++;
         p->next = *bucket(d, pid);
         *bucket(d, pid) = p;
+        r = proc_measure(d, p);
+        if (r < 0) {
+                proc_forget(d, p);
+                return r;
+        }
         *ret = p;
         return 0;
 }
@@ -468,12 +481,10 @@ static void listener_release(struct daemon *d, struct listener *l, bool hung_up)
         /* Forget the processes of this listener: they are gone (HUP means no task uses the filter). */
         for (size_t b = 0; b < PROCS_BUCKETS; b++)
                 for (struct proc_entry **pp = &d->procs[b]; *pp;) {
-                        struct proc_entry *p = *pp;
-                        if (p->listener == l) {
-                                *pp = p->next;
-                                free(p);
-                        } else
-                                pp = &p->next;
+                        if ((*pp)->listener == l)
+                                proc_unlink(pp);
+                        else
+                                pp = &(*pp)->next;
                 }
         if (hung_up && custody.keeper_fd >= 0 && keeper_del(custody.keeper_fd, l->slot + 1) < 0)
                 log_warning("keeper: cannot release the listener of %s: %m", l->entry->cgroup);
@@ -580,7 +591,9 @@ static void judge_and_answer(struct daemon *d, struct listener *l, const struct 
         struct seccomp_notif_resp resp;
         bool reply;
 
+        atomic_fetch_add(&d->lock_waiters, 1);
         pthread_mutex_lock(&d->lock);
+        atomic_fetch_sub(&d->lock_waiters, 1);
         reply = decide(d, l, req, &resp);
         pthread_mutex_unlock(&d->lock);
         if (reply && ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
@@ -931,16 +944,6 @@ int notify_recover(struct daemon *d, const char *keeper_socket, const char *keep
         return 0;
 }
 
-unsigned notify_count_processes(struct daemon *d, const struct budget_entry *e) {
-        unsigned n = 0;
-
-        for (size_t b = 0; b < PROCS_BUCKETS; b++)
-                for (struct proc_entry *p = d->procs[b]; p; p = p->next)
-                        if (p->entry == e)
-                                n++;
-        return n;
-}
-
 void notify_upkeep(struct daemon *d) {
         uint64_t t = now_usec(CLOCK_MONOTONIC);
 
@@ -948,10 +951,9 @@ void notify_upkeep(struct daemon *d) {
                 for (struct proc_entry **pp = &d->procs[b]; *pp;) {
                         struct proc_entry *p = *pp;
                         struct proc_stat st;
-                        if (read_stat(p->pid, &st) < 0 || st.start_time != p->start_time) {
-                                *pp = p->next; /* exited, or its pid now names another process */
-                                free(p);
-                        } else
+                        if (read_stat(p->pid, &st) < 0 || st.start_time != p->start_time)
+                                proc_unlink(pp); /* exited, or its pid now names another process */
+                        else
                                 pp = &p->next;
                 }
         /* Frees are not intercepted: measure the ledgers that grew since their last measure, and every other
@@ -966,11 +968,8 @@ void notify_free(struct daemon *d) {
         while (d->listeners)
                 listener_release(d, d->listeners, false);
         for (size_t b = 0; b < PROCS_BUCKETS; b++)
-                while (d->procs[b]) {
-                        struct proc_entry *p = d->procs[b];
-                        d->procs[b] = p->next;
-                        free(p);
-                }
+                while (d->procs[b])
+                        proc_unlink(&d->procs[b]);
         if (custody.keeper_source)
                 loop_remove(d->loop, custody.keeper_source); /* the keeper stays, holding the listeners */
         custody.keeper_source = NULL;

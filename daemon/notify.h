@@ -22,8 +22,6 @@ int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry
 /* Background upkeep: forgets processes that exited (pid reuse checked by start time), re-measures the
  * cgroups whose ledgers have only grown since their last measure. */
 void notify_upkeep(struct daemon *d);
-/* Live processes commitd knows in exactly this cgroup entry. */
-unsigned notify_count_processes(struct daemon *d, const struct budget_entry *e);
 /* Stops judging and closes commitd's own copies of the listeners; the keeper keeps its copies, so the
  * enrolled processes wait for the next commitd instead of failing. */
 void notify_free(struct daemon *d);
