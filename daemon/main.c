@@ -295,17 +295,6 @@ int main(int argc, char **argv) {
         }
         log_info("%d policies loaded from %s and %s/policies", r, o.policy_dir, o.state_dir);
         raise_fd_limit();
-        if (!o.keeper_socket && !(keeper_socket = keeper_socket_of(o.socket)))
-                return 1;
-        if (!(keeper_binary = path_beside("/proc/self/exe", "commitd-keeper")))
-                return 1;
-        r = mkdir_parent(o.keeper_socket ? o.keeper_socket : keeper_socket);
-        if (r >= 0)
-                r = notify_recover(&d, o.keeper_socket ? o.keeper_socket : keeper_socket, keeper_binary);
-        if (r < 0) {
-                log_error("cannot set up the in-flight table: %s", strerror(-r));
-                return 1;
-        }
         r = mkdir_parent(o.socket);
         if (r >= 0)
                 r = server_start(&d, o.socket);
@@ -319,6 +308,19 @@ int main(int argc, char **argv) {
                 r = oci_start(&d, o.oci_socket, o.oci_default_policy);
         if (r < 0) {
                 log_error("cannot serve the OCI agent socket %s: %s", o.oci_socket, strerror(-r));
+                return 1;
+        }
+        /* Bound, not served yet: the loop answers nobody before the listeners of the last commitd are back. */
+        if (!o.keeper_socket && !(keeper_socket = keeper_socket_of(o.socket)))
+                return 1;
+        if (!(keeper_binary = path_beside("/proc/self/exe", "commitd-keeper")))
+                return 1;
+        o.keeper_socket = o.keeper_socket ? o.keeper_socket : keeper_socket;
+        r = mkdir_parent(o.keeper_socket);
+        if (r >= 0)
+                r = notify_recover(&d, o.keeper_socket, keeper_binary);
+        if (r < 0) {
+                log_error("cannot set up the in-flight table: %s", strerror(-r));
                 return 1;
         }
         /* Setup is over: the sockets are bound and handed to their group, the keeper is started. */

@@ -886,6 +886,7 @@ static void keeper_resync(struct daemon *d) {
                 log_warning("keeper: cannot hand over the in-flight table: %m");
         for (struct listener *l = d->listeners; l; l = l->next)
                 keeper_hold(l);
+        log_info("keeper: a new keeper holds the in-flight table and %zu listeners", d->n_listeners);
 }
 
 int notify_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary) {
