@@ -28,8 +28,8 @@ struct budget_entry {
         uint64_t admitted, refusals;
         unsigned enrolled;  /* listeners enrolled into exactly this cgroup */
         unsigned processes; /* processes commitd knows (they made a notified call) judged in exactly this cgroup */
-        pid_t sample_pid;  /* a process of the cgroup, for the hybrid host's v1 limits */
-        bool container;    /* made for a container by the OCI agent: forgotten when its listener goes */
+        pid_t sample_pid;   /* a process of the cgroup, for the hybrid host's v1 limits */
+        bool container;     /* made for a container by the OCI agent: forgotten when its listener goes */
         char *template_name, *container_id; /* a container's: the policy it was made from, its OCI id */
         struct budget_entry *next;
 };

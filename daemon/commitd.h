@@ -21,7 +21,7 @@ struct listener;
 struct daemon {
         /* Guards everything below. The loop holds it while its handlers run; a listener thread while it judges. */
         pthread_mutex_t lock;
-        atomic_uint lock_waiters; /* listener threads waiting for lock: the loop lets them go first */
+        atomic_uint lock_waiters;   /* listener threads waiting for lock: the loop lets them go first */
         pthread_attr_t thread_attr; /* listener threads: small stacks */
         struct loop *loop;
         struct cgroup_root root;

@@ -104,7 +104,8 @@ static bool on_message(int conn) {
                 char buf[CMSG_SPACE(sizeof(int))];
         } control;
         struct iovec iov = {buf, sizeof(buf)};
-        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
+        struct msghdr m = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
         struct keeper_header h;
         size_t n_fds = 0;
         int fd = -1;

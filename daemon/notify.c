@@ -36,11 +36,11 @@
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
-#define IPC_SHMGET_CALL 23 /* ipc(2) multiplexer call number of shmget on i386 */
-#define MAX_LEVELS      16
+#define IPC_SHMGET_CALL       23 /* ipc(2) multiplexer call number of shmget on i386 */
+#define MAX_LEVELS            16
 #define NOTIFY_REMEASURE_USEC (10u * 1000000) /* a ledger that did not grow is measured again after this */
-#define SLOT_SIZE       128 /* one in-flight record: the kernel's struct seccomp_notif (80 bytes in 6.x) */
-#define KEEPER_TABLE    0u  /* keeper key of the in-flight table; listener in slot s is key s + 1 */
+#define SLOT_SIZE             128 /* one in-flight record: the kernel's struct seccomp_notif (80 bytes in 6.x) */
+#define KEEPER_TABLE          0u  /* keeper key of the in-flight table; listener in slot s is key s + 1 */
 
 enum call_kind {
         CALL_MMAP,
@@ -751,8 +751,7 @@ static int table_create(void) {
         if (fd < 0)
                 return -errno;
         /* Sealed at its size: a mapping of it can never be truncated under a listener thread (SIGBUS). */
-        if (ftruncate(fd, (off_t) size) < 0 ||
-            fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+        if (ftruncate(fd, (off_t) size) < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
                 return -errno;
         return TAKE_FD(fd);
 }
@@ -905,7 +904,8 @@ int notify_recover(struct daemon *d, const char *keeper_socket, const char *keep
                 r = table_create();
                 if (r < 0 || (r = table_map(r)) < 0)
                         return r; /* without the table no listener can be served: commitd cannot start */
-                if (custody.keeper_fd >= 0 && keeper_put(custody.keeper_fd, KEEPER_TABLE, 0, "in-flight", custody.table_fd) < 0)
+                if (custody.keeper_fd >= 0 &&
+                    keeper_put(custody.keeper_fd, KEEPER_TABLE, 0, "in-flight", custody.table_fd) < 0)
                         log_warning("keeper: cannot hand over the in-flight table: %m");
         }
         while (rc.listeners) {
