@@ -18,7 +18,7 @@ policy_file lenient '"mode": "always", "limit": "64M"'
 
 runc_cleanup() {
 	local rc=$?
-	for c in e2e-$$-strict e2e-$$-lenient e2e-$$-profiled e2e-$$-holder e2e-$$-par1 e2e-$$-par2 e2e-$$-par3 \
+	for c in e2e-$$-strict e2e-$$-lenient e2e-$$-profiled e2e-$$-holder e2e-$$-survivor e2e-$$-par1 e2e-$$-par2 e2e-$$-par3 \
 		e2e-$$-par4 e2e-$$-par5 e2e-$$-par6; do runc delete --force "$c" >/dev/null 2>&1; done
 	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
@@ -76,6 +76,22 @@ done
 [ "$(status_field "/$CGPATH/holder" policy)" = "strict64@e2e-$$-holder" ] || fail "the container's policy name"
 echo "running container: committed_bytes=$committed"
 wait "$holder"
+
+# commitd killed (SIGKILL) and restarted while a container runs: the keeper held its listener, the new
+# commitd puts it back under its POLICY@ID budget, and the container is still refused at 64 MiB.
+bundle survivor strict64 map:32M sleep:2 steps:4M:1G
+(cd "$WORK/survivor" && wrapped runc run "e2e-$$-survivor" >"$WORK/survivor.out" 2>&1) &
+survivor=$!
+for _ in $(seq 40); do grep -q "container e2e-$$-survivor .*enrolled" "$WORK/commitd.log" && break; sleep 0.05; done
+kill -KILL "$COMMITD_PID"
+wait "$COMMITD_PID" 2>/dev/null
+launch_commitd
+[ "$(status_field "/$CGPATH/survivor" policy)" = "strict64@e2e-$$-survivor" ] ||
+	fail "after a commitd restart the running container lost its policy"
+wait "$survivor" || fail "the container that outlived commitd exited $?: $(cat "$WORK/survivor.out")"
+mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' "$WORK/survivor.out")
+[ -n "$mapped" ] && [ $((mapped + (32 << 20))) -le $((64 << 20)) ] ||
+	fail "the container after the commitd restart: $(cat "$WORK/survivor.out")"
 
 # Many containers starting at once are all served.
 pids=
