@@ -286,10 +286,11 @@ int budgets_load(struct budgets *b, json_t *errors) {
         _cleanup_free_ char *live = NULL;
         int loaded = 0, r;
 
-        /* Forget every policy, keep the entries (and their ledgers) of enrolled cgroups. */
+        /* Forget every policy, keep the entries (and their ledgers) of enrolled cgroups. A running container
+         * keeps the copy of its template it was enrolled with: it lives as long as the container. */
         for (struct budget_entry **pp = &b->entries; *pp;) {
                 struct budget_entry *e = *pp;
-                if (e->policy) {
+                if (e->policy && !e->container) {
                         policy_done(e->policy);
                         free(e->policy);
                         e->policy = NULL;

@@ -74,6 +74,8 @@ done
 [ -n "$committed" ] && [ "$committed" -ge $((32 << 20)) ] && [ "$committed" -lt $(((32 << 20) + (1 << 20))) ] ||
 	fail "status shows committed_bytes=${committed:-none} for the running container, want 32 MiB + a few pages"
 [ "$(status_field "/$CGPATH/holder" policy)" = "strict64@e2e-$$-holder" ] || fail "the container's policy name"
+"$COMMITCTL" reload >/dev/null || fail "reload while a container runs"
+[ "$(status_field "/$CGPATH/holder" policy)" = "strict64@e2e-$$-holder" ] || fail "a reload took the container's policy"
 echo "running container: committed_bytes=$committed"
 wait "$holder"
 
