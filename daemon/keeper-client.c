@@ -24,24 +24,10 @@ static int send_msg(int fd, uint32_t op, uint32_t key, uint32_t flags, const cha
         struct keeper_header h = {.op = op, .key = key, .flags = flags};
         size_t len = data ? strlen(data) : 0;
         struct iovec iov[2] = {{&h, sizeof(h)}, {(void *) data, len}};
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {0};
-        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 
         if (len > KEEPER_MAX_DATA)
                 return -E2BIG;
-        if (payload_fd >= 0) {
-                m.msg_control = &control;
-                m.msg_controllen = sizeof(control);
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cm), &payload_fd, sizeof(int));
-        }
-        return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+        return unix_send_with_fd(fd, iov, 2, payload_fd) < 0 ? -errno : 0;
 }
 
 int keeper_put(int fd, uint32_t key, uint32_t flags, const char *data, int payload_fd) {

@@ -78,22 +78,8 @@ static void put(const struct keeper_header *h, const char *data, size_t len, int
 static int send_entry(int conn, uint32_t op, const struct entry *e) {
         struct keeper_header h = {.op = op, .key = e ? e->key : 0, .flags = e ? e->flags : 0};
         struct iovec iov[2] = {{&h, sizeof(h)}, {e ? e->data : NULL, e ? strlen(e->data) : 0}};
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {0};
-        struct msghdr m = {.msg_iov = iov, .msg_iovlen = 2};
 
-        if (e) {
-                m.msg_control = &control;
-                m.msg_controllen = sizeof(control);
-                struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-                cm->cmsg_level = SOL_SOCKET;
-                cm->cmsg_type = SCM_RIGHTS;
-                cm->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(cm), &e->fd, sizeof(int));
-        }
-        return sendmsg(conn, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+        return unix_send_with_fd(conn, iov, 2, e ? e->fd : -1) < 0 ? -errno : 0;
 }
 
 /* One message of the connected commitd. Returns false when the connection is over. */

@@ -59,3 +59,22 @@ int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd)
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
+
+ssize_t unix_send_with_fd(int sock, struct iovec *iov, size_t n_iov, int fd) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {0};
+        struct msghdr m = {.msg_iov = iov, .msg_iovlen = n_iov};
+
+        if (fd >= 0) {
+                m.msg_control = &control;
+                m.msg_controllen = sizeof(control);
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int));
+                memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        }
+        return sendmsg(sock, &m, MSG_NOSIGNAL);
+}

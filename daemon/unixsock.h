@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 /* UNIX socket plumbing shared by the control socket, the OCI agent socket and the keeper. */
 
@@ -14,3 +15,6 @@ int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd)
 /* Appends the descriptors an SCM_RIGHTS message brought to fds[*n], up to max in all, closing the rest.
  * Returns how many came in this message. */
 size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max);
+
+/* sendmsg() of iov with fd attached (SCM_RIGHTS) unless it is negative; MSG_NOSIGNAL. */
+ssize_t unix_send_with_fd(int sock, struct iovec *iov, size_t n_iov, int fd);
