@@ -12,6 +12,7 @@
 
 #define SERVER_MAX_CLIENTS         128
 #define SERVER_MAX_CLIENTS_PER_UID 16
+#define SERVER_FOLLOW_SNDBUF       (256 * 1024)    /* the kernel doubles it: ~512 KiB of events queued per follower */
 #define SERVER_IDLE_USEC           (60u * 1000000) /* a client silent this long is closed (followers excepted) */
 
 struct client {
