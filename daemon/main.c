@@ -24,6 +24,7 @@
 
 struct options {
         const char *socket, *policy_dir, *state_dir, *cgroup_root, *group, *oci_socket, *oci_default_policy;
+        mode_t socket_mode;
 };
 
 static void help(FILE *f) {
@@ -37,6 +38,7 @@ static void help(FILE *f) {
                    "  --state-dir DIR      live changes and state (default " COMMITD_STATE_DIR ")\n"
                    "  --cgroup-root DIR    the cgroup v2 mount (default: found in /proc/self/mountinfo)\n"
                    "  --group NAME         members may change budgets (default: root only)\n"
+                   "  --socket-mode MODE   0660 (default) or 0666 to let tenants read their own cgroups\n"
                    "  --oci-socket PATH    OCI seccomp agent socket (default " COMMITD_OCI_SOCKET ")\n"
                    "  --oci-default-policy NAME   policy of containers that name none (default: refuse them)\n"
                    "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
@@ -135,10 +137,11 @@ int main(int argc, char **argv) {
                 {"version", no_argument, NULL, 'V'},
                 {"oci-socket", required_argument, NULL, 'o'},
                 {"oci-default-policy", required_argument, NULL, 'D'},
+                {"socket-mode", required_argument, NULL, 'm'},
                 {NULL, 0, NULL, 0},
         };
         struct options o = {
-                COMMITD_SOCKET, COMMITD_POLICY_DIR, COMMITD_STATE_DIR, NULL, NULL, COMMITD_OCI_SOCKET, NULL};
+                COMMITD_SOCKET, COMMITD_POLICY_DIR, COMMITD_STATE_DIR, NULL, NULL, COMMITD_OCI_SOCKET, NULL, 0660};
         struct daemon d = {.admin_gid = (gid_t) -1};
         int c, r;
 
@@ -166,6 +169,13 @@ int main(int argc, char **argv) {
                         break;
                 case 'D':
                         o.oci_default_policy = optarg;
+                        break;
+                case 'm':
+                        if (!streq(optarg, "0660") && !streq(optarg, "0666")) {
+                                fprintf(stderr, "commitd: --socket-mode takes 0660 or 0666\n");
+                                return 2;
+                        }
+                        o.socket_mode = streq(optarg, "0666") ? 0666 : 0660;
                         break;
                 case 'l':
                         r = parse_level(optarg);
@@ -241,7 +251,7 @@ int main(int argc, char **argv) {
         log_info("%d policies loaded from %s and %s/policies", r, o.policy_dir, o.state_dir);
         r = mkdir_parent(o.socket);
         if (r >= 0)
-                r = server_start(&d, o.socket);
+                r = server_start(&d, o.socket, o.socket_mode);
         if (r < 0) {
                 log_error("cannot serve %s: %s%s", o.socket, strerror(-r),
                           r == -EADDRINUSE ? " (another commitd answers there; stop it or pick --socket)" : "");

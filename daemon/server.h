@@ -34,9 +34,9 @@ int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd)
  * Returns how many came in this message. */
 size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max);
 
-/* Binds the control socket (mode 0660, group admin_gid when set) and serves it in d's loop. Refuses to
- * take over a socket another commitd still answers on. */
-int server_start(struct daemon *d, const char *path);
+/* Binds the control socket (mode 0660 or 0666, group admin_gid when set) and serves it in d's loop. Refuses
+ * to take over a socket another commitd still answers on. */
+int server_start(struct daemon *d, const char *path, mode_t mode);
 /* Closes clients idle past SERVER_IDLE_USEC. */
 void server_upkeep(struct daemon *d);
 void server_stop(struct daemon *d);
