@@ -96,7 +96,10 @@ static void m_status(struct daemon *d, struct client *c, const json_t *params, i
         }
         list = json_array();
         for (struct budget_entry *e = d->budgets.entries; e && list; e = e->next) {
-                if (cgroup ? !streq(e->cgroup, cgroup) : (!e->policy && e->enrolled == 0))
+                /* By name or listed, the same rule: a cgroup whose processes all left, and that has no policy, is
+                 * forgotten here (its cgroup may be gone too). */
+                if ((cgroup && !streq(e->cgroup, cgroup)) ||
+                    (!e->policy && e->enrolled == 0 && notify_count_processes(d, e) == 0))
                         continue;
                 if (!cgroup && !dispatch_may_read(d, c, e->cgroup))
                         continue;
