@@ -26,7 +26,8 @@ policy jail '"mode": "strict", "limit": "64M", "swap": "0"'
 LIMIT=$(status_field "$SCRATCH/jail" commit_limit_bytes)
 [ "$LIMIT" = $((64 << 20)) ] || fail "policy not loaded"
 # as_tenant PROG ARGS: enrolled by root in the jail, then running as the unprivileged user.
-as_tenant() { "$COMMITCTL" run --cgroup "$SCRATCH/jail" -- setpriv --reuid="$USER_T" --regid=nogroup --clear-groups "$@"; }
+tenant=("$COMMITCTL" run --cgroup "$SCRATCH/jail" -- setpriv --reuid="$USER_T" --regid=nogroup --clear-groups)
+as_tenant() { "${tenant[@]}" "$@"; }
 
 out=$(as_tenant "$WORKLOAD" map:1M)
 expect_in "$out" "OK map:1M" # the user runs, enrolled
@@ -34,24 +35,6 @@ out=$(as_tenant bash -c 'id -u; grep ^Seccomp: /proc/self/status')
 expect_in "$out" "$(id -u "$USER_T")"
 expect_in "$out" "Seccomp:	2"
 
-# start_held NAME OPS...: the workload as the tenant in the background, its input a FIFO held open on fd 9,
-# its output in $WORK/NAME.out; returns once it printed WAITING. HELD_PID is the workload's pid (run execs).
-start_held() {
-	local name=$1
-	shift
-	mkfifo "$WORK/$name.in"
-	# not through as_tenant: a function in the background is a subshell, and $! would be the subshell's pid
-	"$COMMITCTL" run --cgroup "$SCRATCH/jail" -- setpriv --reuid="$USER_T" --regid=nogroup --clear-groups \
-		"$WORKLOAD" "$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
-	HELD_PID=$!
-	STARTED_PIDS="${STARTED_PIDS:-} $HELD_PID"
-	exec 9>"$WORK/$name.in"
-	for _ in $(seq 100); do
-		grep -q WAITING "$WORK/$name.out" && return 0
-		sleep 0.05
-	done
-	fail "$name never waited: $(cat "$WORK/$name.out")"
-}
 # go NAME: lets the held workload run to its next wait (or its end), then shows its output.
 go() {
 	echo >&9
@@ -66,7 +49,7 @@ go() {
 # 1. Moved out. 40 MiB mapped, the process is then put (by root) into a cgroup outside the jail. Its next
 # 40 MiB would fit the jail only if the jail forgot the first 40: refused. And the jail still counts them.
 mkdir "$CG_FS/outside"
-start_held move map:40M wait map:40M map:1M wait
+start_held move "${tenant[@]}" "$WORKLOAD" map:40M wait map:40M map:1M wait
 echo "$HELD_PID" >"$CG_FS/outside/cgroup.procs" || fail "cannot move the process"
 grep -q "^0::$SCRATCH/outside$" "/proc/$HELD_PID/cgroup" || fail "the process did not move: $(cat "/proc/$HELD_PID/cgroup")"
 out=$(go move)
@@ -114,7 +97,7 @@ expect_in "$out" "ENOMEM map:1G"
 
 # 5. 32 threads released at once, each mapping 4 MiB into the 64 MiB budget: some are refused, and what was
 # admitted (held while we look) fits: commitd's committed_bytes and the kernel's smaps both stay within.
-start_held race race:32:4M wait
+start_held race "${tenant[@]}" "$WORKLOAD" race:32:4M wait
 out=$(cat "$WORK/race.out")
 expect_in "$out" "RACE admitted="
 admitted=$(sed -n 's/^RACE admitted=\([0-9]*\).*/\1/p' "$WORK/race.out")

@@ -23,35 +23,12 @@ settle() {
 }
 fds0=$(fds) threads0=$(threads)
 
-# start_held NAME CGROUP OPS...: the workload enrolled in CGROUP, in the background, its input a FIFO held on
-# fd 9; returns once it printed WAITING. HELD_PID is the workload's pid (commitctl run execs it).
-start_held() {
-	local name=$1 cgroup=$2
-	shift 2
-	mkfifo "$WORK/$name.in"
-	"$COMMITCTL" run --cgroup "$cgroup" -- "$WORKLOAD" "$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
-	HELD_PID=$!
-	STARTED_PIDS="${STARTED_PIDS:-} $HELD_PID"
-	exec 9>"$WORK/$name.in"
-	for _ in $(seq 100); do
-		grep -q WAITING "$WORK/$name.out" && return 0
-		sleep 0.05
-	done
-	fail "$name never waited: $(cat "$WORK/$name.out")"
-}
-
 # 1. Churn. One listener (the shell stays), 150 short-lived children that each map and fork, then the shell
 # becomes a waiting workload. Every child was tracked at its first notified call; once they exited, upkeep
 # (every 2 s) forgets them: the count is the live one, the workload's single pid.
-mkfifo "$WORK/churn.in"
-"$COMMITCTL" run --cgroup "$SCRATCH/jail" -- bash -c \
-	'for i in $(seq 150); do "$0" map:1M fork >/dev/null || exit 1; done; exec "$0" map:1M wait' "$WORKLOAD" \
-	<"$WORK/churn.in" >"$WORK/churn.out" 2>&1 &
-churn=$!
-STARTED_PIDS="${STARTED_PIDS:-} $churn"
-exec 9>"$WORK/churn.in"
-for _ in $(seq 600); do grep -q WAITING "$WORK/churn.out" && break; sleep 0.05; done
-expect_in "$(cat "$WORK/churn.out")" "WAITING"
+start_held churn "$COMMITCTL" run --cgroup "$SCRATCH/jail" -- bash -c \
+	'for i in $(seq 150); do "$0" map:1M fork >/dev/null || exit 1; done; exec "$0" map:1M wait' "$WORKLOAD"
+churn=$HELD_PID
 live=$(find "$CG_FS/jail" -name cgroup.procs -exec cat {} + | wc -l)
 [ "$live" = 1 ] || fail "$live processes live in the jail, want 1"
 for _ in $(seq 30); do
@@ -70,10 +47,10 @@ wait "$churn" || fail "the churn run failed: $(cat "$WORK/churn.out")"
 # 2. A caller killed while its call is pending. commitd is stopped; VICTIM asks for 40 MiB and BYSTANDER for
 # 1 MiB, both wait for an answer; VICTIM is killed; commitd continues. The bystander gets its OK, then a
 # refusal of what does not fit, and the dead one's 40 MiB were never charged.
-start_held victim "$SCRATCH/jail" wait map:40M wait
+start_held victim "$COMMITCTL" run --cgroup "$SCRATCH/jail" -- "$WORKLOAD" wait map:40M wait
 victim=$HELD_PID
 exec 8>&9
-start_held bystander "$SCRATCH/jail" wait map:1M map:100M map:40M wait
+start_held bystander "$COMMITCTL" run --cgroup "$SCRATCH/jail" -- "$WORKLOAD" wait map:1M map:100M map:40M wait
 bystander=$HELD_PID
 kill -STOP "$COMMITD_PID"
 echo >&8 # the victim's mmap reaches the kernel and waits for commitd

@@ -71,6 +71,24 @@ policy() {
 	echo "{\"cgroup\": \"$SCRATCH/$1\", $2}" >"$POLICIES/$1.json"
 }
 
+# start_held NAME CMD...: CMD in the background, its input a FIFO held open on fd 9, its output in
+# $WORK/NAME.out; returns once it printed WAITING (the workload's "wait"). HELD_PID is CMD's pid (a simple
+# command, not a function, so $! is the command's own pid; commitctl run execs).
+start_held() {
+	local name=$1
+	shift
+	mkfifo "$WORK/$name.in"
+	"$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
+	HELD_PID=$!
+	STARTED_PIDS="${STARTED_PIDS:-} $HELD_PID"
+	exec 9>"$WORK/$name.in"
+	for _ in $(seq 600); do
+		grep -q WAITING "$WORK/$name.out" && return 0
+		sleep 0.05
+	done
+	fail "$name never waited: $(cat "$WORK/$name.out")"
+}
+
 # status_field CGROUP FIELD: one field of commitctl status --json for the cgroup.
 status_field() {
 	"$COMMITCTL" --json status "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['cgroups'][0]['$2'])"
