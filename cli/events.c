@@ -155,7 +155,9 @@ int verb_events(int argc, char **argv, const struct global_options *g) {
                         continue;
                 if (r < 0) {
                         if (r == -ECONNRESET)
-                                fprintf(stderr, "commitctl events: commitd closed the connection (stopped?)\n");
+                                fprintf(stderr, "commitctl events: commitd closed the connection: it stopped, or this "
+                                                "follower fell behind and was dropped (its log says which); "
+                                                "run it again\n");
                         else
                                 fprintf(stderr, "commitctl events: cannot read from commitd: %s\n", strerror(-r));
                         return EXIT_FAILURE_;

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroupfs.h"
 #include "client.h"
@@ -147,7 +148,10 @@ int verb_status(int argc, char **argv, const struct global_options *g) {
                         goto write_error;
                 return EXIT_OK;
         }
-        if (json_array_size(cgroups) == 0)
+        if (json_array_size(cgroups) == 0 && geteuid() != 0)
+                printf("No cgroups of yours: commitd shows a tenant only the cgroups delegated to its uid (root and\n"
+                       "commitd's group see all), and it budgets none of yours.\n");
+        else if (json_array_size(cgroups) == 0)
                 printf("No cgroups: commitd has no policies and nothing is enrolled (see `commitctl policy list`\n"
                        "and commitd.policy(5); `commitctl set-mode CGROUP strict` creates one).\n");
         else

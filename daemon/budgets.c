@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -186,6 +187,11 @@ void budgets_refresh(struct budgets *b) {
         }
 }
 
+static int pid_compare(const void *a, const void *b) {
+        pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
+        return (x > y) - (x < y);
+}
+
 int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec) {
         _cleanup_free_ pid_t *pids = NULL;
         struct smaps_charge charge = {0};
@@ -195,6 +201,19 @@ int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec
         r = cgroup_list_pids(b->root, e->cgroup, &pids, &n);
         if (r < 0)
                 return r;
+        /* A process judged here but moved out of the subtree is still this budget's (notify.c judges it here):
+         * measured with the others, once (the pid of one still inside is listed twice). */
+        if (b->judged_pids) {
+                size_t m = 0;
+                r = b->judged_pids(b->judged_pids_data, e, &pids, &n);
+                if (r < 0)
+                        return r;
+                qsort(pids, n, sizeof(pid_t), pid_compare);
+                for (size_t i = 0; i < n; i++)
+                        if (m == 0 || pids[i] != pids[m - 1])
+                                pids[m++] = pids[i];
+                n = m;
+        }
         r = measure_pids("/proc", pids, n, &charge, NULL);
         if (r < 0)
                 return r;

@@ -39,6 +39,10 @@ struct budgets {
         const struct cgroup_root *root;
         const char *policy_dir, *state_dir;
         uint64_t page_size;
+        /* Appends to *pids (reallocated) the processes judged in e or below it, wherever they are now: set by
+         * notify.c, so that a process moved out of e's cgroups still counts in e's measure. May be NULL. */
+        int (*judged_pids)(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n);
+        void *judged_pids_data;
 };
 
 /* The entry of exactly this cgroup, or NULL. */

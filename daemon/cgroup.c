@@ -71,6 +71,26 @@ int cgroup_create(const struct cgroup_root *r, const char *cgroup) {
         return 0;
 }
 
+int cgroup_owned_by(const struct cgroup_root *r, const char *cgroup, uid_t uid) {
+        _cleanup_free_ char *path = NULL;
+        size_t base = strlen(r->v2_mount);
+        struct stat st;
+        int ret;
+
+        ret = cgroup_fs_path(r, cgroup, &path);
+        if (ret < 0)
+                return ret;
+        /* The cgroup or an ancestor below the root: delegation (systemd's Delegate=) chowns the top of a subtree
+         * to its user, and what is made inside it belongs to the same tenant. The root is nobody's. lstat: the
+         * canonical path has no "..", and cgroupfs has no symlinks to follow anyway. */
+        while (strlen(path) > base) {
+                if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid)
+                        return 1;
+                *strrchr(path, '/') = '\0';
+        }
+        return 0;
+}
+
 static int write_string(const char *path, const char *s) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         size_t len = strlen(s);

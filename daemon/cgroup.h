@@ -23,6 +23,9 @@ void cgroup_root_done(struct cgroup_root *r);
 int cgroup_fs_path(const struct cgroup_root *r, const char *cgroup, char **ret);
 /* mkdir -p of a canonical cgroup path below the v2 mount. */
 int cgroup_create(const struct cgroup_root *r, const char *cgroup);
+/* 1 when uid owns the cgroup's v2 directory or that of an ancestor below the root (a delegated subtree),
+ * 0 when not (or when no such directory exists), -errno on failure. */
+int cgroup_owned_by(const struct cgroup_root *r, const char *cgroup, uid_t uid);
 /* Moves pid into the cgroup (v2 only; its v1 memory cgroup stays where it started). */
 int cgroup_attach(const struct cgroup_root *r, const char *cgroup, pid_t pid);
 /* Every pid in the cgroup and its descendants (caller frees *ret). -ENOENT if the cgroup is gone. */

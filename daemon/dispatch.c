@@ -58,6 +58,19 @@ static char *param_cgroup(const json_t *params, bool required, struct reply *r) 
         return canonical;
 }
 
+bool dispatch_may_read(struct daemon *d, const struct client *c, const char *cgroup) {
+        /* Admins read everything. A tenant reads the cgroups it owns: the uid the kernel vouches for (SO_PEERCRED)
+         * against the owner of the cgroup's directory, which only root can chown, as delegation does. */
+        return c->admin || cgroup_owned_by(&d->root, cgroup, c->cred.uid) > 0;
+}
+
+static void fail_not_owned(struct reply *r, const struct client *c, const char *what) {
+        fail(r, PROTOCOL_PERMISSION_DENIED,
+             "%s: uid %d may read only the cgroups delegated to it (their directory owned by uid %d); ask root or "
+             "the commitd group, or run `commitctl status` for your own",
+             what, (int) c->cred.uid, (int) c->cred.uid);
+}
+
 static json_t *entry_status(struct daemon *d, struct budget_entry *e) {
         json_t *j = budgets_entry_json(e);
         (void) d;
@@ -70,7 +83,6 @@ static void m_status(struct daemon *d, struct client *c, const json_t *params, i
         static const char *const allowed[] = {"cgroup", NULL};
         _cleanup_free_ char *cgroup = NULL;
         json_t *list;
-        (void) c;
         (void) fd;
 
         if (!params_known(params, allowed, r))
@@ -78,9 +90,18 @@ static void m_status(struct daemon *d, struct client *c, const json_t *params, i
         cgroup = param_cgroup(params, false, r);
         if (!cgroup && json_object_get(params, "cgroup"))
                 return;
+        /* Refused before looking: a tenant learns nothing of another's cgroup, not even whether commitd has it. */
+        if (cgroup && !dispatch_may_read(d, c, cgroup)) {
+                fail_not_owned(r, c, cgroup);
+                return;
+        }
         list = json_array();
         for (struct budget_entry *e = d->budgets.entries; e && list; e = e->next) {
-                if (cgroup ? !streq(e->cgroup, cgroup) : (!e->policy && e->enrolled == 0))
+                /* By name or listed, the same rule: a cgroup whose processes all left, and that has no policy, is
+                 * forgotten here (its cgroup may be gone too). */
+                if ((cgroup && !streq(e->cgroup, cgroup)) || (!e->policy && e->enrolled == 0 && e->processes == 0))
+                        continue;
+                if (!cgroup && !dispatch_may_read(d, c, e->cgroup))
                         continue;
                 json_array_append_new(list, entry_status(d, e));
         }
@@ -195,14 +216,14 @@ static void m_reload(struct daemon *d, struct client *c, const json_t *params, i
 static void m_policy_list(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
         static const char *const allowed[] = {NULL};
         json_t *list = json_array();
-        (void) c, (void) fd;
+        (void) fd;
 
         if (!params_known(params, allowed, r) || !list) {
                 json_decref(list);
                 return;
         }
         for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
-                if (e->policy)
+                if (e->policy && dispatch_may_read(d, c, e->cgroup))
                         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "name", e->policy->name, "cgroup",
                                                               e->cgroup, "mode",
                                                               commit_mode_to_string(e->policy->budget.mode), "source",
@@ -214,7 +235,7 @@ static void m_policy_show(struct daemon *d, struct client *c, const json_t *para
         static const char *const allowed[] = {"name", NULL};
         const char *name = json_string_value(json_object_get(params, "name"));
         struct budget_entry *e;
-        (void) c, (void) fd;
+        (void) fd;
 
         if (!params_known(params, allowed, r))
                 return;
@@ -223,6 +244,14 @@ static void m_policy_show(struct daemon *d, struct client *c, const json_t *para
                 return;
         }
         e = budgets_find_policy(&d->budgets, name);
+        /* To a tenant, another tenant's policy and no policy look the same: names do not leak. */
+        if (!c->admin && (!e || !dispatch_may_read(d, c, e->cgroup))) {
+                fail(r, PROTOCOL_PERMISSION_DENIED,
+                     "uid %d sees only the policies of cgroups delegated to it, and none is named \"%.64s\"; see "
+                     "`commitctl policy list`",
+                     (int) c->cred.uid, name);
+                return;
+        }
         if (!e) {
                 fail(r, PROTOCOL_NO_SUCH_POLICY, "no policy named \"%.64s\" is loaded; see `commitctl policy list`",
                      name);
@@ -286,10 +315,25 @@ static void m_enroll(struct daemon *d, struct client *c, const json_t *params, i
         r->result = json_pack("{s:s}", "cgroup", cgroup);
 }
 
+struct reader {
+        struct daemon *d;
+        const struct client *c;
+};
+
+static bool event_readable(const struct refusal *e, void *userdata) {
+        const struct reader *rd = userdata;
+        return dispatch_may_read(rd->d, rd->c, e->cgroup);
+}
+
+bool dispatch_may_read_event(struct daemon *d, const struct client *c, const struct refusal *e) {
+        return event_readable(e, &(struct reader){d, c});
+}
+
 static void m_events(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
         static const char *const allowed[] = {"follow", NULL};
         const json_t *follow = json_object_get(params, "follow");
-        (void) d, (void) fd;
+        struct reader rd = {d, c};
+        (void) fd;
 
         if (!params_known(params, allowed, r))
                 return;
@@ -298,7 +342,10 @@ static void m_events(struct daemon *d, struct client *c, const json_t *params, i
                 return;
         }
         c->follow = json_is_true(follow);
-        r->result = json_pack("{s:o}", "events", events_recent_json());
+        /* A tenant sees the refusals in its own cgroups only (checked again for each event pushed, in server.c).
+         * The list leaves room for the envelope: the oldest give way when the reply would pass the message size. */
+        r->result = json_pack("{s:o}", "events",
+                              events_recent_json(c->admin ? NULL : event_readable, &rd, PROTOCOL_MAX_MESSAGE - 256));
 }
 
 static const struct method {

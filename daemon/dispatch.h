@@ -4,6 +4,7 @@
 #include <jansson.h>
 
 #include "commitd.h"
+#include "events.h"
 #include "protocol.h"
 #include "server.h"
 
@@ -18,3 +19,9 @@ struct reply {
 /* Runs one request. passed_fd is a descriptor that came with it (SCM_RIGHTS) or -1; the method takes it
  * (sets *passed_fd to -1) or leaves it to the caller to close. */
 void dispatch(struct daemon *d, struct client *c, const struct protocol_request *r, int *passed_fd, struct reply *ret);
+
+/* Whether the client may read the cgroup (status, policies, events): an admin any, a tenant those delegated to
+ * its uid (cgroup_owned_by()). */
+bool dispatch_may_read(struct daemon *d, const struct client *c, const char *cgroup);
+/* The same for one refusal, by the cgroup it happened in. */
+bool dispatch_may_read_event(struct daemon *d, const struct client *c, const struct refusal *e);

@@ -53,12 +53,29 @@ json_t *refusal_json(const struct refusal *r) {
                          "enforced", r->enforced);
 }
 
-json_t *events_recent_json(void) {
+json_t *events_recent_json(bool (*keep)(const struct refusal *r, void *userdata), void *userdata, size_t max_bytes) {
         json_t *a = json_array();
         uint64_t first = ring_count > EVENTS_RING ? ring_count - EVENTS_RING : 0;
+        size_t total = 2; /* "[]" */
 
-        for (uint64_t i = first; a && i < ring_count; i++)
-                json_array_append_new(a, refusal_json(&ring[i % EVENTS_RING]));
+        /* Newest first, so that when the reply would pass its size the oldest are the ones left out. */
+        for (uint64_t i = ring_count; a && i > first; i--) {
+                const struct refusal *r = &ring[(i - 1) % EVENTS_RING];
+                json_t *ev;
+                size_t n;
+
+                if (keep && !keep(r, userdata))
+                        continue;
+                ev = refusal_json(r);
+                n = ev ? json_dumpb(ev, NULL, 0, JSON_COMPACT) : 0;
+                if (n == 0 || total + n + 1 > max_bytes) {
+                        json_decref(ev);
+                        break;
+                }
+                total += n + 1;
+                if (json_array_insert_new(a, 0, ev) < 0)
+                        break;
+        }
         return a;
 }
 

@@ -23,8 +23,9 @@ struct refusal {
 #define EVENTS_RING 256
 
 void events_record(const struct refusal *r);
-/* The ring, oldest first. */
-json_t *events_recent_json(void);
+/* The ring, oldest first: the events keep() accepts (all when keep is NULL), as many of the newest as fit in
+ * max_bytes of compact JSON. */
+json_t *events_recent_json(bool (*keep)(const struct refusal *r, void *userdata), void *userdata, size_t max_bytes);
 json_t *refusal_json(const struct refusal *r);
 /* Called for each new event; the server registers one to push to followers. */
 void events_set_sink(void (*sink)(const struct refusal *r, void *userdata), void *userdata);

@@ -27,6 +27,7 @@
 struct options {
         const char *socket, *policy_dir, *state_dir, *cgroup_root, *group, *oci_socket, *oci_default_policy;
         const char *keeper_socket;
+        mode_t socket_mode;
 };
 
 static void help(FILE *f) {
@@ -40,6 +41,7 @@ static void help(FILE *f) {
                    "  --state-dir DIR      live changes and state (default " COMMITD_STATE_DIR ")\n"
                    "  --cgroup-root DIR    the cgroup v2 mount (default: found in /proc/self/mountinfo)\n"
                    "  --group NAME         members may change budgets (default: root only)\n"
+                   "  --socket-mode MODE   0660 (default) or 0666 to let tenants read their own cgroups\n"
                    "  --oci-socket PATH    OCI seccomp agent socket (default " COMMITD_OCI_SOCKET ")\n"
                    "  --oci-default-policy NAME   policy of containers that name none (default: refuse them)\n"
                    "  --keeper-socket PATH the keeper holding the listeners across restarts (default: the control\n"
@@ -177,10 +179,18 @@ int main(int argc, char **argv) {
                 {"oci-socket", required_argument, NULL, 'o'},
                 {"oci-default-policy", required_argument, NULL, 'D'},
                 {"keeper-socket", required_argument, NULL, 'k'},
+                {"socket-mode", required_argument, NULL, 'm'},
                 {NULL, 0, NULL, 0},
         };
-        struct options o = {
-                COMMITD_SOCKET, COMMITD_POLICY_DIR, COMMITD_STATE_DIR, NULL, NULL, COMMITD_OCI_SOCKET, NULL, NULL};
+        struct options o = {COMMITD_SOCKET,
+                            COMMITD_POLICY_DIR,
+                            COMMITD_STATE_DIR,
+                            NULL,
+                            NULL,
+                            COMMITD_OCI_SOCKET,
+                            NULL,
+                            NULL,
+                            0660};
         struct daemon d = {.admin_gid = (gid_t) -1};
         _cleanup_free_ char *keeper_socket = NULL, *keeper_binary = NULL;
         const char *missing = NULL;
@@ -213,6 +223,13 @@ int main(int argc, char **argv) {
                         break;
                 case 'k':
                         o.keeper_socket = optarg;
+                        break;
+                case 'm':
+                        if (!streq(optarg, "0660") && !streq(optarg, "0666")) {
+                                fprintf(stderr, "commitd: --socket-mode takes 0660 or 0666\n");
+                                return 2;
+                        }
+                        o.socket_mode = streq(optarg, "0666") ? 0666 : 0660;
                         break;
                 case 'l':
                         r = parse_level(optarg);
@@ -297,7 +314,7 @@ int main(int argc, char **argv) {
         raise_fd_limit();
         r = mkdir_parent(o.socket);
         if (r >= 0)
-                r = server_start(&d, o.socket);
+                r = server_start(&d, o.socket, o.socket_mode);
         if (r < 0) {
                 log_error("cannot serve %s: %s%s", o.socket, strerror(-r),
                           r == -EADDRINUSE ? " (another commitd answers there; stop it or pick --socket)" : "");

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -658,6 +659,44 @@ static void on_listener(struct loop_source *s, uint32_t events, void *userdata) 
                 listener_release(l->daemon, l, true); /* every task that used the filter has exited */
 }
 
+/* The thread group of a task: the notification's pid is the calling thread's, and /proc/TID/smaps of each
+ * thread shows the same mm, which must be measured once. */
+static pid_t tgid_of(pid_t tid) {
+        _cleanup_free_ char *buf = NULL;
+        const char *t;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int) tid);
+        if (fileio_read_full(path, FILEIO_MAX_BYTES, &buf, NULL) < 0 || !(t = strstr(buf, "\nTgid:")))
+                return -1;
+        return (pid_t) strtol(t + 6, NULL, 10);
+}
+
+/* budgets_measure()'s view of the records: a process is judged in the cgroup it was enrolled in (or one below,
+ * proc_measure()) even after it was moved out of it, so every measure of that budget must count it, or a
+ * process moved elsewhere would leave its commit behind and get a fresh budget (enforce-escape). A pid
+ * whose start time changed names another process now: left out. */
+static int judged_pids(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n) {
+        struct daemon *d = userdata;
+
+        for (size_t b = 0; b < PROCS_BUCKETS; b++)
+                for (struct proc_entry *p = d->procs[b]; p; p = p->next) {
+                        struct proc_stat st;
+                        pid_t *more, tgid;
+                        if (p->entry != e && cgroupfs_path_is_below(p->entry->cgroup, e->cgroup) <= 0)
+                                continue;
+                        if (read_stat(p->pid, &st) < 0 || st.start_time != p->start_time ||
+                            (tgid = tgid_of(p->pid)) <= 0)
+                                continue;
+                        more = reallocarray(*pids, *n + 1, sizeof(pid_t));
+                        if (!more)
+                                return -ENOMEM;
+                        *pids = more;
+                        (*pids)[(*n)++] = tgid;
+                }
+        return 0;
+}
+
 /* Registers a listener in slot (its thread not started yet). Takes ownership of fd. */
 static int listener_new(struct daemon *d, int fd, pid_t pid, struct budget_entry *e, unsigned slot,
                         struct listener **ret) {
@@ -893,6 +932,8 @@ int notify_recover(struct daemon *d, const char *keeper_socket, const char *keep
         unsigned adopted = 0, lost = 0;
         int r, fd;
 
+        d->budgets.judged_pids = judged_pids; /* before the first measure, which adoption makes */
+        d->budgets.judged_pids_data = d;
         custody.keeper_socket = keeper_socket;
         custody.keeper_binary = keeper_binary;
         fd = keeper_open(keeper_socket, keeper_binary, on_kept, &rc);

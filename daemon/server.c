@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <grp.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,12 +53,38 @@ static int send_json(int fd, json_t *msg) {
         return 0;
 }
 
+/* Sends msg (taken) to c, or drops c. The socket never blocks (MSG_DONTWAIT), so a client that does not read
+ * cannot stall the loop or, through d->lock, the listener threads that push events; once its queue is full it
+ * has lost a reply or an event, and it is disconnected rather than left believing it saw everything. Returns
+ * false when c was closed. */
+static bool client_send(struct daemon *d, struct client *c, json_t *msg, int64_t id) {
+        int r = send_json(c->fd, msg);
+
+        if (r == -EMSGSIZE) {
+                log_error("client pid %d uid %d: reply to request %" PRId64 " passes %u bytes", (int) c->cred.pid,
+                          (int) c->cred.uid, id, PROTOCOL_MAX_MESSAGE);
+                r = send_json(c->fd,
+                              protocol_reply_error(id, PROTOCOL_INTERNAL_ERROR,
+                                                   "the reply would pass 65536 bytes; ask for less (one cgroup)"));
+        }
+        if (r >= 0)
+                return true;
+        log_warning("client pid %d uid %d: %s; disconnected", (int) c->cred.pid, (int) c->cred.uid,
+                    r == -EAGAIN ? "its queue is full (it does not read what commitd sends)" : strerror(-r));
+        client_close(d, c);
+        return false;
+}
+
+/* Called with d->lock held, from a listener thread. A tenant's follower gets the refusals of its own cgroups. */
 static void push_event(const struct refusal *r, void *userdata) {
         (void) userdata;
-        for (struct client *c = clients; c; c = c->next)
-                if (c->follow)
-                        (void) send_json(
-                                c->fd, json_pack("{s:i, s:o}", "version", PROTOCOL_VERSION, "event", refusal_json(r)));
+        for (struct client *c = clients, *next; c; c = next) {
+                next = c->next;
+                if (c->follow && dispatch_may_read_event(c->daemon, c, r))
+                        (void) client_send(
+                                c->daemon, c,
+                                json_pack("{s:i, s:o}", "version", PROTOCOL_VERSION, "event", refusal_json(r)), 0);
+        }
 }
 
 /* The one descriptor a request may carry; more, or a truncated control message, is refused. */
@@ -89,6 +116,7 @@ static void on_client(struct loop_source *s, uint32_t events, void *userdata) {
         _cleanup_free_ char *message = NULL;
         _cleanup_close_ int fd = -1;
         struct reply reply;
+        bool was_following = c->follow;
         int64_t id;
         ssize_t n;
         (void) s;
@@ -106,29 +134,38 @@ static void on_client(struct loop_source *s, uint32_t events, void *userdata) {
         }
         c->last_usec = now_usec(CLOCK_MONOTONIC);
         if (take_fd(&m, &fd) < 0) {
-                (void) send_json(c->fd, protocol_reply_error(0, PROTOCOL_INVALID_REQUEST,
-                                                             "a request carries at most one descriptor"));
+                (void) client_send(
+                        d, c,
+                        protocol_reply_error(0, PROTOCOL_INVALID_REQUEST, "a request carries at most one descriptor"),
+                        0);
                 return;
         }
         /* SOCK_SEQPACKET keeps message boundaries; a message longer than the buffer arrives cut and flagged. */
         if (m.msg_flags & MSG_TRUNC) {
                 log_warning("client pid %d uid %d: request over %u bytes refused", (int) c->cred.pid, (int) c->cred.uid,
                             PROTOCOL_MAX_MESSAGE);
-                (void) send_json(
-                        c->fd, protocol_reply_error(0, PROTOCOL_MESSAGE_TOO_LARGE, "requests are at most 65536 bytes"));
+                (void) client_send(
+                        d, c, protocol_reply_error(0, PROTOCOL_MESSAGE_TOO_LARGE, "requests are at most 65536 bytes"),
+                        0);
                 return;
         }
         if (protocol_parse_request(rx, (size_t) n, &req, &perr, &message, &id) < 0) {
                 log_info("client pid %d uid %d: %s: %s", (int) c->cred.pid, (int) c->cred.uid,
                          protocol_error_name(perr), message ? message : "");
-                (void) send_json(c->fd, protocol_reply_error(id, perr, message));
+                (void) client_send(d, c, protocol_reply_error(id, perr, message), id);
                 return;
         }
         dispatch(d, c, &req, &fd, &reply);
+        if (c->follow && !was_following) {
+                /* Room for a burst of refusals (about 400 events) before a follower counts as not reading.
+                 * SO_SNDBUFFORCE: commitd runs as root, past net.core.wmem_max. */
+                int size = SERVER_FOLLOW_SNDBUF;
+                (void) setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+        }
         if (reply.result)
-                (void) send_json(c->fd, protocol_reply_ok(req.id, reply.result));
+                (void) client_send(d, c, protocol_reply_ok(req.id, reply.result), req.id);
         else
-                (void) send_json(c->fd, protocol_reply_error(req.id, reply.error, reply.message));
+                (void) client_send(d, c, protocol_reply_error(req.id, reply.error, reply.message), req.id);
         protocol_request_done(&req);
 }
 
@@ -196,10 +233,11 @@ static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
         n_clients++;
 }
 
-int server_start(struct daemon *d, const char *path) {
+int server_start(struct daemon *d, const char *path, mode_t mode) {
         int fd, r;
 
-        r = unix_listen(path, SOCK_SEQPACKET, 0660, d->admin_gid, &fd);
+        /* 0666 is safe: connecting grants nothing, each method checks the peer's credentials (dispatch.c). */
+        r = unix_listen(path, SOCK_SEQPACKET, mode, d->admin_gid, &fd);
         if (r < 0)
                 return r;
         r = loop_add(d->loop, fd, EPOLLIN, on_listen, d, &listen_source);

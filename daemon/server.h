@@ -13,6 +13,7 @@
 
 #define SERVER_MAX_CLIENTS         128
 #define SERVER_MAX_CLIENTS_PER_UID 16
+#define SERVER_FOLLOW_SNDBUF       (256 * 1024)    /* the kernel doubles it: ~512 KiB of events queued per follower */
 #define SERVER_IDLE_USEC           (60u * 1000000) /* a client silent this long is closed (followers excepted) */
 
 struct client {
@@ -26,9 +27,9 @@ struct client {
         struct client *next;
 };
 
-/* Binds the control socket (mode 0660, group admin_gid when set) and serves it in d's loop. Refuses to
- * take over a socket another commitd still answers on. */
-int server_start(struct daemon *d, const char *path);
+/* Binds the control socket (mode 0660 or 0666, group admin_gid when set) and serves it in d's loop. Refuses
+ * to take over a socket another commitd still answers on. */
+int server_start(struct daemon *d, const char *path, mode_t mode);
 /* Closes clients idle past SERVER_IDLE_USEC. */
 void server_upkeep(struct daemon *d);
 void server_stop(struct daemon *d);

@@ -10,6 +10,9 @@
  *   shmget-v1:SIZE the same with a version in the call's high 16 bits, which ksys_ipc() ignores
  *   clone3         i386 clone3 (435) with no arguments: EINVAL from the kernel, ENOSYS from the filter
  *   x32mmap:SIZE   x32 mmap (9 | 0x40000000); ENOSYS where the kernel has x32 off
+ *   x32fork        x32 fork (57 | 0x40000000); ENOSYS where the kernel has x32 off
+ *   brk:SIZE       i386 brk (45): grow the break by SIZE (int80 is linked without PIE, so its heap lies
+ *                  below 4 GiB where a 32-bit break can name it); ENOMEM when the break did not move
  *   pkey-mprotect:SIZE  (64-bit) map SIZE read-only, then pkey_mprotect(2) it writable with pkey -1: the kernel
  *                  charges it exactly like mprotect(2)
  *   map:SIZE  dontfork  dofork  fork64   (64-bit) a private writable mapping, MADV_DONTFORK and MADV_DOFORK
@@ -31,6 +34,7 @@
 #include "report.h"
 
 #define I386_FORK   2
+#define I386_BRK    45
 #define I386_MMAP   90
 #define I386_IPC    117
 #define I386_CLONE  120
@@ -135,6 +139,14 @@ int main(int argc, char **argv) {
                         fflush(stdout);
                         pid_t pid = fork();
                         err = child_result(pid < 0 ? -errno : pid);
+                } else if (strcmp(op, "x32fork") == 0) {
+                        fflush(stdout);
+                        r = syscall(X32_BIT | SYS_fork);
+                        err = child_result(r == -1 ? -errno : r);
+                } else if (strncmp(op, "brk:", 4) == 0) {
+                        long cur = int80(I386_BRK, 0, 0, 0, 0, 0, 0), want = cur + (long) parse_size(arg);
+                        r = int80(I386_BRK, want, 0, 0, 0, 0, 0);
+                        err = cur <= 0 || want > UINT32_MAX ? EFAULT : r == want ? 0 : ENOMEM;
                 } else if (strncmp(op, "x32mmap:", 8) == 0) {
                         r = syscall(X32_BIT | SYS_mmap, 0, parse_size(arg), PROT_READ | PROT_WRITE,
                                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

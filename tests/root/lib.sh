@@ -13,7 +13,7 @@ finish() { [ $failures = 0 ] || { echo "$failures check(s) failed" >&2; exit 1; 
 # A commitd of the test's own: its socket, policy and state directories in a scratch directory, and a
 # scratch cgroup below the v2 root. Everything is removed on exit, also on failure (trap).
 # After start_commitd: $WORK, $POLICIES, $SCRATCH (the scratch cgroup, like /commitd-test-123), $CG_FS (its
-# directory), and COMMITD_SOCKET exported for commitctl.
+# directory), and COMMITD_SOCKET exported for commitctl. COMMITD_ARGS, when set, adds options to commitd.
 start_commitd() {
 	WORK=$(mktemp -d /tmp/commitd-test.XXXXXX)
 	POLICIES=$WORK/policies
@@ -31,7 +31,7 @@ start_commitd() {
 # Starts commitd on the test's directories (again, after stop_commitd), waits for its socket.
 launch_commitd() {
 	"$COMMITD" --foreground --socket "$COMMITD_SOCKET" --oci-socket "$WORK/oci.sock" --policy-dir "$POLICIES" \
-		--state-dir "$WORK/state" --log-level debug >>"$WORK/commitd.log" 2>&1 &
+		--state-dir "$WORK/state" --log-level debug ${COMMITD_ARGS:-} >>"$WORK/commitd.log" 2>&1 &
 	COMMITD_PID=$!
 	for _ in $(seq 100); do
 		[ -S "$COMMITD_SOCKET" ] && "$COMMITCTL" status >/dev/null 2>&1 && return 0
@@ -71,6 +71,24 @@ cleanup() {
 # policy NAME JSON-BODY-FIELDS: writes $POLICIES/NAME.json for cgroup $SCRATCH/NAME.
 policy() {
 	echo "{\"cgroup\": \"$SCRATCH/$1\", $2}" >"$POLICIES/$1.json"
+}
+
+# start_held NAME CMD...: CMD in the background, its input a FIFO held open on fd 9, its output in
+# $WORK/NAME.out; returns once it printed WAITING (the workload's "wait"). HELD_PID is CMD's pid (a simple
+# command, not a function, so $! is the command's own pid; commitctl run execs).
+start_held() {
+	local name=$1
+	shift
+	mkfifo "$WORK/$name.in"
+	"$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
+	HELD_PID=$!
+	STARTED_PIDS="${STARTED_PIDS:-} $HELD_PID"
+	exec 9>"$WORK/$name.in"
+	for _ in $(seq 600); do
+		grep -q WAITING "$WORK/$name.out" && return 0
+		sleep 0.05
+	done
+	fail "$name never waited: $(cat "$WORK/$name.out")"
 }
 
 # status_field CGROUP FIELD: one field of commitctl status --json for the cgroup.

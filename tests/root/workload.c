@@ -15,16 +15,26 @@
  *   wait                print "WAITING" and read a line from stdin before going on
  *   sleep:SECONDS       hold everything mapped so far that long
  *   fill:SIZE           touch SIZE bytes of the last mapping (make it resident)
+ *   race:N:SIZE         N threads (small stacks) released at once, each maps SIZE; keeps what was mapped and
+ *                       prints "RACE admitted=K refused=R"
+ *   seccomp-listener    install a filter of its own with SECCOMP_FILTER_FLAG_NEW_LISTENER (USER_NOTIF on mmap)
+ *   seccomp-allow       install an allow-everything filter of its own (prctl(PR_SET_SECCOMP))
+ *   seccomp-trace       install a filter of its own answering SECCOMP_RET_TRACE to mmap (no tracer attached)
  * SIZE takes K, M, G. */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <spawn.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -84,6 +94,68 @@ static int do_child(const char *how) {
         if (pid == 0)
                 _exit(0);
         return waitpid(pid, &status, 0) < 0 ? errno : 0;
+}
+
+static pthread_barrier_t race_start;
+static size_t race_size;
+
+static void *race_main(void *arg) {
+        pthread_barrier_wait(&race_start);
+        return mmap(NULL, race_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ? NULL
+                                                                                                               : arg;
+}
+
+/* N threads waiting on one barrier, so their mmaps reach commitd as close together as the kernel allows. */
+static int do_race(const char *spec) {
+        long n = atol(spec), admitted = 0;
+        pthread_t t[256];
+        pthread_attr_t attr;
+
+        race_size = parse_size(strchr(spec, ':') ? strchr(spec, ':') + 1 : "0");
+        if (n < 1 || n > 256)
+                return EINVAL;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 64 * 1024); /* the stacks are mmaps too: keep them out of the way */
+        pthread_barrier_init(&race_start, NULL, (unsigned) n);
+        for (long i = 0; i < n; i++)
+                if (pthread_create(&t[i], &attr, race_main, (void *) 1) != 0)
+                        return EAGAIN;
+        for (long i = 0; i < n; i++) {
+                void *r;
+                pthread_join(t[i], &r);
+                admitted += r != NULL;
+        }
+        printf("RACE admitted=%ld refused=%ld\n", admitted, n - admitted);
+        fflush(stdout);
+        return 0;
+}
+
+/* A filter of the process's own on top of commitd's: mmap gets action, everything else is allowed. (No arch
+ * check: the test makes only native calls.) */
+static int do_seccomp(const char *how) {
+        bool listener = strcmp(how, "seccomp-listener") == 0;
+        uint32_t action = listener                            ? SECCOMP_RET_USER_NOTIF
+                          : strcmp(how, "seccomp-trace") == 0 ? SECCOMP_RET_TRACE
+                                                              : SECCOMP_RET_ALLOW;
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, action),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+        long r;
+
+        /* Without CAP_SYS_ADMIN the kernel takes a filter only under no_new_privs. */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return errno;
+        if (listener)
+                r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+        else
+                r = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+        if (r >= 0 && listener)
+                close((int) r); /* should not happen: the kernel allows one listener per filter chain */
+        return r < 0 ? errno : 0;
 }
 
 static int do_steps(const char *spec) {
@@ -162,6 +234,12 @@ int main(int argc, char **argv) {
                         printf("FLOOD refused=%ld\n", refused);
                         fflush(stdout);
                         continue;
+                } else if (strncmp(op, "race:", 5) == 0) {
+                        if (do_race(arg) != 0)
+                                report(op, EINVAL);
+                        continue;
+                } else if (strncmp(op, "seccomp-", 8) == 0) {
+                        err = do_seccomp(op);
                 } else if (strncmp(op, "sleep:", 6) == 0) {
                         sleep((unsigned) atoi(arg));
                         continue;
