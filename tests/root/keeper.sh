@@ -11,18 +11,14 @@ KEEPER_PID_FILE=$WORK/commitd.keeper.sock.pid
 policy strict '"mode": "strict", "limit": "64M"'
 "$COMMITCTL" reload >/dev/null || fail "reload"
 
-# tenant NAME OPS...: an enrolled workload held at its first "wait" until release NAME.
+# tenant NAME OPS...: an enrolled workload held at its first "wait" until release NAME (start_held, with its
+# FIFO moved off fd 9 so that several can be held at once).
 tenant() {
-	local name=$1
+	local name=$1 fd
 	shift
-	mkfifo "$WORK/$name.in"
-	"$COMMITCTL" run --cgroup "$SCRATCH/strict" -- "$WORKLOAD" "$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
-	STARTED_PIDS="${STARTED_PIDS:-} $!"
-	eval "${name}_pid=$!"
-	exec {fd}>"$WORK/$name.in"
-	eval "${name}_fd=$fd"
-	for _ in $(seq 100); do grep -q WAITING "$WORK/$name.out" && return; sleep 0.05; done
-	fail "$name did not reach its wait: $(cat "$WORK/$name.out")"
+	start_held "$name" "$COMMITCTL" run --cgroup "$SCRATCH/strict" -- "$WORKLOAD" "$@"
+	exec {fd}>&9 9>&-
+	eval "${name}_pid=$HELD_PID ${name}_fd=$fd"
 }
 release() { local fd="${1}_fd"; echo go >&"${!fd}"; }
 adopted() { grep "listeners adopted" "$WORK/commitd.log" | tail -1 | sed 's/.*: \([0-9]*\) listeners adopted.*/\1/'; }
