@@ -158,9 +158,10 @@ static void on_client(struct loop_source *s, uint32_t events, void *userdata) {
         dispatch(d, c, &req, &fd, &reply);
         if (c->follow && !was_following) {
                 /* Room for a burst of refusals (about 400 events) before a follower counts as not reading.
-                 * SO_SNDBUFFORCE: commitd runs as root, past net.core.wmem_max. */
+                 * SO_SNDBUF, capped by net.core.wmem_max: SO_SNDBUFFORCE would need CAP_NET_ADMIN, which
+                 * commitd drops after setup (caps.h). */
                 int size = SERVER_FOLLOW_SNDBUF;
-                (void) setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
+                (void) setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
         }
         if (reply.result)
                 (void) client_send(d, c, protocol_reply_ok(req.id, reply.result), req.id);
