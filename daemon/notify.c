@@ -815,7 +815,7 @@ static int table_map(int fd) {
 }
 
 struct adopted {
-        unsigned slot;
+        uint32_t key; /* the listener's slot + 1 */
         int fd;
         char *tag;
         struct adopted *next;
@@ -836,16 +836,14 @@ static void on_kept(uint32_t key, const char *data, int fd, void *userdata) {
                 rc->table_fd = fd;
                 return;
         }
+        /* Kept even when it cannot be adopted: notify_recover() must tell the keeper to let go of it, or its
+         * processes would wait for an answer forever instead of failing with ENOSYS. */
         a = calloc(1, sizeof(*a));
-        if (!a || key > NOTIFY_MAX_LISTENERS || !(a->tag = strdup(data))) {
-                log_error("keeper: cannot adopt listener %u (%s); its processes get ENOSYS", key, a ? "bad key" : "");
-                free(a);
+        if (!a) {
                 close(fd);
                 return;
         }
-        a->slot = key - 1;
-        a->fd = fd;
-        a->next = rc->listeners;
+        *a = (struct adopted){.key = key, .fd = fd, .tag = strdup(data), .next = rc->listeners};
         rc->listeners = a;
 }
 
@@ -860,7 +858,8 @@ static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
         struct budget_entry *e, *t;
         int r;
 
-        if (!cgroup || cgroupfs_path_normalize(cgroup, &canonical) < 0 || custody.by_slot[a->slot]) {
+        if (a->key == KEEPER_TABLE || a->key > NOTIFY_MAX_LISTENERS || !cgroup ||
+            cgroupfs_path_normalize(cgroup, &canonical) < 0 || custody.by_slot[a->key - 1]) {
                 close(a->fd);
                 return -EBADMSG;
         }
@@ -878,7 +877,7 @@ static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
         }
         if (pid > 0)
                 e->sample_pid = pid;
-        return listener_new(d, a->fd, pid, e, a->slot, ret);
+        return listener_new(d, a->fd, pid, e, a->key - 1, ret);
 }
 
 static void keeper_resync(struct daemon *d);
@@ -957,10 +956,10 @@ int notify_recover(struct daemon *d, const char *keeper_socket, const char *keep
                         adopted++;
                 else {
                         lost++;
-                        log_error("keeper: listener %u has an unreadable tag (%s); its processes get ENOSYS",
-                                  a->slot + 1, a->tag);
+                        log_error("keeper: listener %u cannot be adopted (tag %s); its processes get ENOSYS", a->key,
+                                  a->tag ? a->tag : "unreadable");
                         if (custody.keeper_fd >= 0)
-                                (void) keeper_del(custody.keeper_fd, a->slot + 1);
+                                (void) keeper_del(custody.keeper_fd, a->key);
                 }
                 free(a->tag);
                 free(a);
