@@ -22,12 +22,13 @@
 #include "oci.h"
 #include "server.h"
 
-#define UPKEEP_SEC 2
+#define UPKEEP_SEC 2 /* default --upkeep-interval */
 
 struct options {
         const char *socket, *policy_dir, *state_dir, *cgroup_root, *group, *oci_socket, *oci_default_policy;
         const char *keeper_socket;
         mode_t socket_mode;
+        unsigned upkeep_sec;
 };
 
 static void help(FILE *f) {
@@ -46,6 +47,8 @@ static void help(FILE *f) {
                    "  --oci-default-policy NAME   policy of containers that name none (default: refuse them)\n"
                    "  --keeper-socket PATH the keeper holding the listeners across restarts (default: the control\n"
                    "                       socket's name with .keeper.sock; started when none answers there)\n"
+                   "  --upkeep-interval SEC   forget exited processes and re-measure grown ledgers every SEC\n"
+                   "                       seconds (default 2)\n"
                    "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
                    "  --version            print the version\n");
 }
@@ -103,8 +106,8 @@ static int add_signals(struct daemon *d) {
         return loop_add(d->loop, fd, EPOLLIN, on_signal, d, NULL);
 }
 
-static int add_timer(struct daemon *d) {
-        struct itimerspec its = {.it_interval = {UPKEEP_SEC, 0}, .it_value = {UPKEEP_SEC, 0}};
+static int add_timer(struct daemon *d, unsigned seconds) {
+        struct itimerspec its = {.it_interval = {seconds, 0}, .it_value = {seconds, 0}};
         int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 
         if (fd < 0)
@@ -180,17 +183,17 @@ int main(int argc, char **argv) {
                 {"oci-default-policy", required_argument, NULL, 'D'},
                 {"keeper-socket", required_argument, NULL, 'k'},
                 {"socket-mode", required_argument, NULL, 'm'},
+                {"upkeep-interval", required_argument, NULL, 'u'},
                 {NULL, 0, NULL, 0},
         };
-        struct options o = {COMMITD_SOCKET,
-                            COMMITD_POLICY_DIR,
-                            COMMITD_STATE_DIR,
-                            NULL,
-                            NULL,
-                            COMMITD_OCI_SOCKET,
-                            NULL,
-                            NULL,
-                            0660};
+        struct options o = {
+                .socket = COMMITD_SOCKET,
+                .policy_dir = COMMITD_POLICY_DIR,
+                .state_dir = COMMITD_STATE_DIR,
+                .oci_socket = COMMITD_OCI_SOCKET,
+                .socket_mode = 0660,
+                .upkeep_sec = UPKEEP_SEC,
+        };
         struct daemon d = {.admin_gid = (gid_t) -1};
         _cleanup_free_ char *keeper_socket = NULL, *keeper_binary = NULL;
         const char *missing = NULL;
@@ -224,6 +227,16 @@ int main(int argc, char **argv) {
                 case 'k':
                         o.keeper_socket = optarg;
                         break;
+                case 'u': {
+                        char *end;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (*end || v < 1 || v > 3600) {
+                                fprintf(stderr, "commitd: --upkeep-interval takes whole seconds from 1 to 3600\n");
+                                return 2;
+                        }
+                        o.upkeep_sec = (unsigned) v;
+                        break;
+                }
                 case 'm':
                         if (!streq(optarg, "0660") && !streq(optarg, "0666")) {
                                 fprintf(stderr, "commitd: --socket-mode takes 0660 or 0666\n");
@@ -300,7 +313,7 @@ int main(int argc, char **argv) {
                 r = add_signals(&d);
         }
         if (r >= 0)
-                r = add_timer(&d);
+                r = add_timer(&d, o.upkeep_sec);
         if (r < 0) {
                 log_error("cannot set up the event loop: %s", strerror(-r));
                 return 1;

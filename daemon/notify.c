@@ -248,6 +248,7 @@ static int proc_measure(struct daemon *d, struct proc_entry *p) {
         p->fork_bytes = pc.charge.accountable_bytes - pc.charge.dontcopy_accountable_bytes;
         p->remeasure_before_fork = false;
         p->fork_noreserve_bytes = pc.charge.noreserve_bytes;
+        p->brk_end = 0; /* read again at the next growth */
         p->vm_size_bytes = pc.vm_size_bytes;
         p->cap_sys_admin = pc.cap_sys_admin;
         snprintf(p->comm, sizeof(p->comm), "%s", pc.comm);
@@ -264,6 +265,13 @@ static int proc_measure(struct daemon *d, struct proc_entry *p) {
         if (read_stat(p->pid, &st) >= 0)
                 p->start_time = st.start_time;
         return 0;
+}
+
+/* Whether the record's pid now names another process: the old one exited and the kernel gave its pid to a new
+ * one before upkeep noticed. */
+static bool proc_reused(const struct proc_entry *p) {
+        struct proc_stat st;
+        return read_stat(p->pid, &st) == 0 && st.start_time != p->start_time;
 }
 
 static int proc_learn(struct daemon *d, struct listener *l, pid_t pid, struct proc_entry **ret) {
@@ -332,9 +340,12 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
                         p->remeasure_before_fork = true;
                         break;
                 }
-                if (p->brk_end == 0) {
+                /* The old break is the record's: a reused pid's would be a dead process's (proc_reused()). */
+                c->read_proc = true;
+                if (p->brk_end == 0 || proc_reused(p)) {
+                        if (p->brk_end != 0)
+                                (void) proc_measure(d, p);
                         p->brk_end = read_brk(p->pid);
-                        c->read_proc = true;
                 }
                 have = page_up(p->brk_end, page);
                 if (want > have) {
@@ -360,10 +371,11 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
                 break;
         case CALL_FORK:
         case CALL_CLONE: /* the filter only notifies clone() without CLONE_VM: dup_mmap() */
-                if (p->remeasure_before_fork && proc_measure(d, p) >= 0) {
+                /* What fork copies is the record's: on a reused pid it would be a dead process's size. The start
+                 * time costs a read of /proc/PID/stat, little beside the fork itself. */
+                c->read_proc = true;
+                if ((p->remeasure_before_fork || proc_reused(p)) && proc_measure(d, p) >= 0)
                         p->remeasure_before_fork = false;
-                        c->read_proc = true;
-                }
                 c->plain = p->fork_bytes;
                 c->noreserve = p->fork_noreserve_bytes;
                 break;
@@ -537,6 +549,12 @@ static bool decide(struct daemon *d, struct listener *l, const struct seccomp_no
                 return true;
         }
         p = proc_find(d, req->pid);
+        if (p && p->listener != l) {
+                /* A process's calls reach one listener only (the kernel allows one per filter chain:
+                 * has_duplicate_listener()), so a record of another listener is a dead process's reused pid. */
+                proc_forget(d, p);
+                p = NULL;
+        }
         if (!p) {
                 /* First sight of this process: read its maps once. Then check the notification is still
                  * alive, so what we read belongs to the process that made the call (pid reuse). */
