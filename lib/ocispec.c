@@ -345,8 +345,10 @@ static enum combined cond_combine(const struct cond *c, const struct cond *k, st
                 return cond_holds(k, c->value) ? COMBINED_CANNOT : (*ret = *k, COMBINED_REPLACE);
         if (c->op != OP_MASKED_EQ)
                 return COMBINED_CANNOT;
-        if ((c->value_two ^ k->value_two) & c->value & k->value)
-                return COMBINED_EMPTY; /* they want different bits where both look */
+        /* They want different bits where both look, or c wants a bit where it does not look (a profile may
+         * say so: it never holds, and must not come out as a mask that sometimes does). */
+        if (((c->value_two ^ k->value_two) & c->value & k->value) || (c->value_two & ~c->value))
+                return COMBINED_EMPTY;
         if ((k->value & ~c->value) == 0)
                 return COMBINED_KEEP;
         *ret = (struct cond){.index = c->index,
