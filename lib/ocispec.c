@@ -781,8 +781,10 @@ int ocispec_parse_state(const char *buf, size_t len, struct ocispec_state *ret, 
         /* pid_t is an int: a larger number must not wrap around to some other process. */
         if (json_integer_value(pid) <= 0 || json_integer_value(pid) > INT_MAX)
                 return bad_state(ret_why, "the state's pid is not a process id");
-        json_array_foreach(fds, i, v) if (json_is_string(v) && streq(json_string_value(v), "seccompFd")) seccomp_index =
-                i;
+        json_array_foreach(fds, i, v) {
+                if (json_is_string(v) && streq(json_string_value(v), "seccompFd"))
+                        seccomp_index = i;
+        }
         if (seccomp_index == SIZE_MAX)
                 return bad_state(ret_why, "the state's fds name no seccompFd");
         /* The policy: the container's annotation, else the listenerMetadata of its bundle. */
