@@ -45,7 +45,7 @@ static int add_rules(scmp_filter_ctx ctx, bool i386) {
         RULE(ctx, notify, pkey_mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE));
         RULE(ctx, notify, fork, 0);
         /* MADV_DOFORK makes a VM_DONTCOPY area copyable again: the next fork charges it. */
-        RULE(ctx, notify, madvise, 1, SCMP_A2(SCMP_CMP_EQ, MADV_DOFORK));
+        RULE(ctx, notify, madvise, 1, SCMP_A2(SCMP_CMP_EQ, MADV_DOFORK, 0));
         /* clone without CLONE_VM copies the address space (dup_mmap()); threads and vfork share it. */
         RULE(ctx, notify, clone, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, 0));
         /* clone3's flags sit in memory where a filter cannot look: ENOSYS makes libc fall back to clone. */

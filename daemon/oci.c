@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "notify.h"
 #include "oci.h"
+#include "ocispec.h"
 #include "server.h"
 
 #define OCI_MAX_FDS 8
@@ -42,46 +43,28 @@ static void conn_close(struct oci_conn *c) {
  * container id is copied to id_buf (the parsed state is freed on return). */
 static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **ret_why) {
         struct daemon *d = c->daemon;
-        json_error_t err;
-        json_auto_t *st = json_loadb(c->buf, c->len, JSON_REJECT_DUPLICATES, &err);
-        json_t *fds, *state, *annotations, *v;
-        const char *policy = NULL, *id;
+        _cleanup_(ocispec_state_done) struct ocispec_state st = {0};
         _cleanup_free_ char *cgroup = NULL;
         struct budget_entry *template, *e;
-        ssize_t seccomp_index = -1;
-        size_t i;
-        pid_t pid;
+        const char *policy;
         int r;
 
         snprintf(id_buf, id_len, "?");
-        if (!json_is_object(st)) {
-                *ret_why = "the state is not a JSON object";
-                return -EBADMSG;
+        r = ocispec_parse_state(c->buf, c->len, &st, ret_why);
+        if (r < 0) {
+                if (r == -ENOMEM)
+                        *ret_why = "out of memory";
+                return r;
         }
-        state = json_object_get(st, "state");
-        fds = json_object_get(st, "fds");
-        id = json_string_value(json_object_get(state, "id"));
-        if (!json_is_object(state) || !id || !json_is_array(fds) || !json_is_integer(json_object_get(st, "pid"))) {
-                *ret_why = "the state lacks state.id, fds or pid";
-                return -EBADMSG;
-        }
-        snprintf(id_buf, id_len, "%s", id);
-        pid = (pid_t) json_integer_value(json_object_get(st, "pid"));
-        json_array_foreach(fds, i, v) if (json_is_string(v) && streq(json_string_value(v), "seccompFd")) seccomp_index =
-                (ssize_t) i;
-        if (seccomp_index < 0 || json_array_size(fds) != c->n_fds || pid <= 0) {
+        snprintf(id_buf, id_len, "%s", st.id);
+        if (st.n_fds != c->n_fds) {
                 *ret_why = "no seccompFd came with the state (fds names and descriptors differ)";
                 return -EBADMSG;
         }
-        /* The policy: the container's annotation, else the listenerMetadata of its bundle, else the default. */
-        annotations = json_object_get(state, "annotations");
-        policy = json_string_value(json_object_get(annotations, OCI_POLICY_ANNOTATION));
-        if (!policy || !*policy)
-                policy = json_string_value(json_object_get(st, "metadata"));
-        if (!policy || !*policy)
-                policy = oci_default_policy;
+        /* The policy: the container's own (annotation, else its bundle's listenerMetadata), else the default. */
+        policy = st.policy ? st.policy : oci_default_policy;
         if (!policy) {
-                *ret_why = "it names no policy (annotation " OCI_POLICY_ANNOTATION ") and commitd has no "
+                *ret_why = "it names no policy (annotation " OCISPEC_POLICY_ANNOTATION ") and commitd has no "
                            "--oci-default-policy";
                 return -ENOENT;
         }
@@ -91,25 +74,25 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
                 return -ENOENT;
         }
         /* The state carries no cgroup path: the kernel's word for the container's process is. */
-        r = cgroup_of_pid(pid, &cgroup);
+        r = cgroup_of_pid(st.pid, &cgroup);
         if (r < 0) {
                 *ret_why = "its process's cgroup cannot be read";
                 return r;
         }
-        r = budgets_instantiate(&d->budgets, template, cgroup, id, &e);
+        r = budgets_instantiate(&d->budgets, template, cgroup, st.id, &e);
         if (r < 0) {
                 *ret_why = "out of memory";
                 return r;
         }
-        e->sample_pid = pid;
+        e->sample_pid = st.pid;
         budgets_refresh(&d->budgets);
-        r = notify_add_listener(d, TAKE_FD(c->fds[seccomp_index]), pid, e);
+        r = notify_add_listener(d, TAKE_FD(c->fds[st.seccomp_index]), st.pid, e);
         if (r < 0) {
                 *ret_why = "its listener cannot be watched";
                 return r;
         }
         (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC));
-        log_info("container %s (pid %d) enrolled in %s under policy %s", id, (int) pid, cgroup, policy);
+        log_info("container %s (pid %d) enrolled in %s under policy %s", st.id, (int) st.pid, cgroup, policy);
         return 0;
 }
 

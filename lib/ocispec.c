@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -345,8 +346,10 @@ static enum combined cond_combine(const struct cond *c, const struct cond *k, st
                 return cond_holds(k, c->value) ? COMBINED_CANNOT : (*ret = *k, COMBINED_REPLACE);
         if (c->op != OP_MASKED_EQ)
                 return COMBINED_CANNOT;
-        if ((c->value_two ^ k->value_two) & c->value & k->value)
-                return COMBINED_EMPTY; /* they want different bits where both look */
+        /* They want different bits where both look, or c wants a bit where it does not look (a profile may
+         * say so: it never holds, and must not come out as a mask that sometimes does). */
+        if (((c->value_two ^ k->value_two) & c->value & k->value) || (c->value_two & ~c->value))
+                return COMBINED_EMPTY;
         if ((k->value & ~c->value) == 0)
                 return COMBINED_KEEP;
         *ret = (struct cond){.index = c->index,
@@ -752,4 +755,59 @@ int ocispec_policy_annotation(const json_t *config, const char **ret, char **ret
                 return fail(ret_error, -EINVAL, "annotations.%s: not a string", OCISPEC_POLICY_ANNOTATION);
         *ret = v ? json_string_value(v) : NULL;
         return 0;
+}
+
+static int bad_state(const char **ret_why, const char *why) {
+        if (ret_why)
+                *ret_why = why;
+        return -EBADMSG;
+}
+
+int ocispec_parse_state(const char *buf, size_t len, struct ocispec_state *ret, const char **ret_why) {
+        json_auto_t *st = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+        const json_t *state, *fds, *pid, *v;
+        const char *id, *policy;
+        _cleanup_free_ char *id_copy = NULL, *policy_copy = NULL;
+        size_t i, seccomp_index = SIZE_MAX;
+
+        if (!json_is_object(st))
+                return bad_state(ret_why, "the state is not a JSON object");
+        state = json_object_get(st, "state");
+        fds = json_object_get(st, "fds");
+        pid = json_object_get(st, "pid");
+        id = json_string_value(json_object_get(state, "id"));
+        if (!json_is_object(state) || !id || !json_is_array(fds) || !json_is_integer(pid))
+                return bad_state(ret_why, "the state lacks state.id, fds or pid");
+        /* pid_t is an int: a larger number must not wrap around to some other process. */
+        if (json_integer_value(pid) <= 0 || json_integer_value(pid) > INT_MAX)
+                return bad_state(ret_why, "the state's pid is not a process id");
+        json_array_foreach(fds, i, v) {
+                if (json_is_string(v) && streq(json_string_value(v), "seccompFd"))
+                        seccomp_index = i;
+        }
+        if (seccomp_index == SIZE_MAX)
+                return bad_state(ret_why, "the state's fds name no seccompFd");
+        /* The policy: the container's annotation, else the listenerMetadata of its bundle. */
+        policy = json_string_value(json_object_get(json_object_get(state, "annotations"), OCISPEC_POLICY_ANNOTATION));
+        if (!policy || !*policy)
+                policy = json_string_value(json_object_get(st, "metadata"));
+        id_copy = strdup(id);
+        if (!id_copy || (policy && *policy && !(policy_copy = strdup(policy))))
+                return -ENOMEM;
+        *ret = (struct ocispec_state){
+                .id = TAKE_PTR(id_copy),
+                .pid = (pid_t) json_integer_value(pid),
+                .n_fds = json_array_size(fds),
+                .seccomp_index = seccomp_index,
+                .policy = TAKE_PTR(policy_copy),
+        };
+        return 0;
+}
+
+void ocispec_state_done(struct ocispec_state *s) {
+        if (!s)
+                return;
+        free(s->id);
+        free(s->policy);
+        *s = (struct ocispec_state){0};
 }

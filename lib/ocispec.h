@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include <jansson.h>
 
 /* The bundle annotation naming the policy a container is judged under; passed to the agent as
@@ -24,3 +27,20 @@ int ocispec_add_commitd(json_t *config, const char *listener_path, const char *m
 /* The value of the annotation OCISPEC_POLICY_ANNOTATION, or NULL when there is none (borrowed from
  * config). -EINVAL with a message when annotations is not an object or the value not a string. */
 int ocispec_policy_annotation(const json_t *config, const char **ret, char **ret_error);
+
+/* The container process state a runtime sends the seccomp agent with the listener (runtime-spec
+ * "Container process state"): {"fds": ["seccompFd"], "pid": N, "metadata": "...", "state": {"id": "...",
+ * "annotations": {...}}}. It comes from runc or crun as root, still every field is checked before use. */
+struct ocispec_state {
+        char *id;             /* state.id */
+        pid_t pid;            /* the container process, > 0 */
+        size_t n_fds;         /* names in fds: the descriptors that came with the state must be as many */
+        size_t seccomp_index; /* the index of "seccompFd" among them: the listener */
+        char *policy;         /* state.annotations' OCISPEC_POLICY_ANNOTATION, else metadata; NULL when neither
+                                 names one (an empty string names none) */
+};
+
+/* Parses a state. Returns 0, or -EBADMSG with *ret_why (a static sentence for the log) when it is not JSON,
+ * lacks state.id, fds (with "seccompFd") or a pid that is a process id; -ENOMEM. */
+int ocispec_parse_state(const char *buf, size_t len, struct ocispec_state *ret, const char **ret_why);
+void ocispec_state_done(struct ocispec_state *s);

@@ -303,7 +303,8 @@ static char *show_value(const json_t *v) {
         char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
         size_t cut = SHOW_VALUE_MAX;
 
-        if (!s || strlen(s) <= SHOW_VALUE_MAX)
+        /* Shown whole when no longer than its cut form would be: "..." must fit in what json_dumps() allocated. */
+        if (!s || strlen(s) <= SHOW_VALUE_MAX + 3)
                 return s;
         while (cut > 0 && ((unsigned char) s[cut] & 0xc0) == 0x80) /* do not split a UTF-8 sequence */
                 cut--;

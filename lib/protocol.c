@@ -115,9 +115,24 @@ json_t *protocol_reply_ok(int64_t id, json_t *result) {
                          result ? result : json_object());
 }
 
+/* The message as a JSON string. It may quote a peer's bytes cut anywhere (jansson's "near '...'" of a bad
+ * request, a field name cut at 64 bytes), and JSON strings are valid UTF-8: an invalid message keeps its
+ * printable ASCII, so the peer still gets its answer. */
+static json_t *message_string(const char *message) {
+        _cleanup_free_ char *ascii = NULL;
+        json_t *m = json_string(message ? message : "");
+
+        if (m || !message || !(ascii = strdup(message)))
+                return m;
+        for (char *c = ascii; *c; c++)
+                if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7f)
+                        *c = '?';
+        return json_string(ascii);
+}
+
 json_t *protocol_reply_error(int64_t id, enum protocol_error e, const char *message) {
-        return json_pack("{s:i, s:I, s:{s:s, s:s}}", "version", PROTOCOL_VERSION, "id", (json_int_t) id, "error",
-                         "name", protocol_error_name(e), "message", message ? message : "");
+        return json_pack("{s:i, s:I, s:{s:s, s:o}}", "version", PROTOCOL_VERSION, "id", (json_int_t) id, "error",
+                         "name", protocol_error_name(e), "message", message_string(message));
 }
 
 int protocol_dump(const json_t *msg, char **ret, size_t *ret_len) {

@@ -344,11 +344,66 @@ static void test_metadata(void **state) {
         assert_true(json_is_object(json_object_get(json_object_get(c, "linux"), "seccomp")));
 }
 
+/* The container process state the agent socket receives. */
+static void test_state(void **state) {
+        static const struct {
+                const char *s;
+                int ret;
+                const char *id, *policy;
+                pid_t pid;
+                size_t n_fds, seccomp_index;
+        } cases[] = {
+                {"{\"fds\":[\"seccompFd\"],\"pid\":42,\"metadata\":\"m\",\"state\":{\"id\":\"c\",\"annotations\":{"
+                 "\"io.commitd.policy\":\"pg\"}}}",
+                 0, "c", "pg", 42, 1, 0},
+                /* an empty annotation names none: the bundle's metadata does */
+                {"{\"fds\":[\"x\",\"seccompFd\"],\"pid\":7,\"metadata\":\"m\",\"state\":{\"id\":\"c\",\"annotations\":{"
+                 "\"io.commitd.policy\":\"\"}}}",
+                 0, "c", "m", 7, 2, 1},
+                {"{\"fds\":[\"seccompFd\"],\"pid\":7,\"metadata\":\"\",\"state\":{\"id\":\"c\"}}", 0, "c", NULL, 7, 1,
+                 0},
+                /* a pid past pid_t would have wrapped around to pid 1 */
+                {"{\"fds\":[\"seccompFd\"],\"pid\":4294967297,\"state\":{\"id\":\"c\"}}", -EBADMSG, NULL, NULL, 0, 0,
+                 0},
+                {"{\"fds\":[\"seccompFd\"],\"pid\":0,\"state\":{\"id\":\"c\"}}", -EBADMSG, NULL, NULL, 0, 0, 0},
+                {"{\"fds\":[\"other\"],\"pid\":7,\"state\":{\"id\":\"c\"}}", -EBADMSG, NULL, NULL, 0, 0, 0},
+                {"{\"fds\":[\"seccompFd\"],\"pid\":7,\"state\":{\"id\":1}}", -EBADMSG, NULL, NULL, 0, 0, 0},
+                {"{\"fds\":[\"seccompFd\"],\"pid\":7,\"pid\":8,\"state\":{\"id\":\"c\"}}", -EBADMSG, NULL, NULL, 0, 0,
+                 0},
+                {"[1]", -EBADMSG, NULL, NULL, 0, 0, 0},
+                {"{\"fds\":[\"seccompFd\"],\"pid\":7,\"state\":{\"id\":\"c\"", -EBADMSG, NULL, NULL, 0, 0, 0},
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct ocispec_state st = {0};
+                const char *why = NULL;
+
+                print_message("state: %s\n", cases[i].s);
+                assert_int_equal(ocispec_parse_state(cases[i].s, strlen(cases[i].s), &st, &why), cases[i].ret);
+                if (cases[i].ret < 0) {
+                        assert_non_null(why);
+                        assert_null(st.id);
+                        continue;
+                }
+                assert_string_equal(st.id, cases[i].id);
+                if (cases[i].policy)
+                        assert_string_equal(st.policy, cases[i].policy);
+                else
+                        assert_null(st.policy);
+                assert_int_equal(st.pid, cases[i].pid);
+                assert_int_equal(st.n_fds, cases[i].n_fds);
+                assert_int_equal(st.seccomp_index, cases[i].seccomp_index);
+                ocispec_state_done(&st);
+        }
+}
+
 int main(void) {
         const char *data = getenv("COMMITD_TEST_DATA");
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_golden),
                 cmocka_unit_test(test_metadata),
+                cmocka_unit_test(test_state),
         };
 
         if (!data || chdir(data) < 0) {

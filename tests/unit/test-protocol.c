@@ -71,6 +71,43 @@ static void test_bad_requests(void **state) {
         }
 }
 
+/* A refusal that quotes the request's bytes cut inside a UTF-8 sequence still makes a reply (found by
+ * fuzzing: the reply could not be built and the peer got none). */
+static void test_bad_request_answered(void **state) {
+        static const char *const cases[] = {
+                "{\"version\":1,\"id\":-1,\"method\":\"x\",\"params\":{\"l\":[\"\\u0\xc7\x9a"
+                "9\"]}}",
+                "{\"version\":1,\"id\":2,"
+                "\"a\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3"
+                "\xa9\xc3\xa9"
+                "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\":1}",
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct protocol_request req;
+                enum protocol_error e, got;
+                char *message = NULL, *got_message = NULL, *s = NULL;
+                json_t *reply, *result = NULL;
+                int64_t id;
+                size_t len;
+
+                assert_int_equal(protocol_parse_request(cases[i], strlen(cases[i]), &req, &e, &message, &id), -EINVAL);
+                assert_int_equal(e, PROTOCOL_INVALID_REQUEST);
+                reply = protocol_reply_error(id, e, message);
+                assert_non_null(reply);
+                assert_int_equal(protocol_dump(reply, &s, &len), 0);
+                assert_int_equal(protocol_parse_reply(s, len, id, &result, &got, &got_message), -EREMOTE);
+                assert_int_equal(got, PROTOCOL_INVALID_REQUEST);
+                assert_true(strlen(got_message) > 10);
+                json_decref(reply);
+                free(got_message);
+                free(message);
+                free(s);
+        }
+}
+
 static void test_too_large(void **state) {
         size_t n = PROTOCOL_MAX_MESSAGE + 1;
         char *big = malloc(n);
@@ -117,9 +154,8 @@ static void test_round_trip(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_good_request),
-                cmocka_unit_test(test_bad_requests),
-                cmocka_unit_test(test_too_large),
+                cmocka_unit_test(test_good_request),         cmocka_unit_test(test_bad_requests),
+                cmocka_unit_test(test_bad_request_answered), cmocka_unit_test(test_too_large),
                 cmocka_unit_test(test_round_trip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
