@@ -161,7 +161,12 @@ static void accept_one(int listen_fd, int *conn) {
                 return;
         }
         if (*conn >= 0) {
-                /* Another commitd still talks to us (or its death is not complete): one at a time. */
+                /* Another commitd still talks to us (or its death is not complete): one at a time. Its request
+                 * is read first: closing on an unread one would reset the connection, and the BUSY be lost. */
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                char discard[sizeof(struct keeper_header)];
+                if (poll(&p, 1, 100) == 1)
+                        (void) recv(fd, discard, sizeof(discard), MSG_DONTWAIT);
                 (void) send_entry(fd, KEEPER_BUSY, NULL);
                 close(fd);
                 return;
