@@ -133,18 +133,15 @@ static int mkdir_parent(const char *path) {
         return 0;
 }
 
-/* name in the directory of path (resolving a symlink such as /proc/self/exe), or NULL. */
-static char *path_beside(const char *path, const char *name) {
-        _cleanup_free_ char *real = realpath(path, NULL);
-        const char *p = real ? real : path;
-        const char *slash = strrchr(p, '/');
-        char *r;
+/* commitd-keeper is installed beside commitd (and built beside it): its path, or NULL. */
+static char *keeper_binary_path(void) {
+        _cleanup_free_ char *self = realpath("/proc/self/exe", NULL);
+        char *slash = self ? strrchr(self, '/') : NULL, *r;
 
-        if (streq(path, "/proc/self/exe") && !real)
-                return NULL;
         if (!slash)
-                return strdup(name);
-        return asprintf(&r, "%.*s/%s", (int) (slash - p), p, name) < 0 ? NULL : r;
+                return NULL;
+        *slash = '\0';
+        return asprintf(&r, "%s/commitd-keeper", self) < 0 ? NULL : r;
 }
 
 /* The default keeper socket: beside the control socket, named after it (commitd.sock: commitd.keeper.sock),
@@ -343,7 +340,7 @@ int main(int argc, char **argv) {
         /* Bound, not served yet: the loop answers nobody before the listeners of the last commitd are back. */
         if (!o.keeper_socket && !(keeper_socket = keeper_socket_of(o.socket)))
                 return 1;
-        if (!(keeper_binary = path_beside("/proc/self/exe", "commitd-keeper")))
+        if (!(keeper_binary = keeper_binary_path()))
                 return 1;
         o.keeper_socket = o.keeper_socket ? o.keeper_socket : keeper_socket;
         r = mkdir_parent(o.keeper_socket);

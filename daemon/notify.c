@@ -70,7 +70,8 @@ static struct {
 static size_t n_calls;
 
 struct proc_entry {
-        pid_t pid;
+        pid_t pid;                  /* the calling thread's, as the notification names it */
+        pid_t tgid;                 /* its process: what a measure of the cgroup must count, once */
         uint64_t start_time;        /* /proc/PID/stat field 22: tells a reused pid */
         struct budget_entry *entry; /* the cgroup it is judged in */
         struct listener *listener;
@@ -109,7 +110,6 @@ static struct {
         int keeper_fd; /* -1: no keeper, listeners die with commitd */
         struct loop_source *keeper_source;
         const char *keeper_socket, *keeper_binary;
-        atomic_uint recovered; /* calls received by an earlier commitd, answered by this one */
 } custody = {.table_fd = -1, .keeper_fd = -1};
 
 uint64_t now_usec(clockid_t clock) {
@@ -250,6 +250,7 @@ static int proc_measure(struct daemon *d, struct proc_entry *p) {
         p->fork_noreserve_bytes = pc.charge.noreserve_bytes;
         p->brk_end = 0; /* read again at the next growth */
         p->vm_size_bytes = pc.vm_size_bytes;
+        p->tgid = pc.tgid;
         p->cap_sys_admin = pc.cap_sys_admin;
         snprintf(p->comm, sizeof(p->comm), "%s", pc.comm);
         if (pc.cgroup && p->listener && !streq(pc.cgroup, p->listener->entry->cgroup) &&
@@ -342,11 +343,10 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
                 }
                 /* The old break is the record's: a reused pid's would be a dead process's (proc_reused()). */
                 c->read_proc = true;
-                if (p->brk_end == 0 || proc_reused(p)) {
-                        if (p->brk_end != 0)
-                                (void) proc_measure(d, p);
+                if (p->brk_end != 0 && proc_reused(p))
+                        (void) proc_measure(d, p); /* which forgets brk_end */
+                if (p->brk_end == 0)
                         p->brk_end = read_brk(p->pid);
-                }
                 have = page_up(p->brk_end, page);
                 if (want > have) {
                         c->plain = want - have;
@@ -636,7 +636,6 @@ static void *listener_thread(void *userdata) {
         if (slot->id != 0 && id_valid(l->fd, slot->id)) {
                 memcpy(&req, slot, sizeof(req));
                 judge_and_answer(d, l, &req);
-                atomic_fetch_add(&custody.recovered, 1);
                 log_info("listener of %s: answered a call (nr %d) of pid %d that the previous commitd had received",
                          l->entry->cgroup, req.data.nr, (int) req.pid);
         }
@@ -677,19 +676,6 @@ static void on_listener(struct loop_source *s, uint32_t events, void *userdata) 
                 listener_release(l->daemon, l, true); /* every task that used the filter has exited */
 }
 
-/* The thread group of a task: the notification's pid is the calling thread's, and /proc/TID/smaps of each
- * thread shows the same mm, which must be measured once. */
-static pid_t tgid_of(pid_t tid) {
-        _cleanup_free_ char *buf = NULL;
-        const char *t;
-        char path[64];
-
-        snprintf(path, sizeof(path), "/proc/%d/status", (int) tid);
-        if (fileio_read_full(path, FILEIO_MAX_BYTES, &buf, NULL) < 0 || !(t = strstr(buf, "\nTgid:")))
-                return -1;
-        return (pid_t) strtol(t + 6, NULL, 10);
-}
-
 /* budgets_measure()'s view of the records: a process is judged in the cgroup it was enrolled in (or one below,
  * proc_measure()) even after it was moved out of it, so every measure of that budget must count it, or a
  * process moved elsewhere would leave its commit behind and get a fresh budget (enforce-escape). A pid
@@ -700,17 +686,16 @@ static int judged_pids(void *userdata, const struct budget_entry *e, pid_t **pid
         for (size_t b = 0; b < PROCS_BUCKETS; b++)
                 for (struct proc_entry *p = d->procs[b]; p; p = p->next) {
                         struct proc_stat st;
-                        pid_t *more, tgid;
+                        pid_t *more;
                         if (p->entry != e && cgroupfs_path_is_below(p->entry->cgroup, e->cgroup) <= 0)
                                 continue;
-                        if (read_stat(p->pid, &st) < 0 || st.start_time != p->start_time ||
-                            (tgid = tgid_of(p->pid)) <= 0)
+                        if (p->tgid <= 0 || read_stat(p->pid, &st) < 0 || st.start_time != p->start_time)
                                 continue;
                         more = reallocarray(*pids, *n + 1, sizeof(pid_t));
                         if (!more)
                                 return -ENOMEM;
                         *pids = more;
-                        (*pids)[(*n)++] = tgid;
+                        (*pids)[(*n)++] = p->tgid;
                 }
         return 0;
 }

@@ -50,6 +50,7 @@ int measure_process(const char *proc_root, pid_t pid, struct process_commit *ret
         if (!st.has_mm)
                 return -ESRCH;
         snprintf(p.comm, sizeof(p.comm), "%s", st.name);
+        p.tgid = st.tgid;
         p.vm_size_bytes = st.vm_size_bytes;
         p.cap_sys_admin = st.cap_effective & (UINT64_C(1) << 21); /* CAP_SYS_ADMIN */
 

@@ -15,6 +15,7 @@
 
 struct process_commit {
         pid_t pid;
+        pid_t tgid; /* the process of the thread pid names (the same for a process's main thread) */
         char comm[64];
         char *cgroup;           /* v2 path, or the v1 memory path on a host without cgroup2; NULL if unreadable */
         uint64_t vm_size_bytes; /* mm->total_vm, for the per-process keep-back of strict mode */

@@ -669,7 +669,8 @@ static int parse_id(struct line v, uint64_t max, uint64_t *ret) {
 
 int proc_status_parse(const char *buf, struct proc_status *ret) {
         struct proc_status st = {0};
-        bool seen_name = false, seen_pid = false, seen_ppid = false, seen_uid = false, seen_cap = false;
+        bool seen_name = false, seen_pid = false, seen_tgid = false, seen_ppid = false, seen_uid = false,
+             seen_cap = false;
         const char *cursor = buf;
         struct line l;
         uint64_t v;
@@ -709,6 +710,11 @@ int proc_status_parse(const char *buf, struct proc_status *ret) {
                                 return -EINVAL;
                         st.pid = (pid_t) v;
                         seen_pid = true;
+                } else if (line_is(&key, "Tgid")) {
+                        if (seen_tgid || parse_id(value, INT_MAX, &v) < 0 || v == 0)
+                                return -EINVAL;
+                        st.tgid = (pid_t) v;
+                        seen_tgid = true;
                 } else if (line_is(&key, "PPid")) {
                         if (seen_ppid || parse_id(value, INT_MAX, &v) < 0)
                                 return -EINVAL;

@@ -78,8 +78,8 @@ int proc_stat_read(const char *path, struct proc_stat *ret);
 
 /* /proc/PID/status. has_mm is false for kernel threads (no VmSize line). */
 struct proc_status {
-        char name[64]; /* Name:, comm, unescaped as the kernel prints it */
-        pid_t pid, ppid;
+        char name[64];         /* Name:, comm, unescaped as the kernel prints it */
+        pid_t pid, tgid, ppid; /* of a thread's /proc/TID/status: pid is the thread's, tgid its process's */
         uid_t uid_real, uid_effective;
         bool has_mm;
         uint64_t vm_size_bytes; /* VmSize: mm->total_vm */

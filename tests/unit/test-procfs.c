@@ -118,6 +118,7 @@ static char *print_status(const struct proc_status *s) {
         text_begin(&t);
         fprintf(t.f, "name %s\n", s->name);
         fprintf(t.f, "pid %d\n", (int) s->pid);
+        fprintf(t.f, "tgid %d\n", (int) s->tgid);
         fprintf(t.f, "ppid %d\n", (int) s->ppid);
         fprintf(t.f, "uid_real %u\n", (unsigned) s->uid_real);
         fprintf(t.f, "uid_effective %u\n", (unsigned) s->uid_effective);
