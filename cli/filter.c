@@ -1,55 +1,65 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <sched.h>
 #include <stdbool.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
+#include "calls.h"
 #include "filter.h"
 
-#define IPC_SHMGET_CALL 23
+static const enum scmp_compare ops[_CALL_OP_MAX] = {
+        [CALL_OP_NE] = SCMP_CMP_NE,
+        [CALL_OP_LT] = SCMP_CMP_LT,
+        [CALL_OP_LE] = SCMP_CMP_LE,
+        [CALL_OP_EQ] = SCMP_CMP_EQ,
+        [CALL_OP_GE] = SCMP_CMP_GE,
+        [CALL_OP_GT] = SCMP_CMP_GT,
+        [CALL_OP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+};
 
-#define RULE(ctx, action, name, ...)                                                                                   \
-        do {                                                                                                           \
-                int _r = seccomp_rule_add(ctx, action, SCMP_SYS(name), __VA_ARGS__);                                   \
-                if (_r < 0)                                                                                            \
-                        return _r;                                                                                     \
-        } while (0)
+static int add_cell(scmp_filter_ctx ctx, uint32_t action, const char *name, const struct call_cell *cell) {
+        struct scmp_arg_cmp cmp[CALL_CELL_MAX_CONDS];
+        int nr = seccomp_syscall_resolve_name(name);
 
-/* The calls that can add commit (SPEC 4), and only those: everything else never leaves the kernel. The
- * arguments are scalars, so commitd judges what the kernel will act on (no pointer TOCTOU). */
-static int add_rules(scmp_filter_ctx ctx, bool i386) {
-        const uint32_t notify = SCMP_ACT_NOTIFY;
-
-        if (i386) {
-                /* old_mmap takes its arguments through a pointer; glibc uses mmap2. */
-                RULE(ctx, SCMP_ACT_ERRNO(ENOSYS), mmap, 0);
-                RULE(ctx, notify, mmap2, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE),
-                     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED | MAP_PRIVATE, MAP_PRIVATE));
-                RULE(ctx, notify, mmap2, 1,
-                     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED | MAP_ANONYMOUS, MAP_SHARED | MAP_ANONYMOUS));
-                /* ksys_ipc() reads only the low 16 bits of the call number (the rest is a version): mask them. */
-                RULE(ctx, notify, ipc, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffff, IPC_SHMGET_CALL));
-        } else {
-                /* private and writable (accountable_mapping()), or shared anonymous (shmem): MAP_SHARED_VALIDATE
-                 * has both low bits set and counts as shared. */
-                RULE(ctx, notify, mmap, 2, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE),
-                     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED | MAP_PRIVATE, MAP_PRIVATE));
-                RULE(ctx, notify, mmap, 1,
-                     SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_SHARED | MAP_ANONYMOUS, MAP_SHARED | MAP_ANONYMOUS));
+        if (nr == __NR_SCMP_ERROR)
+                return -ENOENT;
+        for (unsigned i = 0; i < cell->n_conds; i++) {
+                const struct call_cond *c = &cell->conds[i];
+                cmp[i] = (struct scmp_arg_cmp){.arg = c->index,
+                                               .op = ops[c->op],
+                                               .datum_a = c->value,
+                                               .datum_b = c->op == CALL_OP_MASKED_EQ ? c->value_two : 0};
         }
-        RULE(ctx, notify, shmget, 0);
-        RULE(ctx, notify, brk, 0);
-        RULE(ctx, notify, mremap, 0);
-        RULE(ctx, notify, mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE));
-        RULE(ctx, notify, pkey_mprotect, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_WRITE, PROT_WRITE));
-        RULE(ctx, notify, fork, 0);
-        /* MADV_DOFORK makes a VM_DONTCOPY area copyable again: the next fork charges it. */
-        RULE(ctx, notify, madvise, 1, SCMP_A2(SCMP_CMP_EQ, MADV_DOFORK, 0));
-        /* clone without CLONE_VM copies the address space (dup_mmap()); threads and vfork share it. */
-        RULE(ctx, notify, clone, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_VM, 0));
-        /* clone3's flags sit in memory where a filter cannot look: ENOSYS makes libc fall back to clone. */
-        RULE(ctx, SCMP_ACT_ERRNO(ENOSYS), clone3, 0);
+        return seccomp_rule_add_array(ctx, action, nr, cell->n_conds, cmp);
+}
+
+/* The calls that can add commit (SPEC 4), and only those, from lib/calls.c's table: everything else never
+ * leaves the kernel. The arguments are scalars, so commitd judges what the kernel will act on (no pointer
+ * TOCTOU). abi is CALL_ABI_X86_64 (its context holds x32 too: the same calls) or CALL_ABI_I386. */
+static int add_rules(scmp_filter_ctx ctx, enum call_abi abi) {
+        for (size_t i = 0; i < CALLS_TABLE_SIZE; i++) {
+                const struct call_row *row = &calls_table[i];
+                int r;
+
+                if (row->kind[abi] == CALL_NONE)
+                        continue;
+                if (row->kind[abi] == CALL_OLD_MMAP) {
+                        /* old_mmap takes its arguments through a pointer, out of the filter's sight; glibc uses
+                         * mmap2. */
+                        r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), seccomp_syscall_resolve_name(row->name), 0);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                for (size_t c = 0; c < row->n_cells; c++) {
+                        const struct call_cell *cell = &row->cells[c];
+                        if (cell->kind == CALL_CELL_PASS)
+                                continue;
+                        r = add_cell(ctx, cell->kind == CALL_CELL_NOTIFY ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(ENOSYS),
+                                     row->name, cell);
+                        if (r < 0)
+                                return r;
+                }
+        }
         return 0;
 }
 
@@ -68,9 +78,9 @@ int filter_build(scmp_filter_ctx *ret) {
         if (r >= 0)
                 r = seccomp_arch_add(ctx32, SCMP_ARCH_X86);
         if (r >= 0)
-                r = add_rules(ctx, false);
+                r = add_rules(ctx, CALL_ABI_X86_64);
         if (r >= 0)
-                r = add_rules(ctx32, true);
+                r = add_rules(ctx32, CALL_ABI_I386);
         /* Root keeps the power to gain privileges by exec (setuid helpers of services); others get NNP,
          * which the kernel requires to install a filter without CAP_SYS_ADMIN. */
         if (r >= 0 && geteuid() == 0)

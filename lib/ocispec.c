@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "macro.h"
+#include "calls.h"
 #include "ocispec.h"
 
 /* A bundle's config.json is written by whoever starts the container (podman, dockerd, kubelet): the
@@ -26,31 +27,19 @@
  * that allows every mmap); rules with conditions become one decision tree in which overlapping rules of
  * different actions resolve by the tree's shape, not by precedence. So adding a NOTIFY rule next to a
  * profile's ALLOW for the same call does nothing. Instead, the part of a call the profile allows is cut
- * into disjoint cells that together cover it (struct cell below), each cell gets one action, and no two
+ * into disjoint cells that together cover it (struct call_cell, calls.h), each cell gets one action, and no two
  * rules of different actions overlap: any evaluation order gives the same filter. */
 
-#define ARG_MAX_INDEX   5  /* syscalls take at most six arguments */
-#define IPC_SHMGET_CALL 23 /* ipc(2) multiplexer call number of shmget on i386 */
+#define ARG_MAX_INDEX 5 /* syscalls take at most six arguments */
 
-enum op {
-        OP_NE,
-        OP_LT,
-        OP_LE,
-        OP_EQ,
-        OP_GE,
-        OP_GT,
-        OP_MASKED_EQ, /* (arg & value) == valueTwo */
-        _OP_MAX,
-};
-
-static const char *const op_names[_OP_MAX] = {
-        [OP_NE] = "SCMP_CMP_NE",
-        [OP_LT] = "SCMP_CMP_LT",
-        [OP_LE] = "SCMP_CMP_LE",
-        [OP_EQ] = "SCMP_CMP_EQ",
-        [OP_GE] = "SCMP_CMP_GE",
-        [OP_GT] = "SCMP_CMP_GT",
-        [OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
+static const char *const op_names[_CALL_OP_MAX] = {
+        [CALL_OP_NE] = "SCMP_CMP_NE",
+        [CALL_OP_LT] = "SCMP_CMP_LT",
+        [CALL_OP_LE] = "SCMP_CMP_LE",
+        [CALL_OP_EQ] = "SCMP_CMP_EQ",
+        [CALL_OP_GE] = "SCMP_CMP_GE",
+        [CALL_OP_GT] = "SCMP_CMP_GT",
+        [CALL_OP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 
 /* What an action does to a call, for the one question asked here: may commitd's rule take its place. */
@@ -71,96 +60,6 @@ static const struct {
         {"SCMP_ACT_TRACE", ACTION_REFUSES}, /* without a tracer the call fails with ENOSYS */
 };
 
-struct cond {
-        unsigned index;
-        enum op op;
-        uint64_t value, value_two;
-};
-
-enum cell_kind {
-        CELL_NOTIFY, /* SCMP_ACT_NOTIFY: commitd judges it */
-        CELL_PASS,   /* whatever the profile said (it allowed it) */
-        CELL_ENOSYS, /* SCMP_ACT_ERRNO with ENOSYS */
-};
-
-/* One part of a call's argument space. The cells of a call are disjoint and cover every argument value,
- * so a profile's allowing rule is replaced by its conjunction with each cell without widening anything. */
-struct cell {
-        enum cell_kind kind;
-        unsigned n_conds;
-        struct cond conds[2]; /* on distinct arguments: one rule is their conjunction */
-};
-
-struct call {
-        const char *name;
-        size_t n_cells;
-        const struct cell *cells;
-};
-
-#define MASKED(i, m, v)                                                                                                \
-        { .index = (i), .op = OP_MASKED_EQ, .value = (m), .value_two = (v) }
-#define EQ(i, v)                                                                                                       \
-        { .index = (i), .op = OP_EQ, .value = (v) }
-#define NE(i, v)                                                                                                       \
-        { .index = (i), .op = OP_NE, .value = (v) }
-
-#define S MAP_SHARED
-#define P MAP_PRIVATE
-#define A MAP_ANONYMOUS
-#define W PROT_WRITE
-
-/* The notified parts are exactly those of cli/filter.c: mmap private and writable (accountable_mapping())
- * or shared anonymous (MAP_SHARED_VALIDATE has both low bits and counts as shared). By MAP_SHARED, then
- * MAP_ANONYMOUS or MAP_PRIVATE, then PROT_WRITE: */
-static const struct cell mmap_cells[] = {
-        {CELL_NOTIFY, 1, {MASKED(3, S | A, S | A)}},
-        {CELL_PASS, 1, {MASKED(3, S | A, S)}},
-        {CELL_NOTIFY, 2, {MASKED(2, W, W), MASKED(3, S | P, P)}},
-        {CELL_PASS, 2, {MASKED(2, W, 0), MASKED(3, S | P, P)}},
-        {CELL_PASS, 1, {MASKED(3, S | P, 0)}},
-};
-static const struct cell mprotect_cells[] = {
-        {CELL_NOTIFY, 1, {MASKED(2, W, W)}},
-        {CELL_PASS, 1, {MASKED(2, W, 0)}},
-};
-/* clone without CLONE_VM copies the address space (dup_mmap()); threads and vfork share it. */
-static const struct cell clone_cells[] = {
-        {CELL_NOTIFY, 1, {MASKED(0, CLONE_VM, 0)}},
-        {CELL_PASS, 1, {MASKED(0, CLONE_VM, CLONE_VM)}},
-};
-static const struct cell ipc_cells[] = {
-        {CELL_NOTIFY, 1, {EQ(0, IPC_SHMGET_CALL)}},
-        {CELL_PASS, 1, {NE(0, IPC_SHMGET_CALL)}},
-};
-/* MADV_DOFORK makes a VM_DONTCOPY area copyable again: the next fork charges it. */
-static const struct cell madvise_cells[] = {
-        {CELL_NOTIFY, 1, {EQ(2, MADV_DOFORK)}},
-        {CELL_PASS, 1, {NE(2, MADV_DOFORK)}},
-};
-static const struct cell always_notify[] = {{CELL_NOTIFY, 0, {}}};
-/* clone3's flags sit in memory where a filter cannot look: ENOSYS makes libc fall back to clone. */
-static const struct cell always_enosys[] = {{CELL_ENOSYS, 0, {}}};
-
-#define CELLS_MAX ELEMENTSOF(mmap_cells)
-#define CALL(name, cells)                                                                                              \
-        { name, ELEMENTSOF(cells), cells }
-
-/* Only these calls, never write/sendmsg/close or anything the runtime itself needs after loading the filter.
- * On i386 "mmap" is old_mmap, whose arguments sit in memory: the cells see registers that mean nothing there
- * (the daemon lets it through), a gap an OCI profile cannot close since its rules name calls for every
- * architecture at once; cli/filter.c refuses it with ENOSYS. */
-static const struct call calls[] = {
-        CALL("mmap", mmap_cells),      CALL("mmap2", mmap_cells),        CALL("brk", always_notify),
-        CALL("mremap", always_notify), CALL("mprotect", mprotect_cells), CALL("pkey_mprotect", mprotect_cells),
-        CALL("fork", always_notify),   CALL("clone", clone_cells),       CALL("clone3", always_enosys),
-        CALL("shmget", always_notify), CALL("ipc", ipc_cells),           CALL("madvise", madvise_cells),
-};
-
-#undef S
-#undef P
-#undef A
-#undef W
-
 _printf_(3, 4) static int fail(char **ret_error, int error, const char *format, ...) {
         va_list ap;
 
@@ -171,13 +70,6 @@ _printf_(3, 4) static int fail(char **ret_error, int error, const char *format, 
                 va_end(ap);
         }
         return error;
-}
-
-static const struct call *call_find(const char *name) {
-        for (size_t i = 0; i < ELEMENTSOF(calls); i++)
-                if (streq(calls[i].name, name))
-                        return &calls[i];
-        return NULL;
 }
 
 static int action_parse(const json_t *v, const char *path, enum action_class *ret, char **ret_error) {
@@ -198,9 +90,9 @@ static bool is_uint(const json_t *v) {
 }
 
 /* One element of an entry's args. ret may be NULL (validation only). */
-static int cond_parse(const json_t *arg, const char *path, struct cond *ret, char **ret_error) {
+static int cond_parse(const json_t *arg, const char *path, struct call_cond *ret, char **ret_error) {
         const json_t *index, *value, *value_two, *op;
-        struct cond c = {};
+        struct call_cond c = {};
 
         if (!json_is_object(arg))
                 return fail(ret_error, -EINVAL, "%s: not an object", path);
@@ -216,11 +108,11 @@ static int cond_parse(const json_t *arg, const char *path, struct cond *ret, cha
                 return fail(ret_error, -EINVAL, "%s.valueTwo: not a non-negative integer", path);
         if (!json_is_string(op))
                 return fail(ret_error, -EINVAL, "%s.op: not a string", path);
-        c.op = _OP_MAX;
-        for (size_t i = 0; i < _OP_MAX; i++)
+        c.op = _CALL_OP_MAX;
+        for (size_t i = 0; i < _CALL_OP_MAX; i++)
                 if (streq(json_string_value(op), op_names[i]))
-                        c.op = (enum op) i;
-        if (c.op == _OP_MAX)
+                        c.op = (enum call_op) i;
+        if (c.op == _CALL_OP_MAX)
                 return fail(ret_error, -EINVAL, "%s.op: unknown operator \"%.40s\"", path, json_string_value(op));
         c.index = (unsigned) json_integer_value(index);
         c.value = (uint64_t) json_integer_value(value);
@@ -294,29 +186,6 @@ static bool entry_names(const struct entry *e, const char *name) {
         return false;
 }
 
-static bool cond_holds(const struct cond *c, uint64_t x) {
-        switch (c->op) {
-        case OP_NE:
-                return x != c->value;
-        case OP_LT:
-                return x < c->value;
-        case OP_LE:
-                return x <= c->value;
-        case OP_EQ:
-                return x == c->value;
-        case OP_GE:
-                return x >= c->value;
-        case OP_GT:
-                return x > c->value;
-        case OP_MASKED_EQ:
-                return (x & c->value) == c->value_two;
-        case _OP_MAX:
-        default:
-                assert(!"unknown operator");
-                return false;
-        }
-}
-
 enum combined {
         COMBINED_KEEP,    /* c alone says it: c ∧ k == c */
         COMBINED_REPLACE, /* *ret says it */
@@ -325,26 +194,27 @@ enum combined {
 };
 
 /* c ∧ k for two conditions on the same argument. k is a cell's: EQ, NE or MASKED_EQ. */
-static enum combined cond_combine(const struct cond *c, const struct cond *k, struct cond *ret) {
-        if (k->op == OP_EQ) {
-                if (!cond_holds(c, k->value))
+static enum combined cond_combine(const struct call_cond *c, const struct call_cond *k, struct call_cond *ret) {
+        if (k->op == CALL_OP_EQ) {
+                if (!calls_cond_holds(c, k->value))
                         return COMBINED_EMPTY;
-                if (c->op == OP_EQ)
+                if (c->op == CALL_OP_EQ)
                         return COMBINED_KEEP;
                 *ret = *k;
                 return COMBINED_REPLACE;
         }
-        if (c->op == OP_EQ)
-                return cond_holds(k, c->value) ? COMBINED_KEEP : COMBINED_EMPTY;
-        if (k->op == OP_NE)
+        if (c->op == CALL_OP_EQ)
+                return calls_cond_holds(k, c->value) ? COMBINED_KEEP : COMBINED_EMPTY;
+        if (k->op == CALL_OP_NE)
                 /* c already excludes k's value, or is the same "not" */
-                return !cond_holds(c, k->value) || (c->op == OP_NE && c->value == k->value) ? COMBINED_KEEP
-                                                                                            : COMBINED_CANNOT;
-        assert(k->op == OP_MASKED_EQ);
-        if (c->op == OP_NE)
+                return !calls_cond_holds(c, k->value) || (c->op == CALL_OP_NE && c->value == k->value)
+                               ? COMBINED_KEEP
+                               : COMBINED_CANNOT;
+        assert(k->op == CALL_OP_MASKED_EQ);
+        if (c->op == CALL_OP_NE)
                 /* k already excludes c's value */
-                return cond_holds(k, c->value) ? COMBINED_CANNOT : (*ret = *k, COMBINED_REPLACE);
-        if (c->op != OP_MASKED_EQ)
+                return calls_cond_holds(k, c->value) ? COMBINED_CANNOT : (*ret = *k, COMBINED_REPLACE);
+        if (c->op != CALL_OP_MASKED_EQ)
                 return COMBINED_CANNOT;
         /* They want different bits where both look, or c wants a bit where it does not look (a profile may
          * say so: it never holds, and must not come out as a mask that sometimes does). */
@@ -352,15 +222,15 @@ static enum combined cond_combine(const struct cond *c, const struct cond *k, st
                 return COMBINED_EMPTY;
         if ((k->value & ~c->value) == 0)
                 return COMBINED_KEEP;
-        *ret = (struct cond){.index = c->index,
-                             .op = OP_MASKED_EQ,
-                             .value = c->value | k->value,
-                             .value_two = c->value_two | k->value_two};
+        *ret = (struct call_cond){.index = c->index,
+                                  .op = CALL_OP_MASKED_EQ,
+                                  .value = c->value | k->value,
+                                  .value_two = c->value_two | k->value_two};
         return COMBINED_REPLACE;
 }
 
-static json_t *cond_to_json(const struct cond *c) {
-        if (c->op == OP_MASKED_EQ)
+static json_t *cond_to_json(const struct call_cond *c) {
+        if (c->op == CALL_OP_MASKED_EQ)
                 return json_pack("{s:i, s:I, s:I, s:s}", "index", (int) c->index, "value", (json_int_t) c->value,
                                  "valueTwo", (json_int_t) c->value_two, "op", op_names[c->op]);
         return json_pack("{s:i, s:I, s:s}", "index", (int) c->index, "value", (json_int_t) c->value, "op",
@@ -370,16 +240,16 @@ static json_t *cond_to_json(const struct cond *c) {
 /* The args of a rule that holds where both the entry's args (NULL: always) and the cell hold: a new
  * array, or NULL in *ret when that is never. -EOPNOTSUPP when it cannot be written as one rule, with the
  * position of the entry's condition in *ret_bad. */
-static int conjoin(const json_t *args, const struct cell *cell, json_t **ret, size_t *ret_bad) {
+static int conjoin(const json_t *args, const struct call_cell *cell, json_t **ret, size_t *ret_bad) {
         json_auto_t *out = args ? json_deep_copy(args) : json_array();
-        struct cond conds[ARG_MAX_INDEX + 1];
+        struct call_cond conds[ARG_MAX_INDEX + 1];
         size_t at[ARG_MAX_INDEX + 1];
         bool have[ARG_MAX_INDEX + 1] = {};
 
         if (!out)
                 return -ENOMEM;
         for (size_t j = 0; args && j < json_array_size(args); j++) {
-                struct cond c;
+                struct call_cond c;
                 int r = cond_parse(json_array_get(args, j), "", &c, NULL);
 
                 assert(r >= 0); /* validated by entry_parse() */
@@ -394,8 +264,8 @@ static int conjoin(const json_t *args, const struct cell *cell, json_t **ret, si
                 at[c.index] = j;
         }
         for (unsigned i = 0; i < cell->n_conds; i++) {
-                const struct cond *k = &cell->conds[i];
-                struct cond combined;
+                const struct call_cond *k = &cell->conds[i];
+                struct call_cond combined;
                 json_t *v;
 
                 if (!have[k->index]) {
@@ -428,7 +298,8 @@ static int conjoin(const json_t *args, const struct cell *cell, json_t **ret, si
 
 /* A rule for one cell of call: a copy of model (the profile's allowing entry: its action and any other key
  * it carries), or a new entry when model is NULL. Steals args (NULL or empty: no conditions). */
-static json_t *cell_entry(const json_t *model, const struct call *call, const struct cell *cell, json_t *args) {
+static json_t *cell_entry(const json_t *model, const struct call_row *call, const struct call_cell *cell,
+                          json_t *args) {
         json_auto_t *e = model ? json_deep_copy(model) : json_object(), *a = args;
         int r = 0;
 
@@ -436,15 +307,15 @@ static json_t *cell_entry(const json_t *model, const struct call *call, const st
                 return NULL;
         r |= json_object_set_new(e, "names", json_pack("[s]", call->name));
         switch (cell->kind) {
-        case CELL_NOTIFY:
+        case CALL_CELL_NOTIFY:
                 r |= json_object_set_new(e, "action", json_string("SCMP_ACT_NOTIFY"));
                 json_object_del(e, "errnoRet");
                 break;
-        case CELL_ENOSYS:
+        case CALL_CELL_ENOSYS:
                 r |= json_object_set_new(e, "action", json_string("SCMP_ACT_ERRNO"));
                 r |= json_object_set_new(e, "errnoRet", json_integer(ENOSYS));
                 break;
-        case CELL_PASS:
+        case CALL_CELL_PASS:
                 assert(model);
                 break;
         default:
@@ -466,11 +337,12 @@ enum plan_mode {
 
 struct plan {
         enum plan_mode mode;
-        size_t first;        /* PLAN_REPLACE: the entry that decides (the first without conditions) */
-        bool add[CELLS_MAX]; /* PLAN_SPLIT: cells appended for what defaultAction allows */
+        size_t first;              /* PLAN_REPLACE: the entry that decides (the first without conditions) */
+        bool add[CALLS_MAX_CELLS]; /* PLAN_SPLIT: cells appended for what defaultAction allows */
 };
 
-static bool cell_present(const struct entry *entries, size_t n, const struct call *call, const struct cell *cell) {
+static bool cell_present(const struct entry *entries, size_t n, const struct call_row *call,
+                         const struct call_cell *cell) {
         for (size_t i = 0; i < n; i++) {
                 const char *action = json_string_value(json_object_get(entries[i].json, "action"));
                 json_auto_t *want = NULL;
@@ -478,9 +350,10 @@ static bool cell_present(const struct entry *entries, size_t n, const struct cal
 
                 if (!entry_names(&entries[i], call->name))
                         continue;
-                if (cell->kind == CELL_NOTIFY ? !streq(action, "SCMP_ACT_NOTIFY") : !streq(action, "SCMP_ACT_ERRNO"))
+                if (cell->kind == CALL_CELL_NOTIFY ? !streq(action, "SCMP_ACT_NOTIFY")
+                                                   : !streq(action, "SCMP_ACT_ERRNO"))
                         continue;
-                if (cell->kind == CELL_ENOSYS &&
+                if (cell->kind == CALL_CELL_ENOSYS &&
                     json_integer_value(json_object_get(entries[i].json, "errnoRet")) != ENOSYS)
                         continue;
                 if (conjoin(NULL, cell, &want, &bad) < 0 || !want)
@@ -491,7 +364,7 @@ static bool cell_present(const struct entry *entries, size_t n, const struct cal
         return false;
 }
 
-static int plan_call(const struct entry *entries, size_t n, const struct call *call, bool default_allows,
+static int plan_call(const struct entry *entries, size_t n, const struct call_row *call, bool default_allows,
                      struct plan *ret, char **ret_error) {
         struct plan p = {.mode = PLAN_SPLIT};
         bool refused_somewhere = false;
@@ -533,13 +406,13 @@ static int plan_call(const struct entry *entries, size_t n, const struct call *c
                 return 0;
         }
         for (size_t c = 0; c < call->n_cells; c++) {
-                const struct cell *cell = &call->cells[c];
+                const struct call_cell *cell = &call->cells[c];
 
-                if (cell->kind == CELL_PASS || cell_present(entries, n, call, cell))
+                if (cell->kind == CALL_CELL_PASS || cell_present(entries, n, call, cell))
                         continue;
                 /* A notify rule next to a rule refusing part of the call would overlap it; only a rule without
                  * conditions (clone3's ENOSYS) overrides the others whatever their shape. */
-                if (cell->kind == CELL_NOTIFY && refused_somewhere)
+                if (cell->kind == CALL_CELL_NOTIFY && refused_somewhere)
                         return fail(ret_error, -EOPNOTSUPP,
                                     "linux.seccomp.syscalls[%zu]: refuses %s only under conditions while "
                                     "defaultAction allows it: commitd cannot add its notify rules without widening "
@@ -552,7 +425,7 @@ static int plan_call(const struct entry *entries, size_t n, const struct call *c
 }
 
 /* Appends to out the rules that replace entry i for call (none when the entry's rule is dead). */
-static int emit_call(json_t *out, const struct entry *e, size_t i, const struct call *call, const struct plan *p) {
+static int emit_call(json_t *out, const struct entry *e, size_t i, const struct call_row *call, const struct plan *p) {
         if (p->mode == PLAN_REPLACE && i != p->first)
                 return 0; /* a rule the first one without conditions made dead (see the top) */
         for (size_t c = 0; c < call->n_cells; c++) {
@@ -594,15 +467,15 @@ static int syscalls_rewrite(const struct entry *entries, size_t n, const struct 
         for (size_t i = 0; i < n; i++) {
                 const struct entry *e = &entries[i];
                 json_auto_t *kept = json_array(), *rules = json_array();
-                bool done[ELEMENTSOF(calls)] = {};
+                bool done[CALLS_TABLE_SIZE] = {};
                 int r;
 
                 if (!kept || !rules)
                         return -ENOMEM;
                 for (size_t j = 0; j < json_array_size(e->names); j++) {
                         json_t *name = json_array_get(e->names, j);
-                        const struct call *call = call_find(json_string_value(name));
-                        size_t c = call ? (size_t) (call - calls) : 0;
+                        const struct call_row *call = calls_find(json_string_value(name));
+                        size_t c = call ? (size_t) (call - calls_table) : 0;
 
                         if (!call || !plan_takes(&plans[c], e)) {
                                 if (json_array_append(kept, name) < 0)
@@ -629,8 +502,8 @@ static int syscalls_rewrite(const struct entry *entries, size_t n, const struct 
                 if (r < 0 || json_array_extend(out, rules) < 0)
                         return -ENOMEM;
         }
-        for (size_t c = 0; c < ELEMENTSOF(calls); c++)
-                for (size_t k = 0; k < calls[c].n_cells; k++) {
+        for (size_t c = 0; c < CALLS_TABLE_SIZE; c++)
+                for (size_t k = 0; k < calls_table[c].n_cells; k++) {
                         json_t *rule;
 
                         if (plans[c].mode != PLAN_SPLIT || !plans[c].add[k])
@@ -638,9 +511,9 @@ static int syscalls_rewrite(const struct entry *entries, size_t n, const struct 
                         json_t *args = NULL;
                         size_t bad;
 
-                        if (conjoin(NULL, &calls[c].cells[k], &args, &bad) < 0)
+                        if (conjoin(NULL, &calls_table[c].cells[k], &args, &bad) < 0)
                                 return -ENOMEM;
-                        rule = cell_entry(NULL, &calls[c], &calls[c].cells[k], args);
+                        rule = cell_entry(NULL, &calls_table[c], &calls_table[c].cells[k], args);
                         if (!rule || json_array_append_new(out, rule) < 0)
                                 return -ENOMEM;
                 }
@@ -683,7 +556,7 @@ static int object_member(json_t *parent, const char *key, const char *path, json
 
 int ocispec_add_commitd(json_t *config, const char *listener_path, const char *metadata, char **ret_error) {
         _cleanup_free_ struct entry *entries = NULL;
-        struct plan plans[ELEMENTSOF(calls)];
+        struct plan plans[CALLS_TABLE_SIZE];
         json_t *linux_, *seccomp, *syscalls, *rewritten = NULL;
         enum action_class default_class;
         size_t n;
@@ -722,8 +595,8 @@ int ocispec_add_commitd(json_t *config, const char *listener_path, const char *m
                 if (r < 0)
                         return r;
         }
-        for (size_t c = 0; c < ELEMENTSOF(calls); c++) {
-                r = plan_call(entries, n, &calls[c], default_class == ACTION_ALLOWS, &plans[c], ret_error);
+        for (size_t c = 0; c < CALLS_TABLE_SIZE; c++) {
+                r = plan_call(entries, n, &calls_table[c], default_class == ACTION_ALLOWS, &plans[c], ret_error);
                 if (r < 0)
                         return r;
         }
