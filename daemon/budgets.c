@@ -108,14 +108,38 @@ int budgets_instantiate(struct budgets *b, const struct budget_entry *template, 
         return 0;
 }
 
-void budgets_forget(struct budgets *b, struct budget_entry *e) {
+static bool unused(const struct budget_entry *e) {
+        return !e->policy && e->enrolled == 0 && e->processes == 0 && e->ghosts == 0;
+}
+
+static void unlink_free(struct budgets *b, struct budget_entry *e) {
         for (struct budget_entry **pp = &b->entries; *pp; pp = &(*pp)->next)
                 if (*pp == e) {
                         *pp = e->next;
                         entry_free(e);
-                        break;
+                        return;
                 }
-        budgets_refresh(b); /* parents may have pointed at it */
+}
+
+void budgets_put(struct budgets *b, struct budget_entry *e) {
+        /* Without a policy it is nobody's parent (link_parent()): nothing else points at it. */
+        if (unused(e))
+                unlink_free(b, e);
+}
+
+void budgets_container_ended(struct budgets *b, struct budget_entry *e) {
+        if (e->policy) {
+                policy_done(e->policy);
+                free(e->policy);
+                e->policy = NULL;
+        }
+        e->container = false;
+        budgets_refresh(b); /* entries below pointed at it as their parent */
+        budgets_put(b, e);
+}
+
+uint64_t budgets_level_request(const struct budget_entry *e, uint64_t plain, uint64_t noreserve) {
+        return e->budget.mode == COMMIT_MODE_NEVER ? saturating_add(plain, noreserve) : plain;
 }
 
 size_t budgets_levels(struct budget_entry *e, struct budget_entry **levels, size_t max) {
@@ -195,17 +219,18 @@ static int pid_compare(const void *a, const void *b) {
 int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec) {
         _cleanup_free_ pid_t *pids = NULL;
         struct smaps_charge charge = {0};
+        uint64_t inflight = 0, admitted_at_start = e->ledger.admitted_bytes;
         size_t n = 0;
         int r;
 
         r = cgroup_list_pids(b->root, e->cgroup, &pids, &n);
         if (r < 0)
                 return r;
-        /* A process judged here but moved out of the subtree is still this budget's (notify.c judges it here):
+        /* A process judged here but moved out of the subtree is still this budget's (records.c judges it here):
          * measured with the others, once (the pid of one still inside is listed twice). */
-        if (b->judged_pids) {
+        if (b->judged) {
                 size_t m = 0;
-                r = b->judged_pids(b->judged_pids_data, e, &pids, &n);
+                r = b->judged(b->judged_data, e, &pids, &n, &inflight);
                 if (r < 0)
                         return r;
                 qsort(pids, n, sizeof(pid_t), pid_compare);
@@ -217,7 +242,8 @@ int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec
         r = measure_pids("/proc", pids, n, &charge, NULL);
         if (r < 0)
                 return r;
-        ledger_remeasure(&e->ledger, smaps_charge_bytes(&charge, e->budget.mode), now_usec);
+        ledger_remeasure(&e->ledger, smaps_charge_bytes(&charge, e->budget.mode), inflight, admitted_at_start,
+                         now_usec);
         smaps_charge_done(&charge);
         return 0;
 }
@@ -314,7 +340,7 @@ int budgets_load(struct budgets *b, json_t *errors) {
                         free(e->policy);
                         e->policy = NULL;
                 }
-                if (e->enrolled == 0) {
+                if (unused(e)) { /* a process record or a listener may still point at it */
                         *pp = e->next;
                         entry_free(e);
                 } else

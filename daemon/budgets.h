@@ -26,8 +26,10 @@ struct budget_entry {
         struct ledger ledger;        /* in the budget's mode: MAP_NORESERVE areas count in strict mode only */
         struct budget_entry *parent; /* nearest ancestor with a policy */
         uint64_t admitted, refusals;
+        /* What keeps the entry alive (budgets_put()): its policy, and these. */
         unsigned enrolled;  /* listeners enrolled into exactly this cgroup */
-        unsigned processes; /* processes commitd knows (they made a notified call) judged in exactly this cgroup */
+        unsigned processes; /* process records (records.h) judged in exactly this cgroup */
+        unsigned ghosts;    /* exited processes whose forks it still carries (records.h) */
         pid_t sample_pid;   /* a process of the cgroup, for the hybrid host's v1 limits */
         bool container;     /* made for a container by the OCI agent: forgotten when its listener goes */
         char *template_name, *container_id; /* a container's: the policy it was made from, its OCI id */
@@ -39,10 +41,11 @@ struct budgets {
         const struct cgroup_root *root;
         const char *policy_dir, *state_dir;
         uint64_t page_size;
-        /* Appends to *pids (reallocated) the processes judged in e or below it, wherever they are now: set by
-         * notify.c, so that a process moved out of e's cgroups still counts in e's measure. May be NULL. */
-        int (*judged_pids)(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n);
-        void *judged_pids_data;
+        /* Appends to *pids (reallocated) the processes judged in e or below it, wherever they are now, so that a
+         * process moved out of e's cgroups still counts in e's measure; *ret_inflight: the charges admitted that
+         * the measure cannot see yet (records_judged()). May be NULL. */
+        int (*judged)(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n, uint64_t *ret_inflight);
+        void *judged_data;
 };
 
 /* The entry of exactly this cgroup, or NULL. */
@@ -55,8 +58,14 @@ struct budget_entry *budgets_find_policy(struct budgets *b, const char *name);
  * persisted: the container's budget lives as long as the container. */
 int budgets_instantiate(struct budgets *b, const struct budget_entry *template, const char *cgroup, const char *id,
                         struct budget_entry **ret);
-/* Drops an entry nothing is enrolled in any more (a container's, after it ended). */
-void budgets_forget(struct budgets *b, struct budget_entry *e);
+/* A container's listener is gone: its instantiated policy goes, and the entry with it once nothing else
+ * holds it. */
+void budgets_container_ended(struct budgets *b, struct budget_entry *e);
+/* Frees e if nothing holds it any more: no policy, no listener, no process record, no ghost. Call after
+ * dropping one of those. */
+void budgets_put(struct budgets *b, struct budget_entry *e);
+/* The part of a charge that level e counts: MAP_NORESERVE parts only in strict mode. */
+uint64_t budgets_level_request(const struct budget_entry *e, uint64_t plain, uint64_t noreserve);
 /* Levels for a request from a process in entry e: e (if it has a policy) and each ancestor with one,
  * innermost first. Returns the count (at most max). */
 size_t budgets_levels(struct budget_entry *e, struct budget_entry **levels, size_t max);

@@ -12,7 +12,8 @@
 #include "cgroup.h"
 #include "loop.h"
 
-struct proc_entry;
+struct thread;
+struct process;
 struct listener;
 
 #define PROCS_BUCKETS 4096
@@ -26,7 +27,8 @@ struct daemon {
         struct loop *loop;
         struct cgroup_root root;
         struct budgets budgets;
-        struct proc_entry *procs[PROCS_BUCKETS]; /* known processes by pid */
+        struct thread *threads[PROCS_BUCKETS];    /* records.h: threads that made a notified call, by tid */
+        struct process *processes[PROCS_BUCKETS]; /* records.h: their processes, by tgid */
         struct listener *listeners;
         size_t n_listeners;
         uint64_t page_size;

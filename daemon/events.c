@@ -31,10 +31,14 @@ static void log_refusal(const struct refusal *r) {
                 suppressed++;
                 return;
         }
-        log_notice("%s cgroup=%s pid=%d comm=%s call=%s request=%s committed=%s limit=%s mode=%s level=%s",
-                   r->enforced ? "refused" : "would refuse (audit)", r->cgroup, (int) r->pid, r->comm, r->call,
-                   units_format_size(r->request_bytes, req), units_format_size(r->committed_bytes, com),
-                   units_format_size(r->limit_bytes, lim), r->mode, r->level);
+        if (r->reason[0])
+                log_notice("refused cgroup=%s pid=%d comm=%s call=%s reason=\"%s\"", r->cgroup, (int) r->pid, r->comm,
+                           r->call, r->reason);
+        else
+                log_notice("%s cgroup=%s pid=%d comm=%s call=%s request=%s committed=%s limit=%s mode=%s level=%s",
+                           r->enforced ? "refused" : "would refuse (audit)", r->cgroup, (int) r->pid, r->comm, r->call,
+                           units_format_size(r->request_bytes, req), units_format_size(r->committed_bytes, com),
+                           units_format_size(r->limit_bytes, lim), r->mode, r->level);
 }
 
 void events_record(const struct refusal *r) {
@@ -46,11 +50,11 @@ void events_record(const struct refusal *r) {
 }
 
 json_t *refusal_json(const struct refusal *r) {
-        return json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:s, s:b}", "time_usec",
+        return json_pack("{s:I, s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:o}", "time_usec",
                          (json_int_t) r->time_usec, "cgroup", r->cgroup, "level", r->level, "pid", (int) r->pid, "comm",
                          r->comm, "call", r->call, "request_bytes", (json_int_t) r->request_bytes, "committed_bytes",
                          (json_int_t) r->committed_bytes, "limit_bytes", (json_int_t) r->limit_bytes, "mode", r->mode,
-                         "enforced", r->enforced);
+                         "enforced", r->enforced, "reason", r->reason[0] ? json_string(r->reason) : json_null());
 }
 
 json_t *events_recent_json(bool (*keep)(const struct refusal *r, void *userdata), void *userdata, size_t max_bytes) {

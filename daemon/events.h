@@ -18,6 +18,7 @@ struct refusal {
         uint64_t request_bytes, committed_bytes, limit_bytes;
         const char *mode;
         bool enforced;
+        char reason[96]; /* empty: the budget refused; else why commitd could not judge (it fails closed) */
 };
 
 #define EVENTS_RING 256

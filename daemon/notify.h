@@ -1,26 +1,48 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "commitd.h"
 
-/* Seccomp user-notify listeners: the one file including <seccomp.h> in the daemon. Each listener belongs to
- * the cgroup it was enrolled into; every notified call of its processes is judged there and answered
- * CONTINUE or ENOMEM. */
+/* Seccomp user-notify listeners. Each listener belongs to the cgroup it was enrolled into; a thread per
+ * listener receives its notifications and has them judged (judge.c) under d->lock; what commitd knows of the
+ * processes lives in records.c; custody.c keeps every listener alive across commitd's death. */
 #define NOTIFY_MAX_LISTENERS 4096
 
+struct process;
+
+struct listener {
+        int fd;
+        struct loop_source *source;
+        struct budget_entry *entry;
+        pid_t enrolled_pid;
+        struct daemon *daemon;
+        unsigned slot;          /* its record in the in-flight table, and its keeper key - 1 (custody.c) */
+        pthread_t thread;       /* blocks in NOTIF_RECV; judges under d->lock */
+        bool started;           /* the thread runs */
+        atomic_bool stopping;   /* set by the loop on HUP, before it interrupts the thread */
+        atomic_bool broken;     /* the thread met an error receiving and stopped: upkeep lets the listener go */
+        struct process *ghosts; /* exited processes whose forked children may live on (records.h) */
+        struct listener *next;
+};
+
 int notify_init(void);
-/* Crash safety (docs/reliability.md): connects to the keeper at keeper_socket (starting keeper_binary when none
- * answers there), adopts the listeners it holds from an earlier commitd into their cgroups, rebuilds the
- * ledgers by measurement, answers the calls that commitd had received and not answered, and from then on
- * hands every new listener to the keeper too. Call once, after the policies are loaded. Without a keeper
- * (-errno) commitd still serves, but its listeners die with it. */
+/* Crash safety (docs/reliability.md): connects to the keeper, adopts the listeners it holds from an earlier
+ * commitd, rebuilds the ledgers by measurement, and starts every listener's thread. Call once, after the
+ * policies are loaded (custody.c). */
 int notify_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary);
 /* Takes ownership of fd; the listener is held by the keeper too. */
 int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e);
-/* Background upkeep: forgets processes that exited (pid reuse checked by start time), re-measures the
- * cgroups whose ledgers have only grown since their last measure. */
+/* Registers a listener in slot without starting its thread (custody.c's adoption); takes ownership of fd. */
+int notify_listener_new(struct daemon *d, int fd, pid_t pid, struct budget_entry *e, unsigned slot,
+                        struct listener **ret);
+int notify_listener_start(struct daemon *d, struct listener *l);
+/* Background upkeep: forgets processes that exited (pid reuse checked by start time), lets go of broken
+ * listeners, re-measures the cgroups whose ledgers have only grown since their last measure. */
 void notify_upkeep(struct daemon *d);
 /* Stops judging and closes commitd's own copies of the listeners; the keeper keeps its copies, so the
  * enrolled processes wait for the next commitd instead of failing. */

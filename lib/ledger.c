@@ -11,6 +11,10 @@ uint64_t ledger_committed(const struct ledger *l) {
         return sum;
 }
 
+bool ledger_grew(const struct ledger *l) {
+        return l->admitted_bytes > l->kept_bytes;
+}
+
 int ledger_charge(struct ledger *l, uint64_t bytes) {
         if (__builtin_add_overflow(l->admitted_bytes, bytes, &l->admitted_bytes)) {
                 l->admitted_bytes = UINT64_MAX;
@@ -19,9 +23,13 @@ int ledger_charge(struct ledger *l, uint64_t bytes) {
         return 0;
 }
 
-void ledger_remeasure(struct ledger *l, uint64_t measured_bytes, uint64_t now_usec) {
+void ledger_remeasure(struct ledger *l, uint64_t measured_bytes, uint64_t inflight_bytes, uint64_t admitted_at_start,
+                      uint64_t now_usec) {
+        uint64_t since = l->admitted_bytes >= admitted_at_start ? l->admitted_bytes - admitted_at_start : 0;
+
         l->measured_bytes = measured_bytes;
-        l->admitted_bytes = 0;
+        l->admitted_bytes = __builtin_add_overflow(inflight_bytes, since, &since) ? UINT64_MAX : since;
+        l->kept_bytes = l->admitted_bytes;
         l->measured_at_usec = now_usec;
         l->generation++;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -44,3 +45,8 @@ static inline void closep(int *fd) {
         })
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
+
+static inline uint64_t saturating_add(uint64_t a, uint64_t b) {
+        uint64_t r;
+        return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
