@@ -158,6 +158,13 @@ int records_measure(struct daemon *d, struct process *p, struct thread *t) {
         }
         p->fork_bytes = pc.charge.accountable_bytes - pc.charge.dontcopy_accountable_bytes;
         p->fork_noreserve_bytes = pc.charge.noreserve_bytes;
+        /* Areas other threads were admitted and the kernel may not have mapped yet: a fork after they are
+         * mapped copies them, and smaps cannot show them now. */
+        for (const struct thread *o = p->threads; o; o = o->sibling)
+                if (o->call.active && o->call.copied_by_fork) {
+                        p->fork_bytes = saturating_add(p->fork_bytes, o->call.plain);
+                        p->fork_noreserve_bytes = saturating_add(p->fork_noreserve_bytes, o->call.noreserve);
+                }
         p->remeasure_before_fork = false;
         p->rescan_objects = false;
         p->vm_size_bytes = pc.vm_size_bytes;
@@ -282,7 +289,8 @@ void records_admitted(struct thread *t, enum call_kind kind, int nr, const uint6
                                     .nr = nr,
                                     .args = {args[0], args[1], args[2]},
                                     .plain = fork ? 0 : c->plain,
-                                    .noreserve = fork ? 0 : c->noreserve};
+                                    .noreserve = fork ? 0 : c->noreserve,
+                                    .copied_by_fork = c->copied_by_fork};
         if (!fork)
                 return;
         if (p->unresolved_forks++ == 0)
@@ -301,7 +309,7 @@ void records_admitted(struct thread *t, enum call_kind kind, int nr, const uint6
 static bool inflight_pending(const struct thread *t) {
         char path[64], buf[256];
         unsigned long long a[3];
-        long nr;
+        long nr = 0;
         ssize_t n;
         int fd;
 

@@ -23,6 +23,7 @@ struct inflight {
         int nr;           /* as the notification named it */
         uint64_t args[3]; /* the first three arguments: enough to tell this call from the thread's next */
         uint64_t plain, noreserve;
+        bool copied_by_fork; /* a private accountable area: a fork's charge includes it once it is there */
 };
 
 struct process;
