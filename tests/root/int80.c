@@ -8,6 +8,8 @@
  *   clone          i386 clone (120) with SIGCHLD only: a fork
  *   shmget:SIZE    i386 ipc(SHMGET) (117, call 23), private segment, removed at once
  *   shmget-v1:SIZE the same with a version in the call's high 16 bits, which ksys_ipc() ignores
+ *   shmget395:SIZE i386 shmget (395), the direct call (Linux 5.1+), private segment; kept (the test measures
+ *                  it, then removes it)
  *   clone3         i386 clone3 (435) with no arguments: EINVAL from the kernel, ENOSYS from the filter
  *   x32mmap:SIZE   x32 mmap (9 | 0x40000000); ENOSYS where the kernel has x32 off
  *   x32fork        x32 fork (57 | 0x40000000); ENOSYS where the kernel has x32 off
@@ -39,6 +41,7 @@
 #define I386_IPC    117
 #define I386_CLONE  120
 #define I386_MMAP2  192
+#define I386_SHMGET 395
 #define I386_CLONE3 435
 #define IPC_SHMGET  23
 #define X32_BIT     0x40000000L
@@ -116,6 +119,9 @@ int main(int argc, char **argv) {
                         err = r < 0 ? (int) -r : 0;
                         if (r >= 0)
                                 shmctl((int) r, IPC_RMID, NULL);
+                } else if (strncmp(op, "shmget395:", 10) == 0) {
+                        r = int80(I386_SHMGET, IPC_PRIVATE, (long) parse_size(arg), IPC_CREAT | 0600, 0, 0, 0);
+                        err = r < 0 ? (int) -r : 0;
                 } else if (strcmp(op, "clone3") == 0) {
                         r = int80(I386_CLONE3, 0, 0, 0, 0, 0, 0);
                         err = r < 0 ? (int) -r : 0;
