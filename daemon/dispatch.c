@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "notify.h"
 #include "units.h"
+#include "unixsock.h"
 
 _printf_(3, 4) static void fail(struct reply *r, enum protocol_error e, const char *fmt, ...) {
         va_list ap;
@@ -265,12 +266,22 @@ static void m_enroll(struct daemon *d, struct client *c, const json_t *params, i
         const char *policy = json_string_value(json_object_get(params, "policy"));
         _cleanup_free_ char *cgroup = NULL;
         struct budget_entry *e;
+        char what[256];
         int k;
 
         if (!params_known(params, allowed, r))
                 return;
         if (*fd < 0) {
                 fail(r, PROTOCOL_INVALID_PARAMS, "enroll needs the seccomp listener fd attached (SCM_RIGHTS)");
+                return;
+        }
+        k = unix_check_seccomp_listener(*fd, what, sizeof(what));
+        if (k < 0) {
+                fail(r, PROTOCOL_INVALID_PARAMS,
+                     "the descriptor is not a seccomp listener (%s); attach the fd that seccomp() returned with "
+                     "SECCOMP_FILTER_FLAG_NEW_LISTENER",
+                     k == -ENOTTY ? what : strerror(-k));
+                log_notice("enroll by pid %d (uid %d) refused: %s", (int) c->cred.pid, (int) c->cred.uid, r->message);
                 return;
         }
         if (!!policy == !!json_object_get(params, "cgroup")) {

@@ -15,6 +15,7 @@
 #include "oci.h"
 #include "ocispec.h"
 #include "server.h"
+#include "unixsock.h"
 
 #define OCI_MAX_FDS 8
 
@@ -72,6 +73,11 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
         if (!template) {
                 *ret_why = "its policy is not loaded (see commitctl policy list)";
                 return -ENOENT;
+        }
+        r = unix_check_seccomp_listener(c->fds[st.seccomp_index], NULL, 0);
+        if (r < 0) {
+                *ret_why = "its seccompFd is not a seccomp listener";
+                return r;
         }
         /* The state carries no cgroup path: the kernel's word for the container's process is. */
         r = cgroup_of_pid(st.pid, &cgroup);
