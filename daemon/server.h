@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -19,13 +20,20 @@
 struct client {
         int fd;
         struct loop_source *source;
-        struct ucred cred; /* SO_PEERCRED at connect: the kernel's word, not the client's */
+        struct ucred cred;   /* SO_PEERCRED at connect: the kernel's word, not the client's */
+        int pidfd;           /* the process that connected (SO_PEERPIDFD, Linux 6.5+), or -1 */
+        uint64_t start_time; /* without a pidfd: cred.pid's start time at connect; 0 when it was gone already */
         bool admin;
         bool follow;
         uint64_t last_usec;
         struct daemon *daemon;
         struct client *next;
 };
+
+/* The pid of the process that connected, as long as that process lives: the pid its pidfd names now, or, on
+ * kernels without SO_PEERPIDFD, cred.pid while its start time is the one read at connect. Never the pid's next
+ * holder. -ESRCH when the process has exited. */
+int server_peer_pid(const struct client *c, pid_t *ret);
 
 /* Binds the control socket (mode 0660 or 0666, group admin_gid when set) and serves it in d's loop. Refuses
  * to take over a socket another commitd still answers on. */
