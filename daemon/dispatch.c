@@ -394,6 +394,15 @@ static void m_events(struct daemon *d, struct client *c, const json_t *params, i
                 fail(r, PROTOCOL_INVALID_PARAMS, "\"follow\" must be true or false");
                 return;
         }
+        if (json_is_true(follow) && !server_may_follow(c)) {
+                fail(r, PROTOCOL_RESOURCE_LIMIT,
+                     "uid %d already follows events on %d connections, the most one uid may; stop one (`commitctl "
+                     "events --follow`) or ask without following",
+                     (int) c->cred.uid, SERVER_MAX_FOLLOWERS_PER_UID);
+                log_notice("events --follow by pid %d uid %d refused: %s", (int) c->cred.pid, (int) c->cred.uid,
+                           r->message);
+                return;
+        }
         c->follow = json_is_true(follow);
         /* A tenant sees the refusals in its own cgroups only (checked again for each event pushed, in server.c).
          * The list leaves room for the envelope: the oldest give way when the reply would pass the message size. */

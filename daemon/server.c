@@ -251,17 +251,42 @@ int server_peer_pid(const struct client *c, pid_t *ret) {
         return 0;
 }
 
-static unsigned clients_of(uid_t uid) {
+static unsigned clients_of(uid_t uid, bool followers) {
         unsigned n = 0;
         for (struct client *c = clients; c; c = c->next)
-                n += c->cred.uid == uid;
+                n += c->cred.uid == uid && (!followers || c->follow);
         return n;
+}
+
+bool server_may_follow(const struct client *c) {
+        return c->follow || clients_of(c->cred.uid, true) < SERVER_MAX_FOLLOWERS_PER_UID;
+}
+
+/* Why the new client c cannot be served, or NULL. Tenants share the slots but the last SERVER_ADMIN_SLOTS, so
+ * that no number of tenants' connections (followers are never closed for idleness) keeps an admin out. */
+static const char *refusal(const struct client *c, char *buf, size_t size) {
+        if (n_clients >= SERVER_MAX_CLIENTS)
+                snprintf(buf, size, "commitd serves %d clients, the most it takes; close some and retry",
+                         SERVER_MAX_CLIENTS);
+        else if (!c->admin && n_clients >= SERVER_MAX_CLIENTS - SERVER_ADMIN_SLOTS)
+                snprintf(buf, size,
+                         "too many connections to commitd: the last %d of its %d slots are kept for admins (root "
+                         "and the commitd group); close some and retry",
+                         SERVER_ADMIN_SLOTS, SERVER_MAX_CLIENTS);
+        else if (clients_of(c->cred.uid, false) >= SERVER_MAX_CLIENTS_PER_UID)
+                snprintf(buf, size, "uid %d has %d connections to commitd, the most one uid may; close some and retry",
+                         (int) c->cred.uid, SERVER_MAX_CLIENTS_PER_UID);
+        else
+                return NULL;
+        return buf;
 }
 
 static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
         struct daemon *d = userdata;
         socklen_t len = sizeof(struct ucred);
+        const char *why;
         struct client *c;
+        char buf[256];
         int fd;
         (void) events;
 
@@ -274,17 +299,16 @@ static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
                 close(fd);
                 return;
         }
-        if (n_clients >= SERVER_MAX_CLIENTS || clients_of(c->cred.uid) >= SERVER_MAX_CLIENTS_PER_UID) {
-                log_warning("client pid %d uid %d refused: too many connections", (int) c->cred.pid, (int) c->cred.uid);
-                (void) send_json(fd, protocol_reply_error(0, PROTOCOL_RESOURCE_LIMIT,
-                                                          "too many connections to commitd; close some and retry"));
+        c->fd = fd;
+        c->daemon = d;
+        c->admin = peer_is_admin(fd, &c->cred, d->admin_gid);
+        if ((why = refusal(c, buf, sizeof(buf)))) {
+                log_warning("client pid %d uid %d refused: %s", (int) c->cred.pid, (int) c->cred.uid, why);
+                (void) send_json(fd, protocol_reply_error(0, PROTOCOL_RESOURCE_LIMIT, why));
                 free(c);
                 close(fd);
                 return;
         }
-        c->fd = fd;
-        c->daemon = d;
-        c->admin = peer_is_admin(fd, &c->cred, d->admin_gid);
         c->last_usec = now_usec(CLOCK_MONOTONIC);
         peer_take(c);
         if (loop_add(d->loop, fd, EPOLLIN, on_client, c, &c->source) < 0) {
