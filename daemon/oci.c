@@ -58,6 +58,10 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
                 return r;
         }
         snprintf(id_buf, id_len, "%s", st.id);
+        if (strlen(st.id) > OCI_MAX_ID) {
+                *ret_why = "its id is longer than 1024 bytes";
+                return -ENAMETOOLONG;
+        }
         if (st.n_fds != c->n_fds) {
                 *ret_why = "no seccompFd came with the state (fds names and descriptors differ)";
                 return -EBADMSG;

@@ -47,6 +47,17 @@ int unix_check_seccomp_listener(int fd, char *what, size_t size) {
         return -ENOTTY;
 }
 
+void unix_sndbuf_fit(int fd, size_t bytes) {
+        int size = 0, want = (int) bytes + 32;
+        socklen_t len = sizeof(size);
+
+        /* net/unix/af_unix.c unix_dgram_sendmsg(): len > sk_sndbuf - 32 is EMSGSIZE. The buffer starts at
+         * net.core.wmem_default (usually 208 KiB); SO_SNDBUF doubles what it is given, up to net.core.wmem_max. */
+        if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) == 0 && size >= want)
+                return;
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+}
+
 int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -1;
