@@ -359,7 +359,7 @@ static void m_enroll(struct daemon *d, struct client *c, const json_t *params, i
                 e->sample_pid = sample_pid;
                 budgets_refresh(&d->budgets);
                 fail(r, PROTOCOL_RESOURCE_LIMIT, "cannot watch the listener: %s", strerror(-k));
-                log_error("enroll pid %d in %s: cannot watch the listener: %s; left in %s", (int) pid, cgroup,
+                log_error("enroll pid %d in %s: cannot watch the listener: %s; put back in %s", (int) pid, cgroup,
                           strerror(-k), from);
                 return;
         }

@@ -72,35 +72,42 @@ static int recv_fd(int sock) {
         return fd;
 }
 
-/* The connection of a child that has exited and been reaped; its pid in *ret_pid. */
-static int dead_connection(const char *path, pid_t *ret_pid) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        int sp[2], conn;
+/* Runs child(sock, arg) in a child process, which sends one descriptor over sock and exits; returns that
+ * descriptor once the child is reaped, and the child's pid in *ret_pid. */
+static int from_child(int (*child)(int sock, const void *arg), const void *arg, pid_t *ret_pid) {
+        int sp[2], fd;
         pid_t pid;
 
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0)
                 die("socketpair");
         pid = fork();
         if (pid < 0)
                 die("fork");
-        if (pid == 0) {
-                static const char status[] = "{\"version\": 1, \"id\": 1, \"method\": \"status\"}";
-                char reply[65537];
-                int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-                if (s < 0 || connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
-                    send(s, status, strlen(status), MSG_NOSIGNAL) < 0 || recv(s, reply, sizeof(reply), 0) <= 0)
-                        _exit(1);
-                send_with_fd(sp[1], "x", 1, s);
-                _exit(0);
-        }
-        conn = recv_fd(sp[0]);
+        if (pid == 0)
+                _exit(child(sp[1], arg));
+        fd = recv_fd(sp[0]);
         if (waitpid(pid, NULL, 0) != pid)
                 die("waitpid");
         close(sp[0]);
         close(sp[1]);
         *ret_pid = pid;
-        return conn;
+        return fd;
+}
+
+/* Connects to commitd at path and asks for status, so that commitd has accepted the connection while this
+ * process lives; then hands the connection over. */
+static int connector(int sock, const void *path) {
+        static const char status[] = "{\"version\": 1, \"id\": 1, \"method\": \"status\"}";
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        char reply[65537];
+        int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", (const char *) path);
+        if (s < 0 || connect(s, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+            send(s, status, strlen(status), MSG_NOSIGNAL) < 0 || recv(s, reply, sizeof(reply), 0) <= 0)
+                return 1;
+        send_with_fd(sock, "x", 1, s);
+        return 0;
 }
 
 /* A process with exactly pid want (clone3 set_tid, Linux 5.5+, root), waiting until hold is closed. */
@@ -123,9 +130,8 @@ static pid_t victim(pid_t want, int hold[2]) {
         return (pid_t) pid;
 }
 
-/* A seccomp listener: a child installs a filter that notifies getppid() only (nobody here calls it), sends
- * the listener and exits. */
-static int listener(void) {
+/* Installs a filter that notifies getppid() only (nobody here calls it) and hands its listener over. */
+static int listening(int sock, const void *unused) {
         struct sock_filter insns[] = {
                 BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
                 BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
@@ -133,29 +139,16 @@ static int listener(void) {
                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         };
         struct sock_fprog prog = {.len = sizeof(insns) / sizeof(insns[0]), .filter = insns};
-        int sp[2], fd;
-        pid_t pid;
+        int l;
+        (void) unused;
 
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0)
-                die("socketpair");
-        pid = fork();
-        if (pid < 0)
-                die("fork");
-        if (pid == 0) {
-                int l;
-                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                        _exit(1);
-                l = (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-                if (l < 0)
-                        _exit(1);
-                send_with_fd(sp[1], "x", 1, l);
-                _exit(0);
-        }
-        fd = recv_fd(sp[0]);
-        (void) waitpid(pid, NULL, 0);
-        close(sp[0]);
-        close(sp[1]);
-        return fd;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return 1;
+        l = (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+        if (l < 0)
+                return 1;
+        send_with_fd(sock, "x", 1, l);
+        return 0;
 }
 
 static void print_cgroup(const char *label, pid_t pid) {
@@ -198,7 +191,7 @@ int main(int argc, char **argv) {
         struct timespec tick = {0, 30 * 1000 * 1000};
         char request[8192], reply[65537];
         int conn = -1, hold[2], fd;
-        pid_t connector = 0, v = -1;
+        pid_t dead = 0, l, v = -1;
         ssize_t n;
 
         if (argc >= 3 && strcmp(argv[1], "no-pidfd") == 0)
@@ -212,10 +205,10 @@ int main(int argc, char **argv) {
         for (int i = 0; i < 20 && v < 0; i++) {
                 if (conn >= 0)
                         close(conn);
-                conn = dead_connection(argv[1], &connector);
+                conn = from_child(connector, argv[1], &dead);
                 /* A later clock tick than the connector's: the start time tells them apart too. */
                 nanosleep(&tick, NULL);
-                v = victim(connector, hold);
+                v = victim(dead, hold);
                 if (v < 0 && errno != EEXIST)
                         die("clone3 with set_tid");
         }
@@ -223,9 +216,9 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "peerpid: the connector's pid was always taken first\n");
                 return 1;
         }
-        printf("CONNECTOR %d\nVICTIM %d\n", (int) connector, (int) v);
+        printf("CONNECTOR %d\nVICTIM %d\n", (int) dead, (int) v);
         print_cgroup("BEFORE", v);
-        fd = listener();
+        fd = from_child(listening, NULL, &l);
         snprintf(request, sizeof(request),
                  "{\"version\": 1, \"id\": 1, \"method\": \"enroll\", \"params\": {\"cgroup\": \"%s\"}}", argv[2]);
         send_with_fd(conn, request, strlen(request), fd);
