@@ -207,6 +207,17 @@ int client_call_with_fd(int fd, const char *method, json_t *params, int pass_fd,
         r = client_prepare(method, params, &buf, &len, &id);
         if (r >= 0)
                 r = client_send_raw_with_fd(fd, buf, len, pass_fd);
+        /* A connection commitd refused (too many clients) is closed after one reply saying why: show it. */
+        if (r == -EPIPE || r == -ECONNRESET) {
+                char *why = NULL;
+                if (client_recv_reply(fd, id, ret_result, &why) == -EREMOTE) {
+                        if (ret_error_text)
+                                *ret_error_text = TAKE_PTR(why);
+                        free(why);
+                        return -EREMOTE;
+                }
+                free(why);
+        }
         if (r < 0) {
                 if (ret_error_text &&
                     asprintf(ret_error_text, "cannot send the request to commitd: %s", strerror(-r)) < 0)

@@ -290,6 +290,7 @@ static int load_dir(struct budgets *b, const char *dir, bool is_state, json_t *e
                 const char *name = names[i]->d_name;
                 size_t len = strlen(name);
                 _cleanup_free_ char *path = NULL, *error = NULL;
+                struct budget_entry *other;
                 struct policy *p;
 
                 if (len < 6 || !streq(name + len - 5, ".json") || name[0] == '.' || streq(name, "schema.json") ||
@@ -306,6 +307,22 @@ static int load_dir(struct budgets *b, const char *dir, bool is_state, json_t *e
                                 log_error("%s; skipped", error ? error : path);
                         if (errors)
                                 json_array_append_new(errors, json_string(error ? error : path));
+                        free(p);
+                        continue;
+                }
+                /* Names choose policies (enroll --policy, policy-show) and live-change files: one name, one
+                 * cgroup. The same cgroup's policy again (a live change over its policy file) replaces it. */
+                other = budgets_find_policy(b, p->name);
+                if (other && !streq(other->cgroup, p->cgroup)) {
+                        if (asprintf(&error,
+                                     "%s: the policy name \"%s\" is taken by %s (cgroup %s); give one of them "
+                                     "another \"name\"",
+                                     path, p->name, other->source ? other->source : "?", other->cgroup) < 0)
+                                error = NULL;
+                        log_error("%s; skipped", error ? error : path);
+                        if (errors)
+                                json_array_append_new(errors, json_string(error ? error : path));
+                        policy_done(p);
                         free(p);
                         continue;
                 }
@@ -401,24 +418,24 @@ static int persist(struct budgets *b, const struct policy *p, char **ret_path) {
         return 0;
 }
 
-/* A policy name for a cgroup that has none: its path with '/' as '-', "root" for "/". */
-static int name_for(const char *cgroup, char **ret) {
-        char *s;
+/* A policy name for a cgroup that has none, and so a file STATE/policies/NAME.json of its own:
+ * policy_name_for_cgroup(), which gives no two cgroups one name; its hashed form when a policy file already
+ * took that name for another cgroup (a file may name its policy anything). */
+static int name_for(struct budgets *b, const char *cgroup, char **ret) {
+        for (int hashed = 0; hashed < 2; hashed++) {
+                _cleanup_free_ char *name = NULL;
+                struct budget_entry *e;
+                int r = policy_name_for_cgroup(cgroup, hashed, &name);
 
-        if (streq(cgroup, "/"))
-                s = strdup("root");
-        else {
-                s = strdup(cgroup + 1);
-                for (char *c = s; c && *c; c++)
-                        if (*c == '/')
-                                *c = '-';
+                if (r < 0)
+                        return r;
+                e = budgets_find_policy(b, name);
+                if (!e || streq(e->cgroup, cgroup)) {
+                        *ret = TAKE_PTR(name);
+                        return 0;
+                }
         }
-        if (!s)
-                return -ENOMEM;
-        if (strlen(s) >= POLICY_MAX_NAME)
-                s[POLICY_MAX_NAME - 1] = '\0';
-        *ret = s;
-        return 0;
+        return -EEXIST;
 }
 
 int budgets_change(struct budgets *b, const char *cgroup, enum budgets_change what, uint64_t value,
@@ -445,7 +462,7 @@ int budgets_change(struct budgets *b, const char *cgroup, enum budgets_change wh
                         .budget = {.mode = COMMIT_MODE_NEVER, .formula = COMMIT_FORMULA_KERNEL, .ratio = 50},
                         .enforce = true,
                 };
-                r = name_for(cgroup, &next.name);
+                r = name_for(b, cgroup, &next.name);
                 if (r < 0) {
                         policy_done(&next);
                         return r;

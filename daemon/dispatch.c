@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "notify.h"
 #include "units.h"
+#include "unixsock.h"
 
 _printf_(3, 4) static void fail(struct reply *r, enum protocol_error e, const char *fmt, ...) {
         va_list ap;
@@ -260,17 +261,46 @@ static void m_policy_show(struct daemon *d, struct client *c, const json_t *para
         r->result = json_pack("{s:o, s:s}", "policy", policy_to_json(e->policy), "source", e->source ? e->source : "");
 }
 
+/* Moves the peer, pid as server_peer_pid() resolved it, from cgroup from into cgroup. If the peer has exited
+ * meanwhile the pid may have passed to another process before the write: that one is put back. */
+static int move_peer(struct daemon *d, const struct client *c, const char *cgroup, pid_t pid, const char *from) {
+        pid_t now;
+        int k;
+
+        k = cgroup_attach(&d->root, cgroup, pid);
+        if (k < 0)
+                return k;
+        /* The peer alive after the write was alive before it: the pid was its own all along. */
+        if (server_peer_pid(c, &now) >= 0 && now == pid)
+                return 0;
+        k = cgroup_attach(&d->root, from, pid);
+        log_warning("enroll: the process that connected (pid %d) exited while it was moved; pid %d put back in %s%s",
+                    (int) pid, (int) pid, from, k < 0 ? " failed" : "");
+        return -ESRCH;
+}
+
 static void m_enroll(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
         static const char *const allowed[] = {"cgroup", "policy", NULL};
         const char *policy = json_string_value(json_object_get(params, "policy"));
-        _cleanup_free_ char *cgroup = NULL;
+        _cleanup_free_ char *cgroup = NULL, *from = NULL;
         struct budget_entry *e;
+        pid_t pid, sample_pid;
+        char what[256];
         int k;
 
         if (!params_known(params, allowed, r))
                 return;
         if (*fd < 0) {
                 fail(r, PROTOCOL_INVALID_PARAMS, "enroll needs the seccomp listener fd attached (SCM_RIGHTS)");
+                return;
+        }
+        k = unix_check_seccomp_listener(*fd, what, sizeof(what));
+        if (k < 0) {
+                fail(r, PROTOCOL_INVALID_PARAMS,
+                     "the descriptor is not a seccomp listener (%s); attach the fd that seccomp() returned with "
+                     "SECCOMP_FILTER_FLAG_NEW_LISTENER",
+                     k == -ENOTTY ? what : strerror(-k));
+                log_notice("enroll by pid %d (uid %d) refused: %s", (int) c->cred.pid, (int) c->cred.uid, r->message);
                 return;
         }
         if (!!policy == !!json_object_get(params, "cgroup")) {
@@ -291,27 +321,50 @@ static void m_enroll(struct daemon *d, struct client *c, const json_t *params, i
                 fail(r, PROTOCOL_INTERNAL_ERROR, "out of memory");
                 return;
         }
-        /* The process moved is the peer the kernel vouches for (SO_PEERCRED), never a pid from the message. */
-        k = cgroup_create(&d->root, cgroup);
+        /* The process moved is the one that connected, as the kernel vouches for it (server_peer_pid(): a pidfd
+         * taken at accept), never a pid from the message, nor whichever process holds the connector's pid now. */
+        k = server_peer_pid(c, &pid);
         if (k >= 0)
-                k = cgroup_attach(&d->root, cgroup, c->cred.pid);
-        if (k >= 0)
-                k = budgets_get(&d->budgets, cgroup, &e);
-        if (k < 0) {
-                fail(r, PROTOCOL_INTERNAL_ERROR, "cannot place pid %d in cgroup %s: %s", (int) c->cred.pid, cgroup,
-                     strerror(-k));
-                log_error("enroll pid %d in %s: %s", (int) c->cred.pid, cgroup, strerror(-k));
+                k = cgroup_of_pid(pid, &from);
+        if (k == -ESRCH) {
+                fail(r, PROTOCOL_PERMISSION_DENIED,
+                     "enroll moves the process that connected (pid %d), and it has exited; send enroll from the "
+                     "process to enroll, on a connection of its own",
+                     (int) c->cred.pid);
+                log_notice("enroll by pid %d (uid %d) refused: the process that connected has exited",
+                           (int) c->cred.pid, (int) c->cred.uid);
                 return;
         }
-        e->sample_pid = c->cred.pid;
-        budgets_refresh(&d->budgets);
-        k = notify_add_listener(d, TAKE_FD(*fd), c->cred.pid, e);
+        /* Nothing is moved until all else is ready: a refused enroll leaves the process where it was. */
+        if (k >= 0)
+                k = cgroup_create(&d->root, cgroup);
+        if (k >= 0)
+                k = budgets_get(&d->budgets, cgroup, &e);
+        if (k >= 0)
+                k = move_peer(d, c, cgroup, pid, from);
         if (k < 0) {
+                fail(r, k == -ESRCH ? PROTOCOL_PERMISSION_DENIED : PROTOCOL_INTERNAL_ERROR,
+                     "cannot place pid %d in cgroup %s: %s", (int) pid, cgroup,
+                     k == -ESRCH ? "the process that connected has exited" : strerror(-k));
+                log_error("enroll pid %d in %s: %s", (int) pid, cgroup, strerror(-k));
+                return;
+        }
+        sample_pid = e->sample_pid;
+        e->sample_pid = pid;
+        budgets_refresh(&d->budgets);
+        k = notify_add_listener(d, TAKE_FD(*fd), pid, e);
+        if (k < 0) {
+                /* Not enrolled after all: back where it was. */
+                (void) cgroup_attach(&d->root, from, pid);
+                e->sample_pid = sample_pid;
+                budgets_refresh(&d->budgets);
                 fail(r, PROTOCOL_RESOURCE_LIMIT, "cannot watch the listener: %s", strerror(-k));
+                log_error("enroll pid %d in %s: cannot watch the listener: %s; put back in %s", (int) pid, cgroup,
+                          strerror(-k), from);
                 return;
         }
         (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC));
-        log_info("enrolled pid %d (uid %d) in %s", (int) c->cred.pid, (int) c->cred.uid, cgroup);
+        log_info("enrolled pid %d (uid %d) in %s", (int) pid, (int) c->cred.uid, cgroup);
         r->result = json_pack("{s:s}", "cgroup", cgroup);
 }
 
@@ -339,6 +392,15 @@ static void m_events(struct daemon *d, struct client *c, const json_t *params, i
                 return;
         if (follow && !json_is_boolean(follow)) {
                 fail(r, PROTOCOL_INVALID_PARAMS, "\"follow\" must be true or false");
+                return;
+        }
+        if (json_is_true(follow) && !server_may_follow(c)) {
+                fail(r, PROTOCOL_RESOURCE_LIMIT,
+                     "uid %d already follows events on %d connections, the most one uid may; stop one (`commitctl "
+                     "events --follow`) or ask without following",
+                     (int) c->cred.uid, SERVER_MAX_FOLLOWERS_PER_UID);
+                log_notice("events --follow by pid %d uid %d refused: %s", (int) c->cred.pid, (int) c->cred.uid,
+                           r->message);
                 return;
         }
         c->follow = json_is_true(follow);

@@ -2,6 +2,7 @@
 /* commitd's side of the keeper protocol (keeper.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,16 +17,26 @@
 #include "keeper.h"
 #include "log.h"
 #include "macro.h"
+#include "oci.h"
+#include "policy.h"
 #include "unixsock.h"
 
 #define CONNECT_TRIES 250 /* x 20 ms: how long a killed commitd's connection may take to close */
+
+/* The worst tag (notify.c listener_tag()) fits: jansson writes a byte as at most 6 ("\u001f"); a cgroup path is
+ * shorter than PATH_MAX (cgroupfs_path_normalize(), and the kernel's /proc/PID/cgroup), a policy name at most
+ * POLICY_MAX_NAME, a container id at most OCI_MAX_ID (oci.c); the keys and a pid take less than 128 bytes. */
+_Static_assert(6 * (PATH_MAX + POLICY_MAX_NAME + OCI_MAX_ID) + 128 <= KEEPER_MAX_DATA, "a listener's tag may not fit");
+
+/* What the connected keeper takes (its answer to LIST says). */
+static uint32_t keeper_max_data = KEEPER_LEGACY_MAX_DATA;
 
 static int send_msg(int fd, uint32_t op, uint32_t key, uint32_t flags, const char *data, int payload_fd) {
         struct keeper_header h = {.op = op, .key = key, .flags = flags};
         size_t len = data ? strlen(data) : 0;
         struct iovec iov[2] = {{&h, sizeof(h)}, {(void *) data, len}};
 
-        if (len > KEEPER_MAX_DATA)
+        if (len > keeper_max_data)
                 return -E2BIG;
         return unix_send_with_fd(fd, iov, 2, payload_fd) < 0 ? -errno : 0;
 }
@@ -84,6 +95,7 @@ static int try_connect(const char *path) {
                 close(fd);
                 return r;
         }
+        unix_sndbuf_fit(fd, sizeof(struct keeper_header) + KEEPER_MAX_DATA); /* PUT */
         /* The keeper answers at once or is gone: never let it stall commitd. */
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         tv.tv_sec = 1;
@@ -139,6 +151,7 @@ static ssize_t list(int fd, struct held **ret) {
                 memcpy(&kh, buf, sizeof(kh));
                 buf[len] = '\0';
                 if (kh.op == KEEPER_END) {
+                        keeper_max_data = kh.max_data == 0 ? KEEPER_LEGACY_MAX_DATA : MIN(kh.max_data, KEEPER_MAX_DATA);
                         *ret = h;
                         return (ssize_t) n;
                 }

@@ -76,7 +76,10 @@ static void put(const struct keeper_header *h, const char *data, size_t len, int
 }
 
 static int send_entry(int conn, uint32_t op, const struct entry *e) {
-        struct keeper_header h = {.op = op, .key = e ? e->key : 0, .flags = e ? e->flags : 0};
+        struct keeper_header h = {.op = op,
+                                  .key = e ? e->key : 0,
+                                  .flags = e ? e->flags : 0,
+                                  .max_data = op == KEEPER_END ? KEEPER_MAX_DATA : 0};
         struct iovec iov[2] = {{&h, sizeof(h)}, {e ? e->data : NULL, e ? strlen(e->data) : 0}};
 
         return unix_send_with_fd(conn, iov, 2, e ? e->fd : -1) < 0 ? -errno : 0;
@@ -160,6 +163,7 @@ static void accept_one(int listen_fd, int *conn) {
                 close(fd);
                 return;
         }
+        unix_sndbuf_fit(fd, sizeof(struct keeper_header) + KEEPER_MAX_DATA); /* ENTRY */
         if (*conn >= 0) {
                 /* Another commitd still talks to us (or its death is not complete): one at a time. Its request
                  * is read first: closing on an unread one would reset the connection, and the BUSY be lost. */

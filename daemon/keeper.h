@@ -12,7 +12,12 @@
  * KEEPER_MAX_DATA bytes of data; PUT and ENTRY carry their descriptor as SCM_RIGHTS. */
 
 #define KEEPER_MAX_ENTRIES 8192
-#define KEEPER_MAX_DATA    1024
+/* A listener's tag is JSON of a cgroup path up to PATH_MAX, a pid, a policy name and a container id, escaped:
+ * keeper-client.c checks that the worst case fits. A datagram this size is well within what SOCK_SEQPACKET
+ * takes (the send buffer, unix_sndbuf_fit()). */
+#define KEEPER_MAX_DATA (32u * 1024)
+/* What keepers before this one took, and still take while they run: they answer END with max_data 0. */
+#define KEEPER_LEGACY_MAX_DATA 1024u
 
 enum keeper_op {
         KEEPER_PUT = 1, /* commitd -> keeper: hold fd under key (replacing what was there) with data */
@@ -31,7 +36,7 @@ struct keeper_header {
         uint32_t op;
         uint32_t key;
         uint32_t flags;
-        uint32_t reserved;
+        uint32_t max_data; /* END: the most data this keeper takes in one message; 0 means KEEPER_LEGACY_MAX_DATA */
 };
 
 /* commitd's side (keeper-client.c). */
@@ -42,5 +47,6 @@ struct keeper_header {
  * yet) or the keeper went away meanwhile, for a few seconds. Returns the connected fd, or -errno. */
 typedef void (*keeper_entry_t)(uint32_t key, const char *data, int entry_fd, void *userdata);
 int keeper_open(const char *socket_path, const char *binary, keeper_entry_t cb, void *userdata);
+/* -E2BIG for data longer than the connected keeper takes (a keeper started by an older commitd). */
 int keeper_put(int fd, uint32_t key, uint32_t flags, const char *data, int payload_fd);
 int keeper_del(int fd, uint32_t key);

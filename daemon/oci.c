@@ -15,6 +15,7 @@
 #include "oci.h"
 #include "ocispec.h"
 #include "server.h"
+#include "unixsock.h"
 
 #define OCI_MAX_FDS 8
 
@@ -57,6 +58,10 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
                 return r;
         }
         snprintf(id_buf, id_len, "%s", st.id);
+        if (strlen(st.id) > OCI_MAX_ID) {
+                *ret_why = "its id is longer than 1024 bytes";
+                return -ENAMETOOLONG;
+        }
         if (st.n_fds != c->n_fds) {
                 *ret_why = "no seccompFd came with the state (fds names and descriptors differ)";
                 return -EBADMSG;
@@ -72,6 +77,11 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
         if (!template) {
                 *ret_why = "its policy is not loaded (see commitctl policy list)";
                 return -ENOENT;
+        }
+        r = unix_check_seccomp_listener(c->fds[st.seccomp_index], NULL, 0);
+        if (r < 0) {
+                *ret_why = "its seccompFd is not a seccomp listener";
+                return r;
         }
         /* The state carries no cgroup path: the kernel's word for the container's process is. */
         r = cgroup_of_pid(st.pid, &cgroup);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -14,10 +15,16 @@
 
 #include "dispatch.h"
 #include "events.h"
+#include "fileio.h"
 #include "log.h"
 #include "macro.h"
+#include "procfs.h"
 #include "server.h"
 #include "unixsock.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5; glibc 2.36 does not name it */
+#endif
 
 static struct loop_source *listen_source;
 static struct client *clients;
@@ -32,6 +39,8 @@ static void client_close(struct daemon *d, struct client *c) {
                         break;
                 }
         loop_remove(d->loop, c->source);
+        if (c->pidfd >= 0)
+                close(c->pidfd);
         n_clients--;
         free(c);
 }
@@ -189,17 +198,95 @@ static bool peer_is_admin(int fd, const struct ucred *cred, gid_t admin_gid) {
         return false;
 }
 
-static unsigned clients_of(uid_t uid) {
+static int start_time_of(pid_t pid, uint64_t *ret) {
+        struct proc_stat st;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        if (pid <= 0 || proc_stat_read(path, &st) < 0)
+                return -ESRCH;
+        *ret = st.start_time;
+        return 0;
+}
+
+/* The process that connected, held as a pidfd: unlike a pid, it names that process and no other for as long as
+ * the client stays, so enroll can never move a process that took the pid over after the connector exited. */
+static void peer_take(struct client *c) {
+        socklen_t len = sizeof(c->pidfd);
+
+        c->start_time = 0;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_PEERPIDFD, &c->pidfd, &len) == 0)
+                return;
+        c->pidfd = -1;
+        /* Before Linux 6.5: the pid, and its start time to tell a later holder of the pid apart (in clock ticks:
+         * only a pid that went round the whole pid space within one tick would pass). Any other error (a peer that
+         * has exited already, on kernels that give no pidfd for one) leaves the peer unknown: enroll is refused. */
+        if (errno == ENOPROTOOPT && start_time_of(c->cred.pid, &c->start_time) < 0)
+                c->start_time = 0;
+}
+
+int server_peer_pid(const struct client *c, pid_t *ret) {
+        _cleanup_free_ char *info = NULL;
+        uint64_t t;
+
+        if (c->pidfd >= 0) {
+                char path[64];
+                const char *p;
+                long pid;
+
+                /* fs/pidfs.c pidfd_show_fdinfo(): "Pid:" is the pid in our namespace while the process lives, -1
+                 * once it has exited, 0 when it is not visible in our namespace. */
+                snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", c->pidfd);
+                if (fileio_read_full(path, 4096, &info, NULL) < 0 || !(p = strstr(info, "\nPid:")))
+                        return -ESRCH;
+                pid = strtol(p + 5, NULL, 10);
+                if (pid <= 0 || pid > INT32_MAX)
+                        return -ESRCH;
+                *ret = (pid_t) pid;
+                return 0;
+        }
+        if (c->start_time == 0 || start_time_of(c->cred.pid, &t) < 0 || t != c->start_time)
+                return -ESRCH;
+        *ret = c->cred.pid;
+        return 0;
+}
+
+static unsigned clients_of(uid_t uid, bool followers) {
         unsigned n = 0;
         for (struct client *c = clients; c; c = c->next)
-                n += c->cred.uid == uid;
+                n += c->cred.uid == uid && (!followers || c->follow);
         return n;
+}
+
+bool server_may_follow(const struct client *c) {
+        return c->follow || clients_of(c->cred.uid, true) < SERVER_MAX_FOLLOWERS_PER_UID;
+}
+
+/* Why the new client c cannot be served, or NULL. Tenants share the slots but the last SERVER_ADMIN_SLOTS, so
+ * that no number of tenants' connections (followers are never closed for idleness) keeps an admin out. */
+static const char *refusal(const struct client *c, char *buf, size_t size) {
+        if (n_clients >= SERVER_MAX_CLIENTS)
+                snprintf(buf, size, "commitd serves %d clients, the most it takes; close some and retry",
+                         SERVER_MAX_CLIENTS);
+        else if (!c->admin && n_clients >= SERVER_MAX_CLIENTS - SERVER_ADMIN_SLOTS)
+                snprintf(buf, size,
+                         "too many connections to commitd: the last %d of its %d slots are kept for admins (root "
+                         "and the commitd group); close some and retry",
+                         SERVER_ADMIN_SLOTS, SERVER_MAX_CLIENTS);
+        else if (clients_of(c->cred.uid, false) >= SERVER_MAX_CLIENTS_PER_UID)
+                snprintf(buf, size, "uid %d has %d connections to commitd, the most one uid may; close some and retry",
+                         (int) c->cred.uid, SERVER_MAX_CLIENTS_PER_UID);
+        else
+                return NULL;
+        return buf;
 }
 
 static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
         struct daemon *d = userdata;
         socklen_t len = sizeof(struct ucred);
+        const char *why;
         struct client *c;
+        char buf[256];
         int fd;
         (void) events;
 
@@ -212,19 +299,21 @@ static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
                 close(fd);
                 return;
         }
-        if (n_clients >= SERVER_MAX_CLIENTS || clients_of(c->cred.uid) >= SERVER_MAX_CLIENTS_PER_UID) {
-                log_warning("client pid %d uid %d refused: too many connections", (int) c->cred.pid, (int) c->cred.uid);
-                (void) send_json(fd, protocol_reply_error(0, PROTOCOL_RESOURCE_LIMIT,
-                                                          "too many connections to commitd; close some and retry"));
+        c->fd = fd;
+        c->daemon = d;
+        c->admin = peer_is_admin(fd, &c->cred, d->admin_gid);
+        if ((why = refusal(c, buf, sizeof(buf)))) {
+                log_warning("client pid %d uid %d refused: %s", (int) c->cred.pid, (int) c->cred.uid, why);
+                (void) send_json(fd, protocol_reply_error(0, PROTOCOL_RESOURCE_LIMIT, why));
                 free(c);
                 close(fd);
                 return;
         }
-        c->fd = fd;
-        c->daemon = d;
-        c->admin = peer_is_admin(fd, &c->cred, d->admin_gid);
         c->last_usec = now_usec(CLOCK_MONOTONIC);
+        peer_take(c);
         if (loop_add(d->loop, fd, EPOLLIN, on_client, c, &c->source) < 0) {
+                if (c->pidfd >= 0)
+                        close(c->pidfd);
                 free(c);
                 close(fd);
                 return;

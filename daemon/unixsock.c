@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -24,6 +25,37 @@ size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max) {
                 }
         }
         return got;
+}
+
+int unix_check_seccomp_listener(int fd, char *what, size_t size) {
+        char path[64], target[256];
+        ssize_t n;
+
+        /* The kernel names the file of every listener it makes "seccomp notify" (kernel/seccomp.c, init_listener():
+         * anon_inode_getfile()), and /proc shows an anonymous inode as "anon_inode:NAME"; no one else can give a
+         * file that name. Anything else taken as a listener (a pipe, a socket) fails every NOTIF_RECV at once and
+         * would keep a listener thread spinning. */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        if (streq(target, "anon_inode:seccomp notify"))
+                return 0;
+        if (what && size > 0)
+                snprintf(what, size, "%s", target);
+        return -ENOTTY;
+}
+
+void unix_sndbuf_fit(int fd, size_t bytes) {
+        int size = 0, want = (int) bytes + 32;
+        socklen_t len = sizeof(size);
+
+        /* net/unix/af_unix.c unix_dgram_sendmsg(): len > sk_sndbuf - 32 is EMSGSIZE. The buffer starts at
+         * net.core.wmem_default (usually 208 KiB); SO_SNDBUF doubles what it is given, up to net.core.wmem_max. */
+        if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) == 0 && size >= want)
+                return;
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
 }
 
 int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd) {

@@ -16,5 +16,14 @@ int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd)
  * Returns how many came in this message. */
 size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max);
 
+/* Whether a descriptor that came over a socket is a seccomp user-notification listener, the only kind commitd
+ * takes as one: 0 if so; -ENOTTY if it is something else, its /proc name ("pipe:[123]", "/dev/null") copied to
+ * what (size bytes, may be NULL); -errno if it cannot be told. */
+int unix_check_seccomp_listener(int fd, char *what, size_t size);
+
+/* Makes room in fd's send buffer for a datagram of bytes: a UNIX datagram (SOCK_SEQPACKET too) longer than the
+ * sender's buffer less 32 bytes is refused with EMSGSIZE. Never shrinks it. */
+void unix_sndbuf_fit(int fd, size_t bytes);
+
 /* sendmsg() of iov with fd attached (SCM_RIGHTS) unless it is negative; MSG_NOSIGNAL. */
 ssize_t unix_send_with_fd(int sock, struct iovec *iov, size_t n_iov, int fd);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cgroupfs.h"
@@ -328,6 +329,46 @@ static char *show_string(const char *s) {
         })
 #define SHOW(v)     SHOW_WITH(show_value, v)
 #define SHOW_STR(s) SHOW_WITH(show_string, s)
+
+/* FNV-1a, 64 bits. */
+static uint64_t hash_path(const char *s) {
+        uint64_t h = UINT64_C(14695981039346656037);
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * UINT64_C(1099511628211);
+        return h;
+}
+
+int policy_name_for_cgroup(const char *cgroup, bool hashed, char **ret) {
+        const size_t prefix_max = POLICY_MAX_NAME - 18; /* "_h" and 16 hex digits */
+        _cleanup_free_ char *s = NULL;
+        size_t o = 0, cut = 0;
+
+        if (!cgroup || cgroup[0] != '/' || !ret)
+                return -EINVAL;
+        s = malloc(3 * strlen(cgroup) + POLICY_MAX_NAME + 1);
+        if (!s)
+                return -ENOMEM;
+        for (const char *c = cgroup + 1; *c; c++) {
+                unsigned char ch = (unsigned char) *c;
+                if (ch == '/')
+                        s[o++] = '-';
+                else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                         (ch == '.' && o > 0))
+                        s[o++] = (char) ch;
+                else
+                        o += (size_t) sprintf(s + o, "_%02x", ch);
+                if (o <= prefix_max)
+                        cut = o;
+        }
+        s[o] = '\0';
+        if (o == 0 && !hashed)
+                strcpy(s, "_root");
+        else if (hashed || o > POLICY_MAX_NAME)
+                sprintf(s + cut, "_h%016" PRIx64, hash_path(cgroup));
+        *ret = TAKE_PTR(s);
+        return 0;
+}
 
 static bool name_valid(const char *name) {
         size_t n = strlen(name);

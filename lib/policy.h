@@ -34,5 +34,15 @@ int policy_parse(const char *filename, const char *buf, size_t len, struct polic
 int policy_load_file(const char *path, struct policy *ret, char **ret_error);
 void policy_done(struct policy *p);
 
+/* A name for the policy of a cgroup that has none (a live change creates it, and persists it as NAME.json): the
+ * path below the root with '/' as '-', ASCII letters, digits and '.' as they are, and every other byte (each '-'
+ * and '_' of the path too, and a leading '.', which would hide the file) as '_' and two hex digits, so that no
+ * two cgroups share a name: "/a/x-y" is "a-x_2dy", "/a/x/y" is "a-x-y". "/" is "_root". When that would pass
+ * POLICY_MAX_NAME, or when hashed is set, the name is its first whole escapes up to POLICY_MAX_NAME - 18 bytes,
+ * then "_h" and 16 hex digits of a hash (FNV-1a) of the path: stable across restarts and builds, and never
+ * another cgroup's plain name ('_' followed by 'r' or 'h' is no escape). cgroup is canonical
+ * (cgroupfs_path_normalize()). Returns 0 and *ret (caller frees), -EINVAL or -ENOMEM. */
+int policy_name_for_cgroup(const char *cgroup, bool hashed, char **ret);
+
 /* The policy as a JSON object in the file format (sizes as byte counts), for `policy show` and state. */
 json_t *policy_to_json(const struct policy *p);

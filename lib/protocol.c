@@ -155,15 +155,18 @@ int protocol_parse_reply(const char *buf, size_t len, int64_t expect_id, json_t 
                          enum protocol_error *ret_error, char **ret_message) {
         json_auto_t *msg = NULL;
         json_t *result, *error;
+        json_int_t id;
         int e;
 
         if (len > PROTOCOL_MAX_MESSAGE)
                 return -EINVAL;
         msg = json_loadb(buf, len, 0, NULL);
-        if (!json_is_object(msg) || json_integer_value(json_object_get(msg, "version")) != PROTOCOL_VERSION ||
-            json_integer_value(json_object_get(msg, "id")) != expect_id)
+        if (!json_is_object(msg) || json_integer_value(json_object_get(msg, "version")) != PROTOCOL_VERSION)
                 return -EINVAL;
+        id = json_integer_value(json_object_get(msg, "id"));
         error = json_object_get(msg, "error");
+        if (id != expect_id && (id != 0 || !json_is_object(error)))
+                return -EINVAL;
         if (json_is_object(error)) {
                 e = protocol_error_from_name(json_string_value(json_object_get(error, "name")));
                 *ret_error = e < 0 ? PROTOCOL_INTERNAL_ERROR : (enum protocol_error) e;

@@ -54,6 +54,7 @@ json_t *protocol_reply_error(int64_t id, enum protocol_error e, const char *mess
 int protocol_dump(const json_t *msg, char **ret, size_t *ret_len);
 
 /* Parses a reply: 0 and *ret_result (owned) on success; -EREMOTE with *ret_error and *ret_message for an
- * error reply; -EINVAL for a malformed reply. */
+ * error reply, to request expect_id or with id 0 (commitd's answer when it has no request to name: a
+ * connection refused at accept, a request it could not parse); -EINVAL for a malformed reply. */
 int protocol_parse_reply(const char *buf, size_t len, int64_t expect_id, json_t **ret_result,
                          enum protocol_error *ret_error, char **ret_message);

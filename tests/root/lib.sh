@@ -51,6 +51,7 @@ stop_commitd() {
 cleanup() {
 	local rc=$?
 	for pid in ${STARTED_PIDS:-}; do kill -KILL "$pid" 2>/dev/null; done
+	for pid in ${STARTED_PIDS:-}; do wait "$pid" 2>/dev/null; done # reaped: userdel refuses a user's zombie
 	if [ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ]; then
 		# processes still in the scratch cgroups were started by this test (commitctl run put them there)
 		find "$CG_FS" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
@@ -60,6 +61,9 @@ cleanup() {
 	# the keepers the test's commitds started, which hold their listeners across restarts
 	for f in "${WORK:-/nonexistent}"/*.keeper.sock.pid; do [ -f "$f" ] && kill "$(cat "$f" 2>/dev/null)" 2>/dev/null; done
 	[ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ] && find "$CG_FS" -depth -type d -exec rmdir {} + 2>/dev/null
+	# users and groups the test made (add_user, add_group), once nothing of theirs runs
+	for u in ${TEST_USERS:-}; do userdel "$u" 2>/dev/null; done
+	for g in ${TEST_GROUPS:-}; do groupdel "$g" 2>/dev/null; done
 	if [ $rc != 0 ] || [ $failures != 0 ]; then
 		echo "--- commitd log ---" >&2
 		tail -50 "$WORK/commitd.log" >&2 2>/dev/null
@@ -67,6 +71,10 @@ cleanup() {
 	[ -n "${WORK:-}" ] && rm -rf "$WORK"
 	exit $((rc != 0 ? rc : failures != 0))
 }
+
+# add_group NAME, add_user NAME [useradd options]: a system user or group of the test's, removed by cleanup.
+add_group() { groupadd --system "$1" && TEST_GROUPS="${TEST_GROUPS:-} $1"; }
+add_user() { useradd --system --no-create-home --shell /usr/sbin/nologin "${@:2}" "$1" && TEST_USERS="${TEST_USERS:-} $1"; }
 
 # policy NAME JSON-BODY-FIELDS: writes $POLICIES/NAME.json for cgroup $SCRATCH/NAME.
 policy() {

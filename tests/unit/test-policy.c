@@ -252,13 +252,66 @@ static void test_to_json(void **state) {
         assert_null(policy_to_json(&p));
 }
 
+static void test_name_for_cgroup(void **state) {
+        static const struct {
+                const char *cgroup, *name;
+        } cases[] = {
+                {"/", "_root"},
+                {"/root", "root"},
+                {"/tenants/a", "tenants-a"}, /* as before: paths of letters and digits keep their names */
+                {"/a/x-y", "a-x_2dy"},
+                {"/a/x/y", "a-x-y"},
+                {"/a-x/y", "a_2dx-y"},
+                {"/a/x_2dy", "a-x_5f2dy"},
+                {"/.hidden", "_2ehidden"}, /* a file named .x.json would be skipped */
+                {"/a/.b", "a-.b"},
+                {"/system.slice/foo@1.service", "system.slice-foo_401.service"},
+                {"/caf\xc3\xa9", "caf_c3_a9"},
+                {"/x y", "x_20y"},
+        };
+        char long_a[300], long_b[300];
+        char *name, *other;
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                assert_int_equal(policy_name_for_cgroup(cases[i].cgroup, false, &name), 0);
+                assert_string_equal(name, cases[i].name);
+                free(name);
+        }
+        assert_int_equal(policy_name_for_cgroup("relative", false, &name), -EINVAL);
+
+        /* Long paths: whole escapes up to 46 bytes, then "_h" and FNV-1a of the whole path (checked with Python). */
+        snprintf(long_a, sizeof(long_a), "/%0200d/one", 0);
+        snprintf(long_b, sizeof(long_b), "/%0200d/two", 0);
+        assert_int_equal(policy_name_for_cgroup(long_a, false, &name), 0);
+        assert_int_equal(policy_name_for_cgroup(long_b, false, &other), 0);
+        assert_int_equal(strlen(name), POLICY_MAX_NAME);
+        assert_int_equal(strncmp(name, "0000000000", 10), 0);
+        assert_string_equal(name + POLICY_MAX_NAME - 18, "_hecd3cfe3b0b11a61");
+        assert_string_not_equal(name, other);
+        free(other);
+        assert_int_equal(policy_name_for_cgroup(long_a, false, &other), 0); /* stable */
+        assert_string_equal(name, other);
+        free(name);
+        free(other);
+        assert_int_equal(policy_name_for_cgroup("/a/x-y", true, &name), 0); /* the hashed form of a short one */
+        assert_int_equal(strncmp(name, "a-x_2dy_h", 9), 0);
+        assert_int_equal(strlen(name), 7 + 18);
+        free(name);
+        /* An escape is never cut in half: 45 'a's, then '-' as "_2d" would end at 48. */
+        snprintf(long_a, sizeof(long_a), "/%s-%0100d", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0);
+        assert_int_equal(policy_name_for_cgroup(long_a, false, &name), 0);
+        assert_int_equal(strncmp(name + 45, "_h", 2), 0);
+        free(name);
+}
+
 int main(void) {
         const char *data = getenv("COMMITD_TEST_DATA");
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_good),       cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_round_trip), cmocka_unit_test(test_shipped_policies),
                 cmocka_unit_test(test_defaults),   cmocka_unit_test(test_limits),
-                cmocka_unit_test(test_to_json),
+                cmocka_unit_test(test_to_json),    cmocka_unit_test(test_name_for_cgroup),
         };
 
         if (!data || chdir(data) < 0) {

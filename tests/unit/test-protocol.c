@@ -127,6 +127,7 @@ static void test_too_large(void **state) {
 static void test_round_trip(void **state) {
         json_auto_t *ok = protocol_reply_ok(9, json_pack("{s:i}", "x", 1));
         json_auto_t *err = protocol_reply_error(10, PROTOCOL_PERMISSION_DENIED, "set-mode needs root");
+        json_auto_t *refused = protocol_reply_error(0, PROTOCOL_RESOURCE_LIMIT, "too many connections");
         json_t *result = NULL;
         enum protocol_error e;
         char *s = NULL, *message = NULL;
@@ -138,6 +139,13 @@ static void test_round_trip(void **state) {
         assert_int_equal(json_integer_value(json_object_get(result, "x")), 1);
         json_decref(result);
         assert_int_equal(protocol_parse_reply(s, len, 8, &result, &e, &message), -EINVAL); /* wrong id */
+        free(s);
+
+        /* An error with id 0 answers whatever was asked: commitd refused the connection, or could not read an id. */
+        assert_int_equal(protocol_dump(refused, &s, &len), 0);
+        assert_int_equal(protocol_parse_reply(s, len, 11, &result, &e, &message), -EREMOTE);
+        assert_int_equal(e, PROTOCOL_RESOURCE_LIMIT);
+        free(message);
         free(s);
 
         assert_int_equal(protocol_dump(err, &s, &len), 0);
