@@ -406,13 +406,11 @@ static void charge_of(struct daemon *d, struct proc_entry *p, enum call_kind kin
 /* The fast path charges an mprotect's whole range; before a refusal, what the kernel will really charge:
  * an area already accountable is not charged again (written, made read-only, made writable again). */
 static void mprotect_charge_exact(pid_t pid, uint64_t addr, uint64_t len, struct charge *c) {
-        _cleanup_free_ char *buf = NULL;
         uint64_t plain, noreserve;
         char path[64];
 
         snprintf(path, sizeof(path), "/proc/%d/smaps", (int) pid);
-        if (fileio_read_full(path, FILEIO_MAX_BYTES, &buf, NULL) < 0 ||
-            smaps_mprotect_charge(buf, addr, len, &plain, &noreserve) < 0)
+        if (smaps_mprotect_charge_read(path, addr, len, &plain, &noreserve) < 0)
                 return; /* keep the whole range: refusing too much beats admitting what strict mode would not */
         c->plain = plain;
         c->noreserve = noreserve;
