@@ -1025,3 +1025,152 @@ int proc_status_read(const char *path, struct proc_status *ret) {
         return proc_status_parse(buf, ret);
 }
 
+/* ---- /proc/sysvipc/shm ---- */
+
+enum sysv_column_type {
+        SYSV_INT,    /* key: printed "%10d", may be negative */
+        SYSV_ID,     /* shmid: >= 0 */
+        SYSV_OCTAL,  /* perms */
+        SYSV_U64,    /* sizes, counts, times */
+        SYSV_PID,    /* cpid, lpid: 0 .. INT_MAX */
+        SYSV_UINT32, /* uid, gid, cuid, cgid */
+};
+
+static const struct sysv_column {
+        const char *name;
+        size_t offset;
+        enum sysv_column_type type;
+        bool optional;
+} sysv_columns[] = {
+        {"key", offsetof(struct sysv_segment, key), SYSV_INT, false},
+        {"shmid", offsetof(struct sysv_segment, shmid), SYSV_ID, false},
+        {"perms", offsetof(struct sysv_segment, perms), SYSV_OCTAL, false},
+        {"size", offsetof(struct sysv_segment, size_bytes), SYSV_U64, false},
+        {"cpid", offsetof(struct sysv_segment, cpid), SYSV_PID, false},
+        {"lpid", offsetof(struct sysv_segment, lpid), SYSV_PID, false},
+        {"nattch", offsetof(struct sysv_segment, nattch), SYSV_U64, false},
+        {"uid", offsetof(struct sysv_segment, uid), SYSV_UINT32, false},
+        {"gid", offsetof(struct sysv_segment, gid), SYSV_UINT32, false},
+        {"cuid", offsetof(struct sysv_segment, cuid), SYSV_UINT32, false},
+        {"cgid", offsetof(struct sysv_segment, cgid), SYSV_UINT32, false},
+        {"atime", offsetof(struct sysv_segment, atime), SYSV_U64, false},
+        {"dtime", offsetof(struct sysv_segment, dtime), SYSV_U64, false},
+        {"ctime", offsetof(struct sysv_segment, ctime), SYSV_U64, false},
+        {"rss", offsetof(struct sysv_segment, rss_bytes), SYSV_U64, true},
+        {"swap", offsetof(struct sysv_segment, swap_bytes), SYSV_U64, true},
+};
+
+/* Up to this many columns in the header; a newer kernel's extra ones are skipped. */
+#define SYSV_MAX_COLUMNS 32
+
+static int sysv_store(const struct sysv_column *c, struct line t, struct sysv_segment *seg) {
+        char *field = (char *) seg + c->offset;
+        bool negative = false;
+        uint64_t v;
+
+        if (c->type == SYSV_INT && t.n > 0 && t.s[0] == '-') {
+                negative = true;
+                t.s++;
+                t.n--;
+        }
+        if (parse_u64_base(&t, c->type == SYSV_OCTAL ? 8 : 10, &v) < 0)
+                return -EINVAL;
+        switch (c->type) {
+        case SYSV_INT: {
+                int x;
+                if (v > (negative ? (uint64_t) INT_MAX + 1 : (uint64_t) INT_MAX))
+                        return -EINVAL;
+                x = negative ? (int) (-(int64_t) v) : (int) v;
+                memcpy(field, &x, sizeof(x));
+                return 0;
+        }
+        case SYSV_ID:
+        case SYSV_PID: {
+                int x = (int) v;
+                if (v > INT_MAX)
+                        return -EINVAL;
+                memcpy(field, &x, sizeof(x));
+                return 0;
+        }
+        case SYSV_OCTAL:
+        case SYSV_UINT32: {
+                uint32_t x = (uint32_t) v;
+                if (v > UINT32_MAX)
+                        return -EINVAL;
+                memcpy(field, &x, sizeof(x));
+                return 0;
+        }
+        case SYSV_U64:
+        default:
+                memcpy(field, &v, sizeof(v));
+                return 0;
+        }
+}
+
+int sysv_shm_parse(const char *buf, struct sysv_segment **ret, size_t *ret_n) {
+        _cleanup_free_ struct sysv_segment *segs = NULL;
+        const struct sysv_column *cols[SYSV_MAX_COLUMNS] = {NULL}; /* per header column; NULL: skipped */
+        bool seen[ELEMENTSOF(sysv_columns)] = {false};
+        size_t n_cols = 0, n = 0, allocated = 0;
+        const char *cursor = buf;
+        struct line l;
+
+        if (!buf || !ret || !ret_n)
+                return -EINVAL;
+
+        /* The header names the columns: find each one we know by name, whatever the order. */
+        do
+                if (!line_next(&cursor, &l))
+                        return -EINVAL;
+        while (l.n == 0);
+        for (struct line t = token_next(&l); t.n > 0; t = token_next(&l)) {
+                if (n_cols == SYSV_MAX_COLUMNS)
+                        return -EINVAL;
+                for (size_t i = 0; i < ELEMENTSOF(sysv_columns); i++)
+                        if (line_is(&t, sysv_columns[i].name)) {
+                                if (seen[i])
+                                        return -EINVAL;
+                                seen[i] = true;
+                                cols[n_cols] = &sysv_columns[i];
+                        }
+                n_cols++;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(sysv_columns); i++)
+                if (!seen[i] && !sysv_columns[i].optional)
+                        return -EINVAL;
+
+        while (line_next(&cursor, &l)) {
+                struct sysv_segment seg = {0};
+                size_t col = 0;
+
+                if (l.n == 0)
+                        continue;
+                for (struct line t = token_next(&l); t.n > 0; t = token_next(&l), col++)
+                        if (col >= n_cols || (cols[col] && sysv_store(cols[col], t, &seg) < 0))
+                                return -EINVAL;
+                if (col != n_cols)
+                        return -EINVAL;
+                if (n == allocated) {
+                        size_t want = allocated ? allocated * 2 : 16;
+                        struct sysv_segment *bigger = reallocarray(segs, want, sizeof(*bigger));
+                        if (!bigger)
+                                return -ENOMEM;
+                        segs = bigger;
+                        allocated = want;
+                }
+                segs[n++] = seg;
+        }
+        *ret = TAKE_PTR(segs);
+        *ret_n = n;
+        return 0;
+}
+
+int sysv_shm_read(const char *path, struct sysv_segment **ret, size_t *ret_n) {
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        r = fileio_read_full(path, FILEIO_MAX_BYTES, &buf, NULL);
+        if (r < 0)
+                return r;
+        return sysv_shm_parse(buf, ret, ret_n);
+}

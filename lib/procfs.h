@@ -195,6 +195,27 @@ int smaps_mprotect_charge_read(const char *path, uint64_t addr, uint64_t len, ui
 int smaps_area_at(const char *buf, uint64_t addr, struct smaps_area *ret);
 int smaps_area_at_read(const char *path, uint64_t addr, struct smaps_area *ret);
 
+/* ---- /proc/sysvipc/shm ----
+ * The SysV segments of the reader's IPC namespace, attached or not: a segment nobody maps is still charged
+ * (until IPC_RMID and the last detach) and smaps cannot show it. Columns are found by the header's names
+ * (key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime rss swap, as sysvipc_shm_proc_show()
+ * prints them); rss and swap are optional (older kernels). */
+struct sysv_segment {
+        int key; /* printed signed */
+        int shmid;
+        unsigned perms; /* the mode's low 9 bits and SHM_DEST/SHM_LOCKED bits, as printed (octal) */
+        uint64_t size_bytes;
+        pid_t cpid, lpid;
+        uint64_t nattch;
+        uid_t uid, cuid;
+        gid_t gid, cgid;
+        uint64_t atime, dtime, ctime; /* seconds since the epoch */
+        uint64_t rss_bytes, swap_bytes;
+};
+/* *ret is the caller's to free(); *ret_n may be 0 (no segment: the header alone). */
+int sysv_shm_parse(const char *buf, struct sysv_segment **ret, size_t *ret_n);
+int sysv_shm_read(const char *path, struct sysv_segment **ret, size_t *ret_n);
+
 /* /proc/PID/stat, the two fields commitd needs: starttime (field 22, clock ticks since boot: with the pid it
  * names one process, so it tells a reused pid) and start_brk (field 47, Linux 3.5+: the program break of a
  * process that has no [heap] area yet). Fields are counted after the last ')': the comm may hold spaces and

@@ -1184,6 +1184,115 @@ static void test_area_at(void **state) {
         assert_int_equal(unlink(path), 0);
 }
 
+/* ---- /proc/sysvipc/shm ---- */
+
+static char *print_sysv(const struct sysv_segment *segs, size_t n) {
+        struct text t;
+
+        text_begin(&t);
+        fprintf(t.f, "n %zu\n", n);
+        for (size_t i = 0; i < n; i++) {
+                const struct sysv_segment *s = &segs[i];
+                fprintf(t.f,
+                        "key %d shmid %d perms %o size_bytes %" PRIu64 " cpid %d lpid %d nattch %" PRIu64
+                        " uid %u gid %u cuid %u cgid %u atime %" PRIu64 " dtime %" PRIu64 " ctime %" PRIu64
+                        " rss_bytes %" PRIu64 " swap_bytes %" PRIu64 "\n",
+                        s->key, s->shmid, s->perms, s->size_bytes, (int) s->cpid, (int) s->lpid, s->nattch,
+                        (unsigned) s->uid, (unsigned) s->gid, (unsigned) s->cuid, (unsigned) s->cgid, s->atime,
+                        s->dtime, s->ctime, s->rss_bytes, s->swap_bytes);
+        }
+        return text_finish(&t);
+}
+
+static void test_sysv_golden(void **state) {
+        _cleanup_free_ char *path = data_path("sysvipc-shm.in"), *got = NULL;
+        _cleanup_free_ struct sysv_segment *segs = NULL;
+        size_t n;
+        (void) state;
+
+        assert_int_equal(sysv_shm_read(path, &segs, &n), 0);
+        got = print_sysv(segs, n);
+        check_golden("sysvipc-shm", got);
+
+        /* What the capture program made (README): removed while attached, private, attached, negative key. */
+        assert_int_equal(n, 4);
+        assert_int_equal(segs[0].shmid, 32768);
+        assert_int_equal(segs[0].perms, 01644); /* SHM_DEST */
+        assert_int_equal(segs[0].size_bytes, 100);
+        assert_int_equal(segs[0].nattch, 1);
+        assert_int_equal(segs[0].rss_bytes, 4096);
+        assert_int_equal(segs[1].key, 0);
+        assert_int_equal(segs[1].size_bytes, 1u << 20);
+        assert_int_equal(segs[1].lpid, 0);
+        assert_int_equal(segs[2].key, INT32_MAX);
+        assert_int_equal(segs[3].key, (int) 0xdeadbeef);
+        assert_int_equal(segs[3].perms, 02600); /* SHM_LOCKED */
+        assert_int_equal(segs[3].size_bytes, 65536);
+}
+
+static void test_sysv_parse(void **state) {
+        static const char header[] = "key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime";
+        _cleanup_free_ struct sysv_segment *segs = NULL;
+        size_t n = 77;
+        (void) state;
+
+        /* Only a header: no segment. Columns in another order, without rss and swap, with one unknown. */
+        assert_int_equal(sysv_shm_parse("       key      shmid perms size cpid lpid nattch uid gid cuid cgid atime "
+                                        "dtime ctime rss swap\n",
+                                        &segs, &n),
+                         0);
+        assert_int_equal(n, 0);
+        free(segs);
+        segs = NULL;
+        assert_int_equal(sysv_shm_parse("shmid key new perms size cpid lpid nattch uid gid cuid cgid atime dtime "
+                                        "ctime\n 5 -2147483648 x 600 8192 1 2 3 4 5 6 7 8 9 10\n\n",
+                                        &segs, &n),
+                         0);
+        assert_int_equal(n, 1);
+        assert_int_equal(segs[0].shmid, 5);
+        assert_int_equal(segs[0].key, INT32_MIN);
+        assert_int_equal(segs[0].size_bytes, 8192);
+        assert_int_equal(segs[0].ctime, 10);
+        assert_int_equal(segs[0].rss_bytes, 0);
+
+        static const char *const bad[] = {
+                "",
+                "\n\n",
+                "key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime\n", /* no ctime */
+                "key key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                print_message("bad header %zu\n", i);
+                assert_int_equal(sysv_shm_parse(bad[i], &segs, &n), -EINVAL);
+        }
+        static const char *const bad_rows[] = {
+                "1 2 600 4096 1 1 0 0 0 0 0 0 0",            /* a column short */
+                "1 2 600 4096 1 1 0 0 0 0 0 0 0 0 9",        /* one too many */
+                "2147483648 2 600 4096 1 1 0 0 0 0 0 0 0 0", /* key past int */
+                "-2147483649 2 600 4096 1 1 0 0 0 0 0 0 0 0",
+                "1 -2 600 4096 1 1 0 0 0 0 0 0 0 0",         /* negative id */
+                "1 2 800 4096 1 1 0 0 0 0 0 0 0 0",          /* not octal */
+                "1 2 600 4096 2147483648 1 0 0 0 0 0 0 0 0", /* pid past int */
+                "1 2 600 4096 1 1 0 4294967296 0 0 0 0 0 0", /* uid past 32 bits */
+                "1 2 600 18446744073709551616 1 1 0 0 0 0 0 0 0 0",
+                "1 2 600 4k 1 1 0 0 0 0 0 0 0 0",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad_rows); i++) {
+                _cleanup_free_ char *buf = NULL;
+                assert_true(asprintf(&buf, "%s\n%s\n", header, bad_rows[i]) > 0);
+                print_message("%s\n", bad_rows[i]);
+                n = 77;
+                assert_int_equal(sysv_shm_parse(buf, &segs, &n), -EINVAL);
+                assert_int_equal(n, 77);
+        }
+        assert_int_equal(sysv_shm_parse(NULL, &segs, &n), -EINVAL);
+        assert_int_equal(sysv_shm_read("/nonexistent/shm", &segs, &n), -ENOENT);
+        /* The live file parses (segments of this IPC namespace, perhaps none). */
+        free(segs);
+        segs = NULL;
+        assert_int_equal(sysv_shm_read("/proc/sysvipc/shm", &segs, &n), 0);
+}
+
 /* /proc/PID/stat: fields counted after the last ')', whatever the comm holds; 47 fields needed. */
 static void test_proc_stat(void **state) {
         /* Captured on this machine (cat's own line), with its comm replaced by one holding ") (" and spaces. */
@@ -1230,6 +1339,8 @@ int main(void) {
                 cmocka_unit_test(test_smaps_stream),
                 cmocka_unit_test(test_smaps_long_lines),
                 cmocka_unit_test(test_smaps_many_areas),
+                cmocka_unit_test(test_sysv_golden),
+                cmocka_unit_test(test_sysv_parse),
                 cmocka_unit_test(test_proc_stat),
         };
 
