@@ -214,7 +214,7 @@ int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec
                                 pids[m++] = pids[i];
                 n = m;
         }
-        r = measure_pids("/proc", pids, n, &charge, NULL);
+        r = measure_pids(NULL, pids, n, &charge, NULL);
         if (r < 0)
                 return r;
         ledger_remeasure(&e->ledger, smaps_charge_bytes(&charge, e->budget.mode), now_usec);

@@ -238,11 +238,13 @@ static uint64_t read_brk(pid_t pid) {
 /* Exact state of one process from procfs. The cgroup it is judged in is the listener's, or a cgroup below
  * it: a process that moved itself out of its budget is still judged by it. */
 static int proc_measure(struct daemon *d, struct proc_entry *p) {
+        /* Only the private sums (fork's charge) are used here: no shmem object sizes, no fd walk. */
+        static const struct measure_ctx private_sums = {.proc_root = "/proc", .private_only = true};
         struct process_commit pc;
         struct proc_stat st;
         int r;
 
-        r = measure_process("/proc", p->pid, &pc);
+        r = measure_process(&private_sums, p->pid, &pc);
         if (r < 0)
                 return r;
         p->fork_bytes = pc.charge.accountable_bytes - pc.charge.dontcopy_accountable_bytes;
