@@ -514,30 +514,29 @@ int smaps_scanner_finish(struct smaps_scanner *s) {
         return 0;
 }
 
-int smaps_scan(const char *buf, smaps_area_fn fn, void *userdata) {
-        struct smaps_scanner s;
-        int r;
-
-        if (!buf || !fn)
-                return -EINVAL;
-        smaps_scanner_init(&s, fn, userdata);
-        r = smaps_scanner_feed(&s, buf, strlen(buf));
-        return r != 0 ? r : smaps_scanner_finish(&s);
-}
-
 static int scanner_chunk(const char *data, size_t n, void *userdata) {
         return smaps_scanner_feed(userdata, data, n);
 }
 
-int smaps_scan_file(const char *path, smaps_area_fn fn, void *userdata) {
+/* The scanner over a NUL-terminated buffer, or (buf NULL) over the file at path. */
+static int scan_any(const char *buf, const char *path, smaps_area_fn fn, void *userdata) {
         struct smaps_scanner s;
         int r;
 
-        if (!path || !fn)
+        if (!fn)
                 return -EINVAL;
         smaps_scanner_init(&s, fn, userdata);
-        r = fileio_read_chunks(path, FILEIO_CHUNK_BYTES, scanner_chunk, &s);
+        r = buf ? smaps_scanner_feed(&s, buf, strlen(buf))
+                : fileio_read_chunks(path, FILEIO_CHUNK_BYTES, scanner_chunk, &s);
         return r != 0 ? r : smaps_scanner_finish(&s);
+}
+
+int smaps_scan(const char *buf, smaps_area_fn fn, void *userdata) {
+        return buf ? scan_any(buf, NULL, fn, userdata) : -EINVAL;
+}
+
+int smaps_scan_file(const char *path, smaps_area_fn fn, void *userdata) {
+        return path ? scan_any(NULL, path, fn, userdata) : -EINVAL;
 }
 
 /* ---- smaps: the commit charge ---- */
@@ -711,30 +710,59 @@ static int charge_area(const struct smaps_area *a, void *userdata) {
         return smaps_charge_add_area(userdata, a, NULL);
 }
 
-/* smaps_scan() or smaps_scan_file() into a charge: the buffer or the path. */
-static int smaps_charge_scan(const char *buf, const char *path, struct smaps_charge *ret) {
-        struct smaps_charge c = {0};
-        int r;
+void smaps_charge_parser_init(struct smaps_charge_parser *p) {
+        assert(p);
+        p->charge = (struct smaps_charge){0};
+        smaps_scanner_init(&p->scanner, charge_area, &p->charge);
+}
 
-        if (!ret)
-                return -EINVAL;
-        r = buf ? smaps_scan(buf, charge_area, &c) : smaps_scan_file(path, charge_area, &c);
-        if (r >= 0)
-                r = smaps_charge_finish(&c);
-        if (r < 0) {
-                smaps_charge_done(&c);
-                return r;
+int smaps_charge_parser_feed(struct smaps_charge_parser *p, const char *data, size_t n) {
+        return smaps_scanner_feed(&p->scanner, data, n);
+}
+
+int smaps_charge_parser_finish(struct smaps_charge_parser *p, struct smaps_charge *ret) {
+        int r = smaps_scanner_finish(&p->scanner);
+
+        if (r == 0 && !ret)
+                r = -EINVAL;
+        if (r == 0)
+                r = smaps_charge_finish(&p->charge);
+        if (r != 0) {
+                smaps_charge_done(&p->charge);
+                return r < 0 ? r : -EINVAL;
         }
-        *ret = c;
+        *ret = p->charge;
+        p->charge = (struct smaps_charge){0};
         return 0;
 }
 
 int smaps_parse(const char *buf, struct smaps_charge *ret) {
-        return buf ? smaps_charge_scan(buf, NULL, ret) : -EINVAL;
+        struct smaps_charge_parser p;
+
+        if (!buf || !ret)
+                return -EINVAL;
+        smaps_charge_parser_init(&p);
+        (void) smaps_charge_parser_feed(&p, buf, strlen(buf)); /* an error sticks: finish returns it */
+        return smaps_charge_parser_finish(&p, ret);
+}
+
+static int parser_chunk(const char *data, size_t n, void *userdata) {
+        return smaps_charge_parser_feed(userdata, data, n);
 }
 
 int smaps_read(const char *path, struct smaps_charge *ret) {
-        return path ? smaps_charge_scan(NULL, path, ret) : -EINVAL;
+        struct smaps_charge_parser p;
+        int r;
+
+        if (!path || !ret)
+                return -EINVAL;
+        smaps_charge_parser_init(&p);
+        r = fileio_read_chunks(path, FILEIO_CHUNK_BYTES, parser_chunk, &p);
+        if (r < 0) {
+                smaps_charge_done(&p.charge);
+                return r;
+        }
+        return smaps_charge_parser_finish(&p, ret);
 }
 
 uint64_t smaps_charge_bytes(const struct smaps_charge *c, enum commit_mode mode) {
@@ -812,7 +840,7 @@ static int mprotect_charge(const char *buf, const char *path, uint64_t addr, uin
 
         if (!ret_plain || !ret_noreserve || __builtin_add_overflow(addr, len, &v.hi))
                 return -EINVAL;
-        r = buf ? smaps_scan(buf, mprotect_area, &v) : smaps_scan_file(path, mprotect_area, &v);
+        r = scan_any(buf, path, mprotect_area, &v);
         if (r < 0)
                 return r;
         *ret_plain = v.plain;
@@ -854,7 +882,7 @@ static int area_at_scan(const char *buf, const char *path, uint64_t addr, struct
 
         if (!ret)
                 return -EINVAL;
-        r = buf ? smaps_scan(buf, area_at, &v) : smaps_scan_file(path, area_at, &v);
+        r = scan_any(buf, path, area_at, &v);
         if (r < 0)
                 return r;
         if (r != AREA_FOUND)
@@ -1064,47 +1092,30 @@ static const struct sysv_column {
 #define SYSV_MAX_COLUMNS 32
 
 static int sysv_store(const struct sysv_column *c, struct line t, struct sysv_segment *seg) {
+        static const uint64_t max[] = {
+                [SYSV_INT] = INT_MAX,    [SYSV_ID] = INT_MAX,  [SYSV_OCTAL] = UINT32_MAX,
+                [SYSV_U64] = UINT64_MAX, [SYSV_PID] = INT_MAX, [SYSV_UINT32] = UINT32_MAX,
+        };
         char *field = (char *) seg + c->offset;
-        bool negative = false;
+        bool negative = c->type == SYSV_INT && t.n > 0 && t.s[0] == '-';
+        uint32_t v32;
         uint64_t v;
 
-        if (c->type == SYSV_INT && t.n > 0 && t.s[0] == '-') {
-                negative = true;
+        if (negative) {
                 t.s++;
                 t.n--;
         }
-        if (parse_u64_base(&t, c->type == SYSV_OCTAL ? 8 : 10, &v) < 0)
+        /* A negative int reaches one further: INT_MIN. */
+        if (parse_u64_base(&t, c->type == SYSV_OCTAL ? 8 : 10, &v) < 0 || v > max[c->type] + negative)
                 return -EINVAL;
-        switch (c->type) {
-        case SYSV_INT: {
-                int x;
-                if (v > (negative ? (uint64_t) INT_MAX + 1 : (uint64_t) INT_MAX))
-                        return -EINVAL;
-                x = negative ? (int) (-(int64_t) v) : (int) v;
-                memcpy(field, &x, sizeof(x));
-                return 0;
-        }
-        case SYSV_ID:
-        case SYSV_PID: {
-                int x = (int) v;
-                if (v > INT_MAX)
-                        return -EINVAL;
-                memcpy(field, &x, sizeof(x));
-                return 0;
-        }
-        case SYSV_OCTAL:
-        case SYSV_UINT32: {
-                uint32_t x = (uint32_t) v;
-                if (v > UINT32_MAX)
-                        return -EINVAL;
-                memcpy(field, &x, sizeof(x));
-                return 0;
-        }
-        case SYSV_U64:
-        default:
+        if (c->type == SYSV_U64) {
                 memcpy(field, &v, sizeof(v));
                 return 0;
         }
+        /* Every other field is 32 bits wide (int, pid_t, uid_t, gid_t, unsigned): two's complement. */
+        v32 = (uint32_t) (negative ? -v : v);
+        memcpy(field, &v32, sizeof(v32));
+        return 0;
 }
 
 int sysv_shm_parse(const char *buf, struct sysv_segment **ret, size_t *ret_n) {

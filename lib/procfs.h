@@ -169,6 +169,17 @@ int smaps_charge_add_object(struct smaps_charge *c, const struct shmem_object *o
 /* Sorts the objects, folds each name into one (smaps_charge_merge()'s rule) and sums them. */
 int smaps_charge_finish(struct smaps_charge *c);
 
+/* The charge of smaps text fed in pieces of any size, with an unknown origin: smaps_parse() and smaps_read()
+ * are this over a buffer and over a file. Fields are private; p must not move once initialized. Feed (a
+ * failure sticks), then always finish: it hands the charge over (0) or frees it (-EINVAL: malformed). */
+struct smaps_charge_parser {
+        struct smaps_scanner scanner;
+        struct smaps_charge charge;
+};
+void smaps_charge_parser_init(struct smaps_charge_parser *p);
+int smaps_charge_parser_feed(struct smaps_charge_parser *p, const char *data, size_t n);
+int smaps_charge_parser_finish(struct smaps_charge_parser *p, struct smaps_charge *ret);
+
 /* The charge of the whole text / file, with an unknown origin. A kernel thread's smaps is empty: charge 0. */
 int smaps_parse(const char *buf, struct smaps_charge *ret);
 int smaps_read(const char *path, struct smaps_charge *ret);

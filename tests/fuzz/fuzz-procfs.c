@@ -42,39 +42,22 @@ static bool strictly_before(const struct shmem_object *x, const struct shmem_obj
         return x->inode < y->inode;
 }
 
-static int charge_visit(const struct smaps_area *a, void *userdata) {
-        return smaps_charge_add_area(userdata, a, NULL);
-}
-
-/* The text fed to the scanner in pieces whose sizes come from a generator seeded by the text. */
+/* The text fed to the parser in pieces whose sizes come from a generator seeded by the text. */
 static int parse_in_pieces(const char *text, size_t len, struct smaps_charge *ret) {
-        struct smaps_scanner sc;
-        struct smaps_charge c = {0};
+        struct smaps_charge_parser p;
         uint64_t seed = 0x9e3779b97f4a7c15u;
-        int r = 0;
 
         for (size_t i = 0; i < len && i < 64; i++)
                 seed = (seed ^ (unsigned char) text[i]) * 0x100000001b3u;
-        smaps_scanner_init(&sc, charge_visit, &c);
-        for (size_t off = 0; off < len && r == 0;) {
-                size_t n;
+        smaps_charge_parser_init(&p);
+        for (size_t off = 0, n; off < len; off += n) {
                 seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
                 /* Mostly short pieces, now and then one past SMAPS_LINE_MAX. */
-                n = 1 + (size_t) (seed % ((seed >> 60) == 0 ? 3 * SMAPS_LINE_MAX : 40));
-                n = MIN(n, len - off);
-                r = smaps_scanner_feed(&sc, text + off, n);
-                off += n;
+                n = MIN(1 + (size_t) (seed % ((seed >> 60) == 0 ? 3 * SMAPS_LINE_MAX : 40)), len - off);
+                if (smaps_charge_parser_feed(&p, text + off, n) != 0)
+                        break;
         }
-        if (r == 0)
-                r = smaps_scanner_finish(&sc);
-        if (r == 0)
-                r = smaps_charge_finish(&c);
-        if (r != 0) {
-                smaps_charge_done(&c);
-                return r;
-        }
-        *ret = c;
-        return 0;
+        return smaps_charge_parser_finish(&p, ret);
 }
 
 static void smaps(const char *text, size_t len) {

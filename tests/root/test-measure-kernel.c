@@ -35,18 +35,6 @@
 #define PAGE        4096
 #define NOISE_BYTES (64 * PAGE) /* other work on the host between two reads of Committed_AS */
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                                               \
-        do {                                                                                                           \
-                if (!(cond)) {                                                                                         \
-                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
-                        fprintf(stderr, __VA_ARGS__);                                                                  \
-                        fputc('\n', stderr);                                                                           \
-                        failures++;                                                                                    \
-                }                                                                                                      \
-        } while (0)
-
 enum step { ANON_LAST, ANON_FIRST, MEMFD, DEVSHM, SYSV, ANON_NR, _STEP_MAX };
 static const char *const step_names[_STEP_MAX] = {"shared anonymous 64M cut to its last page",
                                                   "shared anonymous 16M cut to its first page",
@@ -297,20 +285,20 @@ int main(void) {
         fflush(stdout);
         measurer = fork();
         if (measurer == 0) {
-                failures = 0;
+                root_test_failures = 0;
                 if (drop_map_files_caps() < 0) {
                         fprintf(stderr, "FAIL: capset\n");
                         _exit(1);
                 }
                 check_measure(w.pid, &m, true);
                 fflush(stdout);
-                _exit(failures ? 1 : 0);
+                _exit(root_test_failures ? 1 : 0);
         }
         CHECK(measurer > 0 && waitpid(measurer, &status, 0) == measurer && WIFEXITED(status) &&
                       WEXITSTATUS(status) == 0,
               "the measure without map_files");
         workload_stop(&w);
-        if (failures)
-                fprintf(stderr, "%d check(s) failed\n", failures);
-        return failures ? 1 : 0;
+        if (root_test_failures)
+                fprintf(stderr, "%d check(s) failed\n", root_test_failures);
+        return root_test_failures ? 1 : 0;
 }

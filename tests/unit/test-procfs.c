@@ -933,30 +933,16 @@ static void test_live_self(void **state) {
 
 /* ---- smaps streamed ---- */
 
-static int charge_visit(const struct smaps_area *a, void *userdata) {
-        return smaps_charge_add_area(userdata, a, NULL);
-}
-
-/* The scanner fed `chunk` bytes at a time: what smaps_read() does with FILEIO_CHUNK_BYTES. */
+/* The parser fed `chunk` bytes at a time: what smaps_read() does with FILEIO_CHUNK_BYTES. */
 static int parse_chunked(const char *buf, size_t chunk, struct smaps_charge *ret) {
-        struct smaps_scanner sc;
-        struct smaps_charge c = {0};
+        struct smaps_charge_parser p;
         size_t len = strlen(buf);
-        int r = 0;
 
-        smaps_scanner_init(&sc, charge_visit, &c);
-        for (size_t off = 0; off < len && r == 0; off += chunk)
-                r = smaps_scanner_feed(&sc, buf + off, MIN(chunk, len - off));
-        if (r == 0)
-                r = smaps_scanner_finish(&sc);
-        if (r == 0)
-                r = smaps_charge_finish(&c);
-        if (r != 0) {
-                smaps_charge_done(&c);
-                return r;
-        }
-        *ret = c;
-        return 0;
+        smaps_charge_parser_init(&p);
+        for (size_t off = 0; off < len; off += chunk)
+                if (smaps_charge_parser_feed(&p, buf + off, MIN(chunk, len - off)) != 0)
+                        break;
+        return smaps_charge_parser_finish(&p, ret);
 }
 
 /* Writes text to a new temporary file; returns its path (caller unlinks and frees). */
@@ -1021,18 +1007,23 @@ static void test_smaps_stream(void **state) {
         check_stream_same("1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\n");              /* no VmFlags: -EINVAL */
         check_stream_same("Size: 4 kB\n1000-2000 rw-p 00000000 00:00 0\nVmFlags: ac\n"); /* -EINVAL */
 
-        /* The scanner ends once: later feeds return the same answer, and stop values stick. */
-        struct smaps_scanner sc;
-        struct smaps_charge c = {0};
-        smaps_scanner_init(&sc, charge_visit, &c);
-        assert_int_equal(smaps_scanner_feed(&sc, "garbage\n", 8), -EINVAL);
-        assert_int_equal(smaps_scanner_feed(&sc, "1000-2000 rw-p 00000000 00:00 0\n", 32), -EINVAL);
-        assert_int_equal(smaps_scanner_finish(&sc), -EINVAL);
-        assert_int_equal(smaps_scanner_feed(&sc, NULL, 0), -EINVAL);
-        smaps_charge_done(&c);
-        assert_int_equal(smaps_scan(NULL, charge_visit, &c), -EINVAL);
-        assert_int_equal(smaps_scan_file(NULL, charge_visit, &c), -EINVAL);
-        assert_int_equal(smaps_scan_file("/nonexistent/smaps", charge_visit, &c), -ENOENT);
+        /* A failure sticks: later feeds and the finish return it, and the finish frees what was read. */
+        struct smaps_charge_parser p;
+        struct smaps_charge c = {.accountable_bytes = 77};
+        smaps_charge_parser_init(&p);
+        assert_int_equal(smaps_charge_parser_feed(&p, "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags: ac\n", 51),
+                         0);
+        assert_int_equal(smaps_charge_parser_feed(&p, "garbage\n", 8), -EINVAL);
+        assert_int_equal(smaps_charge_parser_feed(&p, "1000-2000 rw-p 00000000 00:00 0\n", 32), -EINVAL);
+        assert_int_equal(smaps_charge_parser_feed(&p, NULL, 0), -EINVAL);
+        assert_int_equal(smaps_charge_parser_finish(&p, &c), -EINVAL);
+        assert_int_equal(c.accountable_bytes, 77);
+        smaps_charge_parser_init(&p);
+        assert_int_equal(smaps_charge_parser_finish(&p, NULL), -EINVAL);
+        assert_int_equal(smaps_scan(NULL, add_with_origin, NULL), -EINVAL);
+        assert_int_equal(smaps_scan_file(NULL, add_with_origin, NULL), -EINVAL);
+        assert_int_equal(smaps_scan_file("/nonexistent/smaps", add_with_origin, NULL), -ENOENT);
+        assert_int_equal(smaps_read("/nonexistent/smaps", &c), -ENOENT);
 }
 
 /* A header line longer than SMAPS_LINE_MAX (a path a tenant chose) costs nothing more and parses: only its
