@@ -312,8 +312,8 @@ static int area_cmp(const void *x, const void *y) {
  * /proc/PID/map_files/START-END (which follows to the object; st_size is a shmem object's i_size, st_blocks
  * its allocated pages), once per (dev, inode). Where that cannot be read, the estimate from the mappings
  * stays (for names smaps_charge_add_area() knew, and for files on a device known to be tmpfs). */
-static int resolve_shared(struct measure_state *s, pid_t pid, bool have_map_files) {
-        bool denied = !have_map_files;
+static int resolve_shared(struct measure_state *s, pid_t pid) {
+        bool denied = false;
         size_t i, j;
         int r;
 
@@ -408,8 +408,9 @@ static int measure_once(const struct measure_ctx *ctx, pid_t pid, struct process
                 r = walk_fds(&s, where.dir);
                 if (r < 0)
                         return gone_as_esrch(r);
-                /* map_files/ is in the process's directory only, and empty once the leader exited. */
-                r = resolve_shared(&s, pid, where.tid == 0);
+                /* map_files/ is not in /proc/PID/task/TID, and the exited leader's is empty; the thread's own
+                 * top-level entry, /proc/TID (hidden from readdir), has it. */
+                r = resolve_shared(&s, where.tid != 0 ? where.tid : pid);
                 if (r < 0)
                         return gone_as_esrch(r);
         }

@@ -15,9 +15,9 @@
  * A process's charge is its smaps (private accountable and MAP_NORESERVE areas) and the shmem objects it
  * holds, each once: those it maps (smaps; sized by stat() of /proc/PID/map_files/START-END, which follows to
  * the object) and the tmpfs files it has open (/proc/PID/fd/N: memfd, /dev/shm). map_files needs
- * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) besides ptrace read access; without it (EPERM), and for a process
- * whose leader has exited (only the leader's directory has map_files), objects are sized from their mappings
- * (struct shmem_object.estimated) and process_commit.objects_estimated says so. */
+ * CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN) besides ptrace read access; without it (EPERM) objects are sized
+ * from their mappings (struct shmem_object.estimated) and process_commit.objects_estimated says so. A process
+ * whose leader has exited is read through a live thread: /proc/PID/task/TID, and /proc/TID/map_files. */
 
 /* Where and how to measure. */
 struct measure_ctx {

@@ -173,7 +173,8 @@ static void *sleeper(void *arg) {
         return NULL;
 }
 
-/* A child that maps 32M private writable, starts a thread and ends its leader with SYS_exit. */
+/* A child that maps 32M private writable and 8M shared anonymous memory (cut to its first page), starts a
+ * thread and ends its leader with SYS_exit. */
 static pid_t start_leader_exited(void) {
         pid_t pid;
 
@@ -183,7 +184,9 @@ static pid_t start_leader_exited(void) {
         if (pid == 0) {
                 pthread_t t;
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
+                char *shared = mmap(NULL, MiB(8), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
                 if (mmap(NULL, MiB(32), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED ||
+                    shared == MAP_FAILED || munmap(shared + 4096, MiB(8) - 4096) < 0 ||
                     pthread_create(&t, NULL, sleeper, NULL) != 0)
                         _exit(2);
                 (void) !write(report_pipe[1], "x", 1);
@@ -208,6 +211,22 @@ static bool leader_is_zombie(pid_t pid) {
         return z;
 }
 
+/* Whether this process may stat() /proc/PID/map_files entries (CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN). */
+static bool may_read_map_files(void) {
+        char path[128];
+        struct stat st;
+        FILE *f = fopen("/proc/self/maps", "re");
+        unsigned long lo = 0, hi = 0;
+        bool ok;
+
+        assert_non_null(f);
+        assert_int_equal(fscanf(f, "%lx-%lx", &lo, &hi), 2);
+        fclose(f);
+        snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", lo, hi);
+        ok = stat(path, &st) == 0;
+        return ok;
+}
+
 static void test_live_leader_exited(void **state) {
         struct measure_report rep;
         struct process_commit p;
@@ -223,6 +242,11 @@ static void test_live_leader_exited(void **state) {
         assert_int_equal(p.tgid, pid);
         assert_true(p.read_tid > 0 && p.read_tid != pid);
         assert_true(p.charge.accountable_bytes >= MiB(32));
+        /* The shared object is measured through the live thread's /proc/TID/map_files where this test may read
+         * map_files at all (root), and seen as its one page otherwise. */
+        assert_int_equal(p.charge.n_shmem, 1);
+        assert_int_equal(p.charge.shmem[0].size_bytes, may_read_map_files() ? MiB(8) : 4096);
+        assert_int_equal(p.objects_estimated, !may_read_map_files());
         process_commit_done(&p);
         assert_int_equal(measure_pids(NULL, &pid, 1, &c, &rep), 0);
         assert_int_equal(rep.measured, 1);
