@@ -194,6 +194,7 @@ static int pid_compare(const void *a, const void *b) {
 
 int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec) {
         _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_(measure_report_done) struct measure_report report = {0};
         struct smaps_charge charge = {0};
         size_t n = 0;
         int r;
@@ -214,9 +215,15 @@ int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec
                                 pids[m++] = pids[i];
                 n = m;
         }
-        r = measure_pids(NULL, pids, n, &charge, NULL);
+        r = measure_pids(NULL, pids, n, &charge, &report);
         if (r < 0)
                 return r;
+        /* A process we cannot read is not measured: failing keeps the ledger's overstatement rather than
+         * undercounting (the rule before per-pid outcomes; SPEC 7: fail closed). */
+        if (report.n_unreadable > 0) {
+                smaps_charge_done(&charge);
+                return report.unreadable[0].error;
+        }
         ledger_remeasure(&e->ledger, smaps_charge_bytes(&charge, e->budget.mode), now_usec);
         smaps_charge_done(&charge);
         return 0;

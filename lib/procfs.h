@@ -104,7 +104,8 @@ int smaps_scan_file(const char *path, smaps_area_fn fn, void *userdata);
  *                          ignores MAP_NORESERVE (do_mmap()), so a strict level charges the full size.
  *   SHMEM_PAGES            VM_NORESERVE inodes: memfd, tmpfs and /dev/shm files; each allocated page is
  *                          charged when it is allocated (fault, write, fallocate), in every mode.
- * In this order each charges at least as much as the one before; a merge keeps the larger. */
+ * In this order each charges at least as much as the one before (for pages within the size); one object seen
+ * two ways keeps the later. */
 enum shmem_accounting {
         SHMEM_PAGES,
         SHMEM_WHOLE_IN_STRICT,
@@ -171,7 +172,7 @@ int smaps_charge_finish(struct smaps_charge *c);
 
 /* The charge of smaps text fed in pieces of any size, with an unknown origin: smaps_parse() and smaps_read()
  * are this over a buffer and over a file. Fields are private; p must not move once initialized. Feed (a
- * failure sticks), then always finish: it hands the charge over (0) or frees it (-EINVAL: malformed). */
+ * failure sticks), then always finish: it hands the charge over (0) or frees it (< 0; -EINVAL: malformed). */
 struct smaps_charge_parser {
         struct smaps_scanner scanner;
         struct smaps_charge charge;
