@@ -124,6 +124,7 @@ static int group_by_cgroup(struct doctor *d) {
 }
 
 static int doctor_collect(struct doctor *d) {
+        struct measure_ctx ctx;
         int r;
 
         r = meminfo_read(PROC_ROOT "/meminfo", &d->meminfo);
@@ -142,7 +143,11 @@ static int doctor_collect(struct doctor *d) {
                 fprintf(stderr, "commitctl doctor: cannot compute CommitLimit from these sysctls: %s\n", strerror(-r));
                 return r;
         }
-        r = measure_host(PROC_ROOT, d->overcommit.mode, &d->procs, &d->n_procs, &d->total);
+        /* The internal shm mount's device tells shared anonymous memory, SysV and memfd apart; without it
+         * (no memfd_create()) names alone do. */
+        if (measure_ctx_init(&ctx, PROC_ROOT) < 0)
+                ctx = (struct measure_ctx){.proc_root = PROC_ROOT};
+        r = measure_host(&ctx, d->overcommit.mode, &d->procs, &d->n_procs, &d->total, NULL);
         if (r < 0) {
                 fprintf(stderr, "commitctl doctor: cannot read the processes' smaps in " PROC_ROOT ": %s\n",
                         strerror(-r));
@@ -305,8 +310,10 @@ static int print_json(const struct doctor *d) {
                         json_pack("{s:i, s:s, s:s?, s:I, s:I, s:I, s:I, s:b}", "pid", (int) p->pid, "comm", p->comm,
                                   "cgroup", p->cgroup, "committed_bytes", (json_int_t) proc_committed(d, p),
                                   "accountable_bytes", (json_int_t) p->charge.accountable_bytes, "shmem_bytes",
-                                  (json_int_t) p->charge.shmem_bytes, "noreserve_bytes",
-                                  (json_int_t) p->charge.noreserve_bytes, "fork_fits", fork_fits(d, &d->now, p)));
+                                  (json_int_t) (d->overcommit.mode == COMMIT_MODE_NEVER ? p->charge.shmem_strict_bytes
+                                                                                        : p->charge.shmem_bytes),
+                                  "noreserve_bytes", (json_int_t) p->charge.noreserve_bytes, "fork_fits",
+                                  fork_fits(d, &d->now, p)));
         }
         for (size_t i = 0; i < d->n_cgroups; i++)
                 r |= json_array_append_new(

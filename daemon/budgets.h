@@ -31,6 +31,7 @@ struct budget_entry {
         unsigned processes; /* process records (records.h) judged in exactly this cgroup */
         unsigned ghosts;    /* exited processes whose forks it still carries (records.h) */
         pid_t sample_pid;   /* a process of the cgroup, for the hybrid host's v1 limits */
+        pid_t skipped_pid;  /* the unreadable, unjudged process its measures last left out (said once) */
         bool container;     /* made for a container by the OCI agent: forgotten when its listener goes */
         char *template_name, *container_id; /* a container's: the policy it was made from, its OCI id */
         struct budget_entry *next;
@@ -41,6 +42,7 @@ struct budgets {
         const struct cgroup_root *root;
         const char *policy_dir, *state_dir;
         uint64_t page_size;
+        const struct measure_ctx *measure; /* how budgets_measure() reads processes (NULL: measure.h's default) */
         /* Appends to *pids (reallocated) the processes judged in e or below it, wherever they are now, so that a
          * process moved out of e's cgroups still counts in e's measure; *ret_inflight: the charges admitted that
          * the measure cannot see yet (records_judged()). May be NULL. */

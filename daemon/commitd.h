@@ -11,6 +11,7 @@
 #include "budgets.h"
 #include "cgroup.h"
 #include "loop.h"
+#include "measure.h"
 
 struct thread;
 struct process;
@@ -27,6 +28,7 @@ struct daemon {
         struct loop *loop;
         struct cgroup_root root;
         struct budgets budgets;
+        struct measure_ctx measure; /* how budgets are measured: /proc, the shm mount's device */
         struct thread *threads[PROCS_BUCKETS];    /* records.h: threads that made a notified call, by tid */
         struct process *processes[PROCS_BUCKETS]; /* records.h: their processes, by tgid */
         struct listener *listeners;

@@ -127,16 +127,33 @@ static int gather(struct daemon *d, struct thread *t, enum call_kind kind, const
 /* The fast path charges an mprotect's whole range; before a refusal, what the kernel will really charge:
  * an area already accountable is not charged again (written, made read-only, made writable again). */
 static void mprotect_exact(pid_t tid, uint64_t addr, uint64_t len, struct call_charge *c) {
-        _cleanup_free_ char *buf = NULL;
         uint64_t plain, noreserve;
         char path[64];
 
         snprintf(path, sizeof(path), "/proc/%d/smaps", (int) tid);
-        if (fileio_read_full(path, FILEIO_MAX_BYTES, &buf, NULL) < 0 ||
-            smaps_mprotect_charge(buf, addr, len, &plain, &noreserve) < 0)
+        if (smaps_mprotect_charge_read(path, addr, len, &plain, &noreserve) < 0)
                 return; /* keep the whole range: refusing too much beats admitting what strict mode would not */
         c->plain = plain;
         c->noreserve = noreserve;
+}
+
+/* mremap's charge depends on the area at old_addr (accountable or not); before a refusal, smaps says which. */
+static void mremap_exact(pid_t tid, const uint64_t *args, uint64_t page_size, struct call_charge *c) {
+        struct smaps_area a = {0};
+        char path[64];
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/smaps", (int) tid);
+        r = smaps_area_at_read(path, args[0], &a);
+        if (r < 0 && r != -EFAULT)
+                return; /* keep the assumed charge: refusing too much beats admitting what strict mode would not */
+        charge_mremap_exact(args,
+                            &(struct charge_area){.found = r >= 0,
+                                                  .accountable = a.ac,
+                                                  .private_ = a.perms[3] == 'p',
+                                                  .writable = a.perms[1] == 'w',
+                                                  .noreserve = a.nr},
+                            page_size, c);
 }
 
 /* Judges against every level; returns the index of the first that refuses, or -1. */
@@ -288,6 +305,8 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
                 charge_of_call(kind, args, &caller, d->page_size, &c);
                 if (kind == CALL_MPROTECT)
                         mprotect_exact(t->tid, args[0], charge_page_up(args[1], d->page_size), &c);
+                if (kind == CALL_MREMAP)
+                        mremap_exact(t->tid, args, d->page_size, &c);
                 if (!judge_id_valid(l->fd, req->id))
                         return false;
                 refused = judge_levels(d, p, levels, n, &c, &res);

@@ -302,8 +302,16 @@ int main(int argc, char **argv) {
                           strerror(-r));
                 return 1;
         }
-        d.budgets = (struct budgets){
-                .root = &d.root, .policy_dir = o.policy_dir, .state_dir = o.state_dir, .page_size = d.page_size};
+        r = measure_ctx_init(&d.measure, "/proc");
+        if (r < 0) {
+                log_error("cannot find the shm mount's device with memfd_create(): %s", strerror(-r));
+                return 1;
+        }
+        d.budgets = (struct budgets){.root = &d.root,
+                                     .policy_dir = o.policy_dir,
+                                     .state_dir = o.state_dir,
+                                     .page_size = d.page_size,
+                                     .measure = &d.measure};
         r = loop_new(&d.loop);
         if (r >= 0) {
                 loop_set_lock(d.loop, &d.lock, &d.lock_waiters);

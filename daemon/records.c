@@ -144,12 +144,14 @@ void records_thread_called(struct thread *t) {
 }
 
 int records_measure(struct daemon *d, struct process *p, struct thread *t) {
+        /* Only the private sums (fork's charge) are used here: no shmem object sizes, no fd walk. */
+        static const struct measure_ctx private_sums = {.proc_root = "/proc", .private_only = true};
         struct process_commit pc;
         int r;
 
         /* Through the calling thread: /proc/TGID/smaps is empty once the leader has exited, /proc/TID/ of a live
          * thread still shows the whole mm. */
-        r = measure_process("/proc", t->tid, &pc);
+        r = measure_process(&private_sums, t->tid, &pc);
         if (r < 0)
                 return r;
         if (pc.tgid != p->tgid) {

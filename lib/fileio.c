@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,21 +10,12 @@
 #include "fileio.h"
 #include "macro.h"
 
-/* procfs and cgroupfs files report st_size 0 and are generated per read(), so the only way to get one whole
- * is to read until EOF into a growing buffer. */
-int fileio_read_full(const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len) {
+int fileio_open(const char *path) {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, allocated = 0, cap;
         struct stat st;
 
-        if (!path || !ret_buf)
+        if (!path)
                 return -EINVAL;
-
-        /* Room for max_bytes, the NUL, and one byte more so that a file of exactly max_bytes is told apart
-         * from a longer one by the read that follows. */
-        cap = max_bytes > SIZE_MAX - 2 ? SIZE_MAX : max_bytes + 2;
-
         /* O_NONBLOCK and the S_ISREG check: a FIFO or device planted where a file is expected must not hang
          * the daemon's loop. procfs, sysfs and cgroupfs files are regular files. */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -34,6 +25,35 @@ int fileio_read_full(const char *path, size_t max_bytes, char **ret_buf, size_t 
                 return -errno;
         if (!S_ISREG(st.st_mode))
                 return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        return TAKE_FD(fd);
+}
+
+/* read() that retries EINTR. */
+static ssize_t read_retry(int fd, char *buf, size_t n) {
+        for (;;) {
+                ssize_t r = read(fd, buf, n);
+                if (r >= 0 || errno != EINTR)
+                        return r < 0 ? -errno : r;
+        }
+}
+
+/* procfs and cgroupfs files report st_size 0 and are generated per read(), so the only way to get one whole
+ * is to read until EOF into a growing buffer. */
+int fileio_read_full(const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, allocated = 0, cap;
+
+        if (!path || !ret_buf)
+                return -EINVAL;
+
+        /* Room for max_bytes, the NUL, and one byte more so that a file of exactly max_bytes is told apart
+         * from a longer one by the read that follows. */
+        cap = max_bytes > SIZE_MAX - 2 ? SIZE_MAX : max_bytes + 2;
+
+        fd = fileio_open(path);
+        if (fd < 0)
+                return fd;
 
         for (;;) {
                 ssize_t n;
@@ -53,12 +73,9 @@ int fileio_read_full(const char *path, size_t max_bytes, char **ret_buf, size_t 
                         allocated = want;
                 }
 
-                n = read(fd, buf + len, allocated - len - 1);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
+                n = read_retry(fd, buf + len, allocated - len - 1);
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 len += (size_t) n;
@@ -71,4 +88,28 @@ int fileio_read_full(const char *path, size_t max_bytes, char **ret_buf, size_t 
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+int fileio_read_chunks(const char *path, size_t chunk_bytes, fileio_chunk_fn fn, void *userdata) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+
+        if (!path || !fn || chunk_bytes == 0)
+                return -EINVAL;
+        fd = fileio_open(path);
+        if (fd < 0)
+                return fd;
+        buf = malloc(chunk_bytes);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read_retry(fd, buf, chunk_bytes);
+                int r;
+
+                if (n <= 0)
+                        return (int) n;
+                r = fn(buf, (size_t) n, userdata);
+                if (r != 0)
+                        return r;
+        }
 }

@@ -3,10 +3,26 @@
 
 #include <stddef.h>
 
-/* Largest procfs/cgroupfs file a reader accepts: the smaps of a process with ~100k mappings. */
+/* Largest procfs/cgroupfs file a whole-file reader accepts. smaps is never read whole (fileio_read_chunks()):
+ * a process chooses how long its smaps is. */
 #define FILEIO_MAX_BYTES (64u * 1024 * 1024)
+
+/* Size of the buffer fileio_read_chunks() reads through: one read() of a seq_file returns about this much. */
+#define FILEIO_CHUNK_BYTES (64u * 1024)
+
+/* Opens a file to read it: O_NONBLOCK, and only a regular file (-EISDIR, -EINVAL otherwise). Returns the fd
+ * or -errno (-ENOENT for a vanished process). */
+int fileio_open(const char *path);
 
 /* Reads a whole file into a NUL-terminated buffer (procfs files report size 0, so it reads until EOF).
  * Returns 0 and the buffer in *ret_buf (caller frees) and its length in *ret_len (may be NULL);
  * -EFBIG past max_bytes; -errno of open/read otherwise (-ENOENT for a vanished process). */
 int fileio_read_full(const char *path, size_t max_bytes, char **ret_buf, size_t *ret_len);
+
+/* Called with each piece of the file, in order; a piece may end anywhere, even inside a line. Returns 0 to
+ * go on, anything else to stop: fileio_read_chunks() then returns that value. */
+typedef int (*fileio_chunk_fn)(const char *data, size_t n, void *userdata);
+
+/* Reads a file to EOF through a buffer of chunk_bytes, handing each read to fn; no total size limit, memory
+ * bounded by chunk_bytes. Returns 0 at EOF, fn's non-zero return, or -errno of open/read. */
+int fileio_read_chunks(const char *path, size_t chunk_bytes, fileio_chunk_fn fn, void *userdata);

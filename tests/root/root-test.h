@@ -26,3 +26,17 @@ static inline int root_test_require_root(void) {
                 return root_test_skip("needs root (reads every process's smaps)");
         return -1;
 }
+
+/* The checks of a C root test: each failure is printed with its place and counted; the test exits 1 when
+ * root_test_failures is not 0. */
+static int root_test_failures;
+
+#define CHECK(cond, ...)                                                                                               \
+        do {                                                                                                           \
+                if (!(cond)) {                                                                                         \
+                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
+                        fprintf(stderr, __VA_ARGS__);                                                                  \
+                        fputc('\n', stderr);                                                                           \
+                        root_test_failures++;                                                                          \
+                }                                                                                                      \
+        } while (0)

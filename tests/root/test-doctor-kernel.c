@@ -27,18 +27,6 @@
 #define NORESERVE_SIZE MiB(16)
 #define NOISE_PAGES    64 /* other processes of a quiet host, and doctor's own heap, between two runs */
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                                               \
-        do {                                                                                                           \
-                if (!(cond)) {                                                                                         \
-                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                \
-                        fprintf(stderr, __VA_ARGS__);                                                                  \
-                        fputc('\n', stderr);                                                                           \
-                        failures++;                                                                                    \
-                }                                                                                                      \
-        } while (0)
-
 static json_t *doctor_json(void) {
         const char *commitctl = getenv("COMMITCTL");
         char cmd[4096];
@@ -193,7 +181,7 @@ int main(void) {
                         CHECK(json_is_true(json_object_get(parent, "fork_fits")), "the parent can fork again");
                 }
         } else
-                failures++;
+                root_test_failures++;
 
         if (pids[1] > 0)
                 kill(pids[1], SIGKILL); /* the copy is the child's child: by its pid, before its parent goes */
@@ -201,7 +189,7 @@ int main(void) {
         waitpid(pid, NULL, 0);
         json_decref(before);
         json_decref(after);
-        if (failures)
-                fprintf(stderr, "%d check(s) failed\n", failures);
-        return failures ? 1 : 0;
+        if (root_test_failures)
+                fprintf(stderr, "%d check(s) failed\n", root_test_failures);
+        return root_test_failures ? 1 : 0;
 }

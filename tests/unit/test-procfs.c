@@ -94,6 +94,14 @@ static char *print_overcommit(const struct overcommit *o) {
         return text_finish(&t);
 }
 
+static const char *shmem_kind_name(enum shmem_kind k) {
+        return k == SHMEM_SYSV ? "sysv" : k == SHMEM_SHARED_ANON ? "shared-anon" : "file";
+}
+
+static const char *shmem_accounting_name(enum shmem_accounting a) {
+        return a == SHMEM_WHOLE ? "whole" : a == SHMEM_WHOLE_IN_STRICT ? "whole-in-strict" : "pages";
+}
+
 static char *print_smaps(const struct smaps_charge *c) {
         struct text t;
 
@@ -102,10 +110,16 @@ static char *print_smaps(const struct smaps_charge *c) {
         fprintf(t.f, "dontcopy_accountable_bytes %" PRIu64 "\n", c->dontcopy_accountable_bytes);
         fprintf(t.f, "noreserve_bytes %" PRIu64 "\n", c->noreserve_bytes);
         fprintf(t.f, "shmem_bytes %" PRIu64 "\n", c->shmem_bytes);
+        fprintf(t.f, "shmem_strict_bytes %" PRIu64 "\n", c->shmem_strict_bytes);
         fprintf(t.f, "n_shmem %zu\n", c->n_shmem);
-        for (size_t i = 0; i < c->n_shmem; i++)
-                fprintf(t.f, "shmem %u:%u %" PRIu64 " %" PRIu64 "\n", major((dev_t) c->shmem[i].dev),
-                        minor((dev_t) c->shmem[i].dev), c->shmem[i].inode, c->shmem[i].bytes);
+        /* shmem DEV INODE IPC_NS KIND ACCOUNTING SIZE ALLOCATED measured|estimated */
+        for (size_t i = 0; i < c->n_shmem; i++) {
+                const struct shmem_object *o = &c->shmem[i];
+                fprintf(t.f, "shmem %u:%u %" PRIu64 " %" PRIu64 " %s %s %" PRIu64 " %" PRIu64 " %s\n",
+                        major((dev_t) o->dev), minor((dev_t) o->dev), o->inode, o->ipc_ns, shmem_kind_name(o->kind),
+                        shmem_accounting_name(o->accounting), o->size_bytes, o->allocated_bytes,
+                        o->estimated ? "estimated" : "measured");
+        }
         fprintf(t.f, "charge_heuristic %" PRIu64 "\n", smaps_charge_bytes(c, COMMIT_MODE_GUESS));
         fprintf(t.f, "charge_always %" PRIu64 "\n", smaps_charge_bytes(c, COMMIT_MODE_ALWAYS));
         fprintf(t.f, "charge_strict %" PRIu64 "\n", smaps_charge_bytes(c, COMMIT_MODE_NEVER));
@@ -123,6 +137,7 @@ static char *print_status(const struct proc_status *s) {
         fprintf(t.f, "uid_real %u\n", (unsigned) s->uid_real);
         fprintf(t.f, "uid_effective %u\n", (unsigned) s->uid_effective);
         fprintf(t.f, "has_mm %s\n", s->has_mm ? "yes" : "no");
+        fprintf(t.f, "threads %" PRIu64 "\n", s->threads);
         fprintf(t.f, "vm_size_bytes %" PRIu64 "\n", s->vm_size_bytes);
         fprintf(t.f, "cap_effective 0x%016" PRIx64 "\n", s->cap_effective);
         return text_finish(&t);
@@ -213,21 +228,30 @@ static void test_smaps_mapper_known_sizes(void **state) {
         assert_int_equal(c.noreserve_bytes, KiB(16384));
 
         /* Shared anonymous inode 1027 is mapped twice (2M and a 1M alias) and counted once, at 2M. Inode
-         * 1028 (MAP_NORESERVE, "nr") is not charged. SysV ids 1 (4M) and 2 (1M, SHM_NORESERVE, which smaps
-         * does not show) are. */
-        assert_int_equal(c.n_shmem, 3);
+         * 1028 (MAP_NORESERVE, "nr") is charged per page outside strict mode and whole in it; from smaps alone
+         * its pages are estimated as its mapping (1M). SysV ids 1 (4M) and 2 (1M, SHM_NORESERVE, which smaps
+         * does not show) are charged whole. SysV segments sort after the other objects of their device. */
+        assert_int_equal(c.n_shmem, 4);
         assert_int_equal(c.shmem[0].dev, makedev(0, 1));
-        assert_int_equal(c.shmem[0].inode, 1);
-        assert_int_equal(c.shmem[0].bytes, KiB(4096));
-        assert_int_equal(c.shmem[1].inode, 2);
-        assert_int_equal(c.shmem[1].bytes, KiB(1024));
-        assert_int_equal(c.shmem[2].inode, 1027);
-        assert_int_equal(c.shmem[2].bytes, KiB(2048));
-        assert_int_equal(c.shmem_bytes, KiB(7168));
+        assert_int_equal(c.shmem[0].inode, 1027);
+        assert_int_equal(c.shmem[0].kind, SHMEM_SHARED_ANON);
+        assert_int_equal(c.shmem[0].accounting, SHMEM_WHOLE);
+        assert_int_equal(c.shmem[0].size_bytes, KiB(2048));
+        assert_true(c.shmem[0].estimated);
+        assert_int_equal(c.shmem[1].inode, 1028);
+        assert_int_equal(c.shmem[1].accounting, SHMEM_WHOLE_IN_STRICT);
+        assert_int_equal(c.shmem[1].size_bytes, KiB(1024));
+        assert_int_equal(c.shmem[2].inode, 1);
+        assert_int_equal(c.shmem[2].kind, SHMEM_SYSV);
+        assert_int_equal(c.shmem[2].size_bytes, KiB(4096));
+        assert_int_equal(c.shmem[3].inode, 2);
+        assert_int_equal(c.shmem[3].size_bytes, KiB(1024));
+        assert_int_equal(c.shmem_bytes, KiB(2048 + 1024 + 4096 + 1024));
+        assert_int_equal(c.shmem_strict_bytes, KiB(8192));
 
-        assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_GUESS), KiB(12544 + 7168));
-        assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_ALWAYS), KiB(12544 + 7168));
-        assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_NEVER), KiB(12544 + 7168 + 16384));
+        assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_GUESS), KiB(12544 + 8192));
+        assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_ALWAYS), KiB(12544 + 8192));
+        assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_NEVER), KiB(12544 + 8192 + 16384));
         smaps_charge_done(&c);
         smaps_charge_done(&c); /* idempotent */
         smaps_charge_done(NULL);
@@ -261,65 +285,90 @@ static void test_status_golden(void **state) {
 
 /* ---- smaps: rules, merge, charge ---- */
 
-#define AREA(range, perms, dev, inode, name, size_kb, flags)                                                           \
-        range " " perms " 00000000 " dev " " inode "   " name "\n"                                                     \
+#define AREA_AT(range, perms, offset, dev, inode, name, size_kb, flags)                                                \
+        range " " perms " " offset " " dev " " inode "   " name "\n"                                                   \
               "Size:           " size_kb " kB\n"                                                                       \
               "Rss:                  0 kB\n"                                                                           \
               "VmFlags: " flags "\n"
+#define AREA(range, perms, dev, inode, name, size_kb, flags)                                                           \
+        AREA_AT(range, perms, "00000000", dev, inode, name, size_kb, flags)
 
 static void test_smaps_rules(void **state) {
         static const struct {
                 const char *what;
                 const char *buf;
-                uint64_t accountable, dontcopy, noreserve, shmem;
+                uint64_t accountable, dontcopy, noreserve, shmem, shmem_strict;
                 size_t n_shmem;
         } cases[] = {
-                {"empty (kernel thread)", "", 0, 0, 0, 0, 0},
-                {"private ac", AREA("1000-2000", "rw-p", "00:00", "0", "", "4", "rd wr mr mw me ac"), 4096, 0, 0, 0, 0},
+                {"empty (kernel thread)", "", 0, 0, 0, 0, 0, 0},
+                {"private ac", AREA("1000-2000", "rw-p", "00:00", "0", "", "4", "rd wr mr mw me ac"), 4096, 0, 0, 0, 0,
+                 0},
                 {"ac + dc", AREA("1000-2000", "rw-p", "00:00", "0", "", "4", "rd wr mr mw me dc ac"), 4096, 4096, 0, 0,
+                 0, 0},
+                {"private nr", AREA("1000-2000", "rw-p", "00:00", "0", "", "4", "rd wr mr mw me nr"), 0, 0, 4096, 0, 0,
                  0},
-                {"private nr", AREA("1000-2000", "rw-p", "00:00", "0", "", "4", "rd wr mr mw me nr"), 0, 0, 4096, 0, 0},
                 {"private read-only nr", AREA("1000-2000", "r--p", "00:00", "0", "", "4", "rd mr mw me nr"), 0, 0, 0, 0,
-                 0},
+                 0, 0},
                 {"hugetlb nr",
                  AREA("1000-2000", "rw-p", "00:0f", "7", "/anon_hugepage (deleted)", "2048", "rd wr mr mw me de nr ht"),
-                 0, 0, 0, 0, 0},
+                 0, 0, 0, 0, 0, 0},
+                {"shared hugetlb",
+                 AREA("1000-2000", "rw-s", "00:0f", "7", "/SYSV00000001 (deleted)", "2048", "rd wr sh ht"), 0, 0, 0, 0,
+                 0, 0},
                 {"shared file nr", AREA("1000-2000", "rw-s", "fe:00", "12", "/srv/data", "4", "rd wr sh mr mw me nr"),
-                 0, 0, 0, 0, 0},
+                 0, 0, 0, 0, 0, 0},
                 {"shared file", AREA("1000-2000", "rw-s", "fe:00", "12", "/srv/data", "4", "rd wr sh mr mw me ms"), 0,
-                 0, 0, 0, 0},
-                {"shared anon", AREA("1000-2000", "rw-s", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr sh"), 0, 0,
-                 0, 4096, 1},
-                {"shared anon nr", AREA("1000-2000", "rw-s", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr sh nr"),
                  0, 0, 0, 0, 0},
+                {"shared anon", AREA("1000-2000", "rw-s", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr sh"), 0, 0,
+                 0, 4096, 4096, 1},
+                /* Per page outside strict mode (estimated as the mapping), whole in it. */
+                {"shared anon nr", AREA("1000-2000", "rw-s", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr sh nr"),
+                 0, 0, 0, 4096, 4096, 1},
+                /* Cut to its last page by munmap(): the offset shows the object is at least 64M. */
+                {"shared anon cut to its last page",
+                 AREA_AT("1000-2000", "rw-s", "03fff000", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr sh"), 0, 0,
+                 0, KiB(65536), KiB(65536), 1},
+                {"cut shared anon nr: pages estimated by the mapping, size by its end",
+                 AREA_AT("1000-2000", "rw-s", "03fff000", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr sh nr"), 0,
+                 0, 0, 4096, KiB(65536), 1},
                 {"sysv", AREA("1000-2000", "rw-s", "00:01", "3", "/SYSV0000abcd (deleted)", "4", "rd wr sh"), 0, 0, 0,
-                 4096, 1},
+                 4096, 4096, 1},
                 {"sysv read-only attach", AREA("1000-2000", "r--s", "00:01", "3", "/SYSV0000abcd", "4", "rd sh"), 0, 0,
-                 0, 4096, 1},
+                 0, 4096, 4096, 1},
                 {"named anon shmem", AREA("1000-2000", "rw-s", "00:01", "9", "[anon_shmem:cache]", "4", "rd wr sh"), 0,
-                 0, 0, 4096, 1},
+                 0, 0, 4096, 4096, 1},
                 {"anon shmem", AREA("1000-2000", "rw-s", "00:01", "9", "[anon_shmem]", "4", "rd wr sh"), 0, 0, 0, 4096,
-                 1},
+                 4096, 1},
                 {"private mapping of /dev/zero is private",
                  AREA("1000-2000", "rw-p", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr mr mw me ac"), 4096, 0, 0,
-                 0, 0},
+                 0, 0, 0},
                 {"not shmem: [anon_shmem without bracket",
-                 AREA("1000-2000", "rw-s", "00:01", "9", "[anon_shmem", "4", "rd wr sh"), 0, 0, 0, 0, 0},
-                {"memfd is per page", AREA("1000-2000", "rw-s", "00:01", "9", "/memfd:x (deleted)", "4", "rd wr sh"), 0,
-                 0, 0, 0, 0},
+                 AREA("1000-2000", "rw-s", "00:01", "9", "[anon_shmem", "4", "rd wr sh"), 0, 0, 0, 0, 0, 0},
+                /* Per page; from smaps alone its pages are estimated as the mapping. */
+                {"memfd, pages", AREA("1000-2000", "rw-s", "00:01", "9", "/memfd:x (deleted)", "4", "rd wr sh"), 0, 0,
+                 0, 4096, 4096, 1},
+                {"private memfd mapping: the area's own rule",
+                 AREA("1000-2000", "r--p", "00:01", "9", "/memfd:x (deleted)", "4", "rd mr mw me"), 0, 0, 0, 0, 0, 0},
                 {"same object twice, largest kept",
                  AREA("1000-2000", "rw-s", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr sh")
                          AREA("3000-5000", "rw-s", "00:01", "5", "/dev/zero (deleted)", "8", "rd wr sh")
                                  AREA("6000-7000", "rw-s", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr sh"),
-                 0, 0, 0, 8192, 1},
+                 0, 0, 0, 8192, 8192, 1},
+                {"a SysV id and a memfd inode alike are two objects",
+                 AREA("1000-2000", "rw-s", "00:01", "17", "/SYSV00000000 (deleted)", "4", "rd wr sh")
+                         AREA("3000-4000", "rw-s", "00:01", "17", "/memfd:y (deleted)", "4", "rd wr sh"),
+                 0, 0, 0, 8192, 8192, 2},
                 {"Size wins over end-start", AREA("1000-2000", "rw-p", "00:00", "0", "", "8", "rd wr ac"), 8192, 0, 0,
-                 0, 0},
+                 0, 0, 0},
                 {"unknown fields and flags ignored",
                  "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nKernelPageSize: 4 kB\nTHPeligible:    0\n"
                  "ProtectionKey:         0\nVmFlags: rd wr zz 9x ac\n",
-                 4096, 0, 0, 0, 0},
-                {"no trailing newline", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags: ac", 4096, 0, 0, 0, 0},
-                {"empty VmFlags", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags:\n", 0, 0, 0, 0, 0},
+                 4096, 0, 0, 0, 0, 0},
+                {"no trailing newline", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags: ac", 4096, 0, 0, 0, 0,
+                 0},
+                {"empty VmFlags", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags:\n", 0, 0, 0, 0, 0, 0},
+                {"blank lines", "\n1000-2000 rw-p 00000000 00:00 0\n\nSize: 4 kB\nVmFlags: ac\n\n", 4096, 0, 0, 0, 0,
+                 0},
         };
         (void) state;
 
@@ -332,9 +381,55 @@ static void test_smaps_rules(void **state) {
                 assert_int_equal(c.dontcopy_accountable_bytes, cases[i].dontcopy);
                 assert_int_equal(c.noreserve_bytes, cases[i].noreserve);
                 assert_int_equal(c.shmem_bytes, cases[i].shmem);
+                assert_int_equal(c.shmem_strict_bytes, cases[i].shmem_strict);
                 assert_int_equal(c.n_shmem, cases[i].n_shmem);
+                for (size_t j = 0; j < c.n_shmem; j++)
+                        assert_true(c.shmem[j].estimated);
                 smaps_charge_done(&c);
         }
+}
+
+struct origin_visit {
+        struct smaps_charge *c;
+        const struct smaps_origin *o;
+};
+
+static int add_with_origin(const struct smaps_area *a, void *userdata) {
+        struct origin_visit *v = userdata;
+        return smaps_charge_add_area(v->c, a, v->o);
+}
+
+/* With the shm mount's device known, names count only on it, and any other name there is a memfd-like file;
+ * a SysV segment carries its IPC namespace. */
+static void test_smaps_origin(void **state) {
+        static const char buf[] = AREA("1000-2000", "rw-s", "00:01", "5", "/dev/zero (deleted)", "4", "rd wr sh")
+                AREA("2000-3000", "rw-s", "00:1b", "6", "/dev/zero (deleted)", "4", "rd wr sh")
+                        AREA("3000-4000", "rw-s", "00:01", "7", "/i915 (deleted)", "8", "rd wr sh")
+                                AREA("4000-5000", "rw-s", "00:01", "3", "/SYSV00000000 (deleted)", "4", "rd wr sh");
+        struct smaps_origin o = {.shm_dev = makedev(0, 1), .ipc_ns = 4026531839};
+        struct smaps_charge by_name, by_dev = {0};
+        struct origin_visit v = {&by_dev, &o};
+        (void) state;
+
+        /* Unknown origin: both "/dev/zero (deleted)" and the SysV name count; "/i915" says nothing. */
+        assert_int_equal(smaps_parse(buf, &by_name), 0);
+        assert_int_equal(by_name.n_shmem, 3);
+        assert_int_equal(by_name.shmem_bytes, KiB(12));
+        assert_int_equal(by_name.shmem[2].ipc_ns, 0);
+        smaps_charge_done(&by_name);
+
+        assert_int_equal(smaps_scan(buf, add_with_origin, &v), 0);
+        assert_int_equal(smaps_charge_finish(&by_dev), 0);
+        assert_int_equal(by_dev.n_shmem, 3);
+        assert_int_equal(by_dev.shmem[0].inode, 5);
+        assert_int_equal(by_dev.shmem[0].kind, SHMEM_SHARED_ANON);
+        assert_int_equal(by_dev.shmem[1].inode, 7);
+        assert_int_equal(by_dev.shmem[1].kind, SHMEM_FILE);
+        assert_int_equal(by_dev.shmem[1].accounting, SHMEM_PAGES);
+        assert_int_equal(by_dev.shmem[2].kind, SHMEM_SYSV);
+        assert_int_equal(by_dev.shmem[2].ipc_ns, 4026531839);
+        assert_int_equal(by_dev.shmem_bytes, KiB(4 + 8 + 4));
+        smaps_charge_done(&by_dev);
 }
 
 static void test_smaps_malformed(void **state) {
@@ -365,7 +460,10 @@ static void test_smaps_malformed(void **state) {
                 {"VmFlags twice", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags: ac\nVmFlags: ac\n"},
                 {"three-letter flag", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags: acc\n"},
                 {"flag with punctuation", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags: a!\n"},
-                {"line without colon", "1000-2000 rw-p 00000000 00:00 0\nSize 4 kB\nVmFlags: ac\n"},
+                {"Size without colon is no Size", "1000-2000 rw-p 00000000 00:00 0\nSize 4 kB\nVmFlags: ac\n"},
+                {"neither header nor field", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\n!x\nVmFlags: ac\n"},
+                {"lower case, not hex", "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nrss: 4 kB\nVmFlags: ac\n"},
+                {"offset not hex", "1000-2000 rw-p 0000000g 00:00 0\nSize: 4 kB\nVmFlags: ac\n"},
                 {"sum overflows", "1000-2000 rw-p 00000000 00:00 0\nSize: 18014398509481983 kB\nVmFlags: ac\n"
                                   "3000-4000 rw-p 00000000 00:00 0\nSize: 18014398509481983 kB\nVmFlags: ac\n"},
                 {"second area truncated",
@@ -384,23 +482,23 @@ static void test_smaps_malformed(void **state) {
         assert_int_equal(smaps_parse(NULL, &c), -EINVAL);
 }
 
-static void set_shmem(struct smaps_charge *c, size_t n, const struct shmem_object *objs) {
-        uint64_t sum = 0;
+/* A measured shared anonymous object of `size` bytes: charged whole in every mode. */
+#define OBJ(dev, inode, size)                                                                                          \
+        { (dev), (inode), 0, SHMEM_SHARED_ANON, SHMEM_WHOLE, (size), (size), false }
 
+static void set_shmem(struct smaps_charge *c, size_t n, const struct shmem_object *objs) {
         c->shmem = n ? calloc(n, sizeof(*objs)) : NULL;
         if (n)
                 assert_non_null(c->shmem);
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
                 c->shmem[i] = objs[i];
-                sum += objs[i].bytes;
-        }
         c->n_shmem = n;
-        c->shmem_bytes = sum;
+        assert_int_equal(smaps_charge_finish(c), 0);
 }
 
 static void test_smaps_merge(void **state) {
-        static const struct shmem_object a_objs[] = {{1, 5, 100}, {1, 9, 300}, {2, 1, 50}};
-        static const struct shmem_object b_objs[] = {{1, 3, 7}, {1, 9, 400}, {3, 0, 1}};
+        static const struct shmem_object a_objs[] = {OBJ(1, 5, 100), OBJ(1, 9, 300), OBJ(2, 1, 50)};
+        static const struct shmem_object b_objs[] = {OBJ(1, 3, 7), OBJ(1, 9, 400), OBJ(3, 0, 1)};
         struct smaps_charge a = {.accountable_bytes = 1000, .dontcopy_accountable_bytes = 10, .noreserve_bytes = 5};
         struct smaps_charge b = {.accountable_bytes = 2000, .dontcopy_accountable_bytes = 20, .noreserve_bytes = 6};
         struct smaps_charge empty = {0};
@@ -414,14 +512,16 @@ static void test_smaps_merge(void **state) {
         assert_int_equal(a.dontcopy_accountable_bytes, 30);
         assert_int_equal(a.noreserve_bytes, 11);
         assert_int_equal(a.n_shmem, 5);
-        /* Sorted union by (dev, inode); (1, 9) once, at the larger size. */
-        static const struct shmem_object want[] = {{1, 3, 7}, {1, 5, 100}, {1, 9, 400}, {2, 1, 50}, {3, 0, 1}};
+        /* Sorted union by name; (1, 9) once, at the larger size. */
+        static const struct shmem_object want[] = {OBJ(1, 3, 7), OBJ(1, 5, 100), OBJ(1, 9, 400), OBJ(2, 1, 50),
+                                                   OBJ(3, 0, 1)};
         for (size_t i = 0; i < ELEMENTSOF(want); i++) {
                 assert_int_equal(a.shmem[i].dev, want[i].dev);
                 assert_int_equal(a.shmem[i].inode, want[i].inode);
-                assert_int_equal(a.shmem[i].bytes, want[i].bytes);
+                assert_int_equal(a.shmem[i].size_bytes, want[i].size_bytes);
         }
         assert_int_equal(a.shmem_bytes, 7 + 100 + 400 + 50 + 1);
+        assert_int_equal(a.shmem_strict_bytes, 558);
         /* b is not changed. */
         assert_int_equal(b.n_shmem, 3);
         assert_int_equal(b.shmem_bytes, 408);
@@ -442,12 +542,22 @@ static void test_smaps_merge(void **state) {
         assert_int_equal(empty.n_shmem, 0);
         assert_null(empty.shmem);
 
+        /* A merged charge takes more objects (the daemon adds to what it merged). */
+        static const struct shmem_object more = OBJ(4, 4, 4);
+        assert_int_equal(smaps_charge_merge(&empty, &a), 0);
+        for (int i = 0; i < 40; i++)
+                assert_int_equal(smaps_charge_add_object(&empty, &more), 0);
+        assert_int_equal(smaps_charge_finish(&empty), 0);
+        assert_int_equal(empty.n_shmem, 6);
+        assert_int_equal(empty.shmem_bytes, 562);
+        smaps_charge_done(&empty);
+
         /* Overflow leaves a unchanged. */
         struct smaps_charge big = {.accountable_bytes = UINT64_MAX};
         assert_int_equal(smaps_charge_merge(&a, &big), -EOVERFLOW);
         assert_int_equal(a.accountable_bytes, 5000);
         assert_int_equal(a.n_shmem, 5);
-        static const struct shmem_object huge_obj[] = {{9, 9, UINT64_MAX}};
+        static const struct shmem_object huge_obj[] = {OBJ(9, 9, UINT64_MAX)};
         set_shmem(&big, 1, huge_obj);
         big.accountable_bytes = 0;
         assert_int_equal(smaps_charge_merge(&a, &big), -EOVERFLOW);
@@ -459,6 +569,51 @@ static void test_smaps_merge(void **state) {
         smaps_charge_done(&big);
         smaps_charge_done(&a);
         smaps_charge_done(&b);
+}
+
+/* One object seen twice: measured beats estimated whatever the sizes; two measures or two estimates keep the
+ * larger sizes and accounting. And what each accounting charges in each mode. */
+static void test_shmem_fold(void **state) {
+        const uint64_t dev = makedev(0, 1);
+        const struct shmem_object memfd_est = {dev, 9, 0, SHMEM_FILE, SHMEM_PAGES, KiB(1024), KiB(1024), true};
+        const struct shmem_object memfd_real = {dev, 9, 0, SHMEM_FILE, SHMEM_PAGES, KiB(1024), KiB(8), false};
+        const struct shmem_object anon_nr = {dev,     5,      0,    SHMEM_SHARED_ANON, SHMEM_WHOLE_IN_STRICT,
+                                             KiB(64), KiB(4), false};
+        const struct shmem_object anon_nr_more = {dev,     5,       0,    SHMEM_SHARED_ANON, SHMEM_WHOLE_IN_STRICT,
+                                                  KiB(64), KiB(12), false};
+        const struct shmem_object sysv_ns1 = {dev, 9, 1, SHMEM_SYSV, SHMEM_WHOLE, KiB(16), 0, false};
+        const struct shmem_object sysv_ns2 = {dev, 9, 2, SHMEM_SYSV, SHMEM_WHOLE, KiB(32), 0, false};
+        struct smaps_charge c = {0};
+        (void) state;
+
+        assert_int_equal(shmem_object_charge(&memfd_real, COMMIT_MODE_NEVER), KiB(8));
+        assert_int_equal(shmem_object_charge(&anon_nr, COMMIT_MODE_GUESS), KiB(4));
+        assert_int_equal(shmem_object_charge(&anon_nr, COMMIT_MODE_ALWAYS), KiB(4));
+        assert_int_equal(shmem_object_charge(&anon_nr, COMMIT_MODE_NEVER), KiB(64));
+        assert_int_equal(shmem_object_charge(&sysv_ns1, COMMIT_MODE_GUESS), KiB(16));
+        assert_int_equal(shmem_object_charge(NULL, COMMIT_MODE_GUESS), 0);
+
+        const struct shmem_object *objs[] = {&memfd_est, &memfd_real, &memfd_est, &anon_nr_more,
+                                             &anon_nr,   &sysv_ns2,   &sysv_ns1};
+        for (size_t i = 0; i < ELEMENTSOF(objs); i++)
+                assert_int_equal(smaps_charge_add_object(&c, objs[i]), 0);
+        assert_int_equal(smaps_charge_finish(&c), 0);
+        /* The memfd (9), the shared anonymous object (5), and two SysV segments with id 9 in two namespaces. */
+        assert_int_equal(c.n_shmem, 4);
+        assert_int_equal(c.shmem[0].inode, 5);
+        assert_int_equal(c.shmem[0].allocated_bytes, KiB(12));
+        assert_int_equal(c.shmem[1].inode, 9);
+        assert_false(c.shmem[1].estimated);
+        assert_int_equal(c.shmem[1].allocated_bytes, KiB(8));
+        assert_int_equal(c.shmem[2].ipc_ns, 1);
+        assert_int_equal(c.shmem[3].ipc_ns, 2);
+        assert_int_equal(c.shmem_bytes, KiB(12 + 8 + 16 + 32));
+        assert_int_equal(c.shmem_strict_bytes, KiB(64 + 8 + 16 + 32));
+        assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_NEVER), KiB(120));
+        assert_int_equal(smaps_charge_add_object(NULL, &memfd_est), -EINVAL);
+        assert_int_equal(smaps_charge_add_object(&c, NULL), -EINVAL);
+        assert_int_equal(smaps_charge_finish(NULL), -EINVAL);
+        smaps_charge_done(&c);
 }
 
 /* Two processes sharing one SysV segment and one shared anonymous object charge them once. */
@@ -483,12 +638,16 @@ static void test_smaps_merge_parsed(void **state) {
 }
 
 static void test_smaps_charge_bytes(void **state) {
-        struct smaps_charge c = {.accountable_bytes = 10, .noreserve_bytes = 100, .shmem_bytes = 1000};
+        struct smaps_charge c = {
+                .accountable_bytes = 10, .noreserve_bytes = 100, .shmem_bytes = 1000, .shmem_strict_bytes = 1000};
         (void) state;
 
         assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_GUESS), 1010);
         assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_ALWAYS), 1010);
         assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_NEVER), 1110);
+        c.shmem_strict_bytes = 5000; /* a MAP_NORESERVE shared anonymous object: whole only in strict mode */
+        assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_GUESS), 1010);
+        assert_int_equal(smaps_charge_bytes(&c, COMMIT_MODE_NEVER), 5110);
         assert_int_equal(smaps_charge_bytes(NULL, COMMIT_MODE_NEVER), 0);
         /* Saturates rather than wrapping to a small charge. */
         c.accountable_bytes = UINT64_MAX - 5;
@@ -772,6 +931,158 @@ static void test_live_self(void **state) {
         assert_true(m.mem_total > 0);
 }
 
+/* ---- smaps streamed ---- */
+
+/* The parser fed `chunk` bytes at a time: what smaps_read() does with FILEIO_CHUNK_BYTES. */
+static int parse_chunked(const char *buf, size_t chunk, struct smaps_charge *ret) {
+        struct smaps_charge_parser p;
+        size_t len = strlen(buf);
+
+        smaps_charge_parser_init(&p);
+        for (size_t off = 0; off < len; off += chunk)
+                if (smaps_charge_parser_feed(&p, buf + off, MIN(chunk, len - off)) != 0)
+                        break;
+        return smaps_charge_parser_finish(&p, ret);
+}
+
+/* Writes text to a new temporary file; returns its path (caller unlinks and frees). */
+static char *write_temp(const char *text) {
+        char *path = strdup("/tmp/test-procfs-smaps-XXXXXX");
+        int fd;
+
+        assert_non_null(path);
+        fd = mkstemp(path);
+        assert_true(fd >= 0);
+        for (size_t off = 0, len = strlen(text); off < len;) {
+                ssize_t n = write(fd, text + off, len - off);
+                assert_true(n > 0);
+                off += (size_t) n;
+        }
+        assert_int_equal(close(fd), 0);
+        return path;
+}
+
+/* Cut anywhere, the text gives the charge of the whole buffer; a file gives it too. */
+static void check_stream_same(const char *buf) {
+        static const size_t chunks[] = {
+                1, 2, 3, 5, 7, 13, 64, SMAPS_LINE_MAX - 1, SMAPS_LINE_MAX, SMAPS_LINE_MAX + 1, 4096, 1 << 20};
+        _cleanup_free_ char *want = NULL, *path = NULL;
+        struct smaps_charge whole;
+        int r = smaps_parse(buf, &whole);
+
+        if (r == 0)
+                want = print_smaps(&whole);
+        for (size_t i = 0; i < ELEMENTSOF(chunks); i++) {
+                struct smaps_charge c;
+                assert_int_equal(parse_chunked(buf, chunks[i], &c), r);
+                if (r == 0) {
+                        _cleanup_free_ char *got = print_smaps(&c);
+                        assert_string_equal(got, want);
+                        smaps_charge_done(&c);
+                }
+        }
+        path = write_temp(buf);
+        {
+                struct smaps_charge c;
+                assert_int_equal(smaps_read(path, &c), r);
+                if (r == 0) {
+                        _cleanup_free_ char *got = print_smaps(&c);
+                        assert_string_equal(got, want);
+                        smaps_charge_done(&c);
+                }
+        }
+        assert_int_equal(unlink(path), 0);
+        smaps_charge_done(&whole);
+}
+
+static void test_smaps_stream(void **state) {
+        _cleanup_free_ char *mapper_path = data_path("smaps-mapper.in"), *mapper = NULL;
+        (void) state;
+
+        assert_int_equal(fileio_read_full(mapper_path, FILEIO_MAX_BYTES, &mapper, NULL), 0);
+        check_stream_same(mapper);
+        check_stream_same("");
+        check_stream_same("\n\n");
+        check_stream_same("1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags: ac");
+        check_stream_same("1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\n");              /* no VmFlags: -EINVAL */
+        check_stream_same("Size: 4 kB\n1000-2000 rw-p 00000000 00:00 0\nVmFlags: ac\n"); /* -EINVAL */
+
+        /* A failure sticks: later feeds and the finish return it, and the finish frees what was read. */
+        struct smaps_charge_parser p;
+        struct smaps_charge c = {.accountable_bytes = 77};
+        smaps_charge_parser_init(&p);
+        assert_int_equal(smaps_charge_parser_feed(&p, "1000-2000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags: ac\n", 51),
+                         0);
+        assert_int_equal(smaps_charge_parser_feed(&p, "garbage\n", 8), -EINVAL);
+        assert_int_equal(smaps_charge_parser_feed(&p, "1000-2000 rw-p 00000000 00:00 0\n", 32), -EINVAL);
+        assert_int_equal(smaps_charge_parser_feed(&p, NULL, 0), -EINVAL);
+        assert_int_equal(smaps_charge_parser_finish(&p, &c), -EINVAL);
+        assert_int_equal(c.accountable_bytes, 77);
+        smaps_charge_parser_init(&p);
+        assert_int_equal(smaps_charge_parser_finish(&p, NULL), -EINVAL);
+        assert_int_equal(smaps_scan(NULL, add_with_origin, NULL), -EINVAL);
+        assert_int_equal(smaps_scan_file(NULL, add_with_origin, NULL), -EINVAL);
+        assert_int_equal(smaps_scan_file("/nonexistent/smaps", add_with_origin, NULL), -ENOENT);
+        assert_int_equal(smaps_read("/nonexistent/smaps", &c), -ENOENT);
+}
+
+/* A header line longer than SMAPS_LINE_MAX (a path a tenant chose) costs nothing more and parses: only its
+ * start is looked at, so names are recognized by their prefix, and an exact name that went on is not it. */
+static void test_smaps_long_lines(void **state) {
+        static const char *const names[] = {"/SYSV00000000", "/dev/zero (deleted)", "/memfd:x", "/srv/data"};
+        static const size_t kinds[] = {1, 0, 1, 0}; /* shmem objects each gives */
+        const size_t long_len = 200000;
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                _cleanup_free_ char *buf = NULL;
+                struct smaps_charge c;
+                char *p;
+
+                buf = malloc(long_len + 512);
+                assert_non_null(buf);
+                p = buf + sprintf(buf, "1000-2000 rw-s 00000000 00:01 7   %s", names[i]);
+                memset(p, 'x', long_len);
+                p += long_len;
+                strcpy(p,
+                       "\nSize: 4 kB\nVmFlags: rd wr sh\n3000-4000 rw-p 00000000 00:00 0\nSize: 8 kB\nVmFlags: ac\n");
+                print_message("%s + %zu bytes\n", names[i], long_len);
+                assert_int_equal(smaps_parse(buf, &c), 0);
+                assert_int_equal(c.accountable_bytes, KiB(8));
+                assert_int_equal(c.n_shmem, kinds[i]);
+                smaps_charge_done(&c);
+                check_stream_same(buf);
+        }
+}
+
+/* A file far larger than the read buffer, lines cut at every chunk boundary: what a tenant with many long-path
+ * mappings makes. (The 64 MiB cap of a whole-file read is gone; tests/bench/bench-measure goes past it.) */
+static void test_smaps_many_areas(void **state) {
+        const size_t n = 3000;
+        _cleanup_free_ char *buf = NULL;
+        struct smaps_charge c;
+        size_t len = 0, cap = n * 700;
+        (void) state;
+
+        buf = malloc(cap);
+        assert_non_null(buf);
+        for (size_t i = 0; i < n; i++) {
+                len += (size_t) snprintf(buf + len, cap - len,
+                                         "%08zx-%08zx r--s %08zx fe:01 1234   /srv/%0300zu\n"
+                                         "Size:                  4 kB\nKernelPageSize:        4 kB\nRss:       0 kB\n"
+                                         "Pss:       0 kB\nSwap:      0 kB\nLocked:    0 kB\nVmFlags: rd sh mr mw me\n",
+                                         0x10000 + i * 0x2000, 0x11000 + i * 0x2000, i, i);
+                assert_true(len < cap);
+        }
+        len += (size_t) snprintf(buf + len, cap - len,
+                                 "ffff0000-ffff1000 rw-p 00000000 00:00 0\nSize: 4 kB\nVmFlags: ac\n");
+        assert_true(len > 2 * FILEIO_CHUNK_BYTES);
+        assert_int_equal(smaps_parse(buf, &c), 0);
+        assert_int_equal(c.accountable_bytes, KiB(4));
+        smaps_charge_done(&c);
+        check_stream_same(buf);
+}
+
 /* mprotect_fixup()'s rule: within the range, private areas not yet accountable are charged, clipped to the
  * range; an "ac" area (written, made read-only) is not charged again; shared and hugetlb areas nothing; a
  * read-only MAP_NORESERVE area only by strict mode, a writable one not at all. */
@@ -807,6 +1118,170 @@ static void test_mprotect_charge(void **state) {
         assert_int_equal(plain, 0);
         assert_int_equal(smaps_mprotect_charge(smaps, UINT64_MAX - 10, 0x1000, &plain, &noreserve), -EINVAL);
         assert_int_equal(smaps_mprotect_charge("garbage\n", 0, 0x1000, &plain, &noreserve), -EINVAL);
+        assert_int_equal(smaps_mprotect_charge(NULL, 0, 0x1000, &plain, &noreserve), -EINVAL);
+
+        /* The same from a file, streamed; it stops past the range, so what follows is never read. */
+        _cleanup_free_ char *path = write_temp(smaps), *with_tail = NULL;
+        assert_int_equal(smaps_mprotect_charge_read(path, 0x10000, 0x60000, &plain, &noreserve), 0);
+        assert_int_equal(plain, KiB(64));
+        assert_int_equal(noreserve, KiB(64));
+        assert_int_equal(smaps_mprotect_charge_read(path, 0x18000, 0x10000, &plain, &noreserve), 0);
+        assert_int_equal(plain, KiB(32));
+        assert_int_equal(unlink(path), 0);
+        assert_int_equal(smaps_mprotect_charge_read("/nonexistent/smaps", 0, 1, &plain, &noreserve), -ENOENT);
+        assert_int_equal(smaps_mprotect_charge_read(NULL, 0, 1, &plain, &noreserve), -EINVAL);
+        assert_true(asprintf(&with_tail, "%s%s", smaps, "garbage\n") > 0);
+        assert_int_equal(smaps_mprotect_charge(with_tail, 0x10000, 0x1000, &plain, &noreserve), 0);
+        assert_int_equal(plain, KiB(4));
+}
+
+/* The area at an address, for mremap(): its flags, perms and size; -EFAULT in a gap or past the last area. */
+static void test_area_at(void **state) {
+        static const char smaps[] = AREA("10000-20000", "r--p", "00:00", "0", "", "64", "rd mr mw me")
+                AREA_AT("30000-40000", "rw-s", "00001000", "00:01", "7", "/dev/zero (deleted)", "64", "rd wr sh nr")
+                        AREA("50000-60000", "rw-p", "00:00", "0", "", "64", "rd wr mr mw me ac dc");
+        _cleanup_free_ char *path = write_temp(smaps);
+        struct smaps_area a = {.size = 77};
+        (void) state;
+
+        assert_int_equal(smaps_area_at(smaps, 0x10000, &a), 0);
+        assert_int_equal(a.start, 0x10000);
+        assert_int_equal(a.end, 0x20000);
+        assert_memory_equal(a.perms, "r--p", 4);
+        assert_false(a.ac);
+        assert_int_equal(smaps_area_at(smaps, 0x3ffff, &a), 0);
+        assert_int_equal(a.start, 0x30000);
+        assert_int_equal(a.offset, 0x1000);
+        assert_int_equal(a.dev, makedev(0, 1));
+        assert_int_equal(a.inode, 7);
+        assert_int_equal(a.name, SMAPS_NAME_SHARED_ANON);
+        assert_true(a.nr);
+        assert_false(a.ac);
+        assert_int_equal(smaps_area_at_read(path, 0x5abcd, &a), 0);
+        assert_int_equal(a.size, KiB(64));
+        assert_true(a.ac && a.dc && !a.nr && !a.ht);
+        assert_memory_equal(a.perms, "rw-p", 4);
+
+        a.size = 77;
+        assert_int_equal(smaps_area_at(smaps, 0x20000, &a), -EFAULT); /* end is exclusive: a gap */
+        assert_int_equal(smaps_area_at(smaps, 0x0, &a), -EFAULT);
+        assert_int_equal(smaps_area_at_read(path, 0x60000, &a), -EFAULT);
+        assert_int_equal(smaps_area_at("", 0x1000, &a), -EFAULT);
+        assert_int_equal(a.size, 77); /* untouched */
+        assert_int_equal(smaps_area_at("garbage\n", 0x1000, &a), -EINVAL);
+        assert_int_equal(smaps_area_at(NULL, 0x1000, &a), -EINVAL);
+        assert_int_equal(smaps_area_at(smaps, 0x1000, NULL), -EINVAL);
+        assert_int_equal(smaps_area_at_read("/nonexistent/smaps", 0x1000, &a), -ENOENT);
+        assert_int_equal(unlink(path), 0);
+}
+
+/* ---- /proc/sysvipc/shm ---- */
+
+static char *print_sysv(const struct sysv_segment *segs, size_t n) {
+        struct text t;
+
+        text_begin(&t);
+        fprintf(t.f, "n %zu\n", n);
+        for (size_t i = 0; i < n; i++) {
+                const struct sysv_segment *s = &segs[i];
+                fprintf(t.f,
+                        "key %d shmid %d perms %o size_bytes %" PRIu64 " cpid %d lpid %d nattch %" PRIu64
+                        " uid %u gid %u cuid %u cgid %u atime %" PRIu64 " dtime %" PRIu64 " ctime %" PRIu64
+                        " rss_bytes %" PRIu64 " swap_bytes %" PRIu64 "\n",
+                        s->key, s->shmid, s->perms, s->size_bytes, (int) s->cpid, (int) s->lpid, s->nattch,
+                        (unsigned) s->uid, (unsigned) s->gid, (unsigned) s->cuid, (unsigned) s->cgid, s->atime,
+                        s->dtime, s->ctime, s->rss_bytes, s->swap_bytes);
+        }
+        return text_finish(&t);
+}
+
+static void test_sysv_golden(void **state) {
+        _cleanup_free_ char *path = data_path("sysvipc-shm.in"), *got = NULL;
+        _cleanup_free_ struct sysv_segment *segs = NULL;
+        size_t n;
+        (void) state;
+
+        assert_int_equal(sysv_shm_read(path, &segs, &n), 0);
+        got = print_sysv(segs, n);
+        check_golden("sysvipc-shm", got);
+
+        /* What the capture program made (README): removed while attached, private, attached, negative key. */
+        assert_int_equal(n, 4);
+        assert_int_equal(segs[0].shmid, 32768);
+        assert_int_equal(segs[0].perms, 01644); /* SHM_DEST */
+        assert_int_equal(segs[0].size_bytes, 100);
+        assert_int_equal(segs[0].nattch, 1);
+        assert_int_equal(segs[0].rss_bytes, 4096);
+        assert_int_equal(segs[1].key, 0);
+        assert_int_equal(segs[1].size_bytes, 1u << 20);
+        assert_int_equal(segs[1].lpid, 0);
+        assert_int_equal(segs[2].key, INT32_MAX);
+        assert_int_equal(segs[3].key, (int) 0xdeadbeef);
+        assert_int_equal(segs[3].perms, 02600); /* SHM_LOCKED */
+        assert_int_equal(segs[3].size_bytes, 65536);
+}
+
+static void test_sysv_parse(void **state) {
+        static const char header[] = "key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime";
+        _cleanup_free_ struct sysv_segment *segs = NULL;
+        size_t n = 77;
+        (void) state;
+
+        /* Only a header: no segment. Columns in another order, without rss and swap, with one unknown. */
+        assert_int_equal(sysv_shm_parse("       key      shmid perms size cpid lpid nattch uid gid cuid cgid atime "
+                                        "dtime ctime rss swap\n",
+                                        &segs, &n),
+                         0);
+        assert_int_equal(n, 0);
+        free(segs);
+        segs = NULL;
+        assert_int_equal(sysv_shm_parse("shmid key new perms size cpid lpid nattch uid gid cuid cgid atime dtime "
+                                        "ctime\n 5 -2147483648 x 600 8192 1 2 3 4 5 6 7 8 9 10\n\n",
+                                        &segs, &n),
+                         0);
+        assert_int_equal(n, 1);
+        assert_int_equal(segs[0].shmid, 5);
+        assert_int_equal(segs[0].key, INT32_MIN);
+        assert_int_equal(segs[0].size_bytes, 8192);
+        assert_int_equal(segs[0].ctime, 10);
+        assert_int_equal(segs[0].rss_bytes, 0);
+
+        static const char *const bad[] = {
+                "",
+                "\n\n",
+                "key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime\n", /* no ctime */
+                "key key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime\n",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                print_message("bad header %zu\n", i);
+                assert_int_equal(sysv_shm_parse(bad[i], &segs, &n), -EINVAL);
+        }
+        static const char *const bad_rows[] = {
+                "1 2 600 4096 1 1 0 0 0 0 0 0 0",            /* a column short */
+                "1 2 600 4096 1 1 0 0 0 0 0 0 0 0 9",        /* one too many */
+                "2147483648 2 600 4096 1 1 0 0 0 0 0 0 0 0", /* key past int */
+                "-2147483649 2 600 4096 1 1 0 0 0 0 0 0 0 0",
+                "1 -2 600 4096 1 1 0 0 0 0 0 0 0 0",         /* negative id */
+                "1 2 800 4096 1 1 0 0 0 0 0 0 0 0",          /* not octal */
+                "1 2 600 4096 2147483648 1 0 0 0 0 0 0 0 0", /* pid past int */
+                "1 2 600 4096 1 1 0 4294967296 0 0 0 0 0 0", /* uid past 32 bits */
+                "1 2 600 18446744073709551616 1 1 0 0 0 0 0 0 0 0",
+                "1 2 600 4k 1 1 0 0 0 0 0 0 0 0",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad_rows); i++) {
+                _cleanup_free_ char *buf = NULL;
+                assert_true(asprintf(&buf, "%s\n%s\n", header, bad_rows[i]) > 0);
+                print_message("%s\n", bad_rows[i]);
+                n = 77;
+                assert_int_equal(sysv_shm_parse(buf, &segs, &n), -EINVAL);
+                assert_int_equal(n, 77);
+        }
+        assert_int_equal(sysv_shm_parse(NULL, &segs, &n), -EINVAL);
+        assert_int_equal(sysv_shm_read("/nonexistent/shm", &segs, &n), -ENOENT);
+        /* The live file parses (segments of this IPC namespace, perhaps none). */
+        free(segs);
+        segs = NULL;
+        assert_int_equal(sysv_shm_read("/proc/sysvipc/shm", &segs, &n), 0);
 }
 
 /* /proc/PID/stat: fields counted after the last ')', whatever the comm holds; 47 fields needed. */
@@ -839,7 +1314,9 @@ int main(void) {
                 cmocka_unit_test(test_status_golden),
                 cmocka_unit_test(test_smaps_rules),
                 cmocka_unit_test(test_smaps_malformed),
+                cmocka_unit_test(test_smaps_origin),
                 cmocka_unit_test(test_smaps_merge),
+                cmocka_unit_test(test_shmem_fold),
                 cmocka_unit_test(test_smaps_merge_parsed),
                 cmocka_unit_test(test_smaps_charge_bytes),
                 cmocka_unit_test(test_meminfo_parse),
@@ -849,6 +1326,12 @@ int main(void) {
                 cmocka_unit_test(test_fileio),
                 cmocka_unit_test(test_live_self),
                 cmocka_unit_test(test_mprotect_charge),
+                cmocka_unit_test(test_area_at),
+                cmocka_unit_test(test_smaps_stream),
+                cmocka_unit_test(test_smaps_long_lines),
+                cmocka_unit_test(test_smaps_many_areas),
+                cmocka_unit_test(test_sysv_golden),
+                cmocka_unit_test(test_sysv_parse),
                 cmocka_unit_test(test_proc_stat),
         };
 
