@@ -208,7 +208,8 @@ int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec
                 r = b->judged_pids(b->judged_pids_data, e, &pids, &n);
                 if (r < 0)
                         return r;
-                qsort(pids, n, sizeof(pid_t), pid_compare);
+                if (n > 1) /* an empty cgroup has no array: qsort() must not be given NULL */
+                        qsort(pids, n, sizeof(pid_t), pid_compare);
                 for (size_t i = 0; i < n; i++)
                         if (m == 0 || pids[i] != pids[m - 1])
                                 pids[m++] = pids[i];
