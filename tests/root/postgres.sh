@@ -74,7 +74,8 @@ policy pg '"mode": "strict", "limit": "400M", "swap": "0"'
 	-c jit=off -c log_min_messages=log >"$WORK/pg/log" 2>&1 &
 PG_PID=$! # commitctl run and setpriv exec: the postmaster's own pid
 STARTED_PIDS="${STARTED_PIDS:-} $PG_PID"
-sql() { psql -X -q -A -t -h "$WORK/pg/sock" -U pg -d postgres -v ON_ERROR_STOP=1 "$@" 2>&1; }
+psql_pg=(psql -X -q -A -t -h "$WORK/pg/sock" -U pg -d postgres)
+sql() { "${psql_pg[@]}" -v ON_ERROR_STOP=1 "$@" 2>&1; }
 for _ in $(seq 600); do
 	[ "$(sql -c 'select 1')" = 1 ] && break
 	kill -0 "$PG_PID" 2>/dev/null || break
@@ -87,7 +88,7 @@ echo "idle server: committed $(status_field "$SCRATCH/pg" committed_bytes) bytes
 
 # The session opened before the big query: psql reading a FIFO held open on fd 8.
 mkfifo "$WORK/early.in"
-psql -X -q -A -t -h "$WORK/pg/sock" -U pg -d postgres <"$WORK/early.in" >"$WORK/early.out" 2>&1 &
+"${psql_pg[@]}" <"$WORK/early.in" >"$WORK/early.out" 2>&1 &
 EARLY_PID=$!
 STARTED_PIDS="${STARTED_PIDS:-} $EARLY_PID"
 trap '' PIPE # a psql that lost its server: the echo below fails instead of killing the test
@@ -101,8 +102,8 @@ early_backend=$(sed -n 's/^early|//p' "$WORK/early.out")
 # freed, raise glibc's mmap threshold, so the next query's blocks come from brk and the heap grows far past what
 # the backend inherited from the postmaster), then 8 million rows of (int, 32-character text) sorted in memory,
 # more than 400 MiB of tuples and SortTuples, then the 1 million rows again in the same backend, whose heap has
-# gone through the refusals.
-out=$(sql -v ON_ERROR_STOP=0 <<'SQL'
+# gone through the refusals. psql goes on after an error (no ON_ERROR_STOP).
+out=$("${psql_pg[@]}" 2>&1 <<'SQL'
 set work_mem = '2GB';
 select 'before', g from generate_series(1, 1000000) g order by md5(g::text) offset 999999;
 select 'big', g from generate_series(1, 8000000) g order by md5(g::text) offset 7999999;
