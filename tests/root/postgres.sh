@@ -23,14 +23,20 @@ PG_PID=
 # Stops what the test started (the server as PostgreSQL wants it, else SIGKILL), then removes what the server
 # left that outlives its processes: its SysV interlock segment and its /dev/shm segments (the user's own: the
 # user is the test's), then the user. lib.sh's cleanup removes the cgroups and $WORK.
+# running PID: alive and not a zombie (kill -0 succeeds on a zombie)
+running() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ]
+}
 # shellcheck disable=SC2317 # called by the trap
 pg_cleanup() {
 	local rc=$? uid
-	if [ -n "$PG_PID" ] && kill -0 "$PG_PID" 2>/dev/null; then
+	if [ -n "$PG_PID" ] && running "$PG_PID"; then
 		kill -INT "$PG_PID" 2>/dev/null # fast shutdown
-		for _ in $(seq 200); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.05; done
+		for _ in $(seq 200); do running "$PG_PID" || break; sleep 0.05; done
 	fi
-	for pid in ${STARTED_PIDS:-}; do kill -KILL "$pid" 2>/dev/null; done
+	# reaped too: userdel refuses a user that a zombie still has
+	for pid in ${STARTED_PIDS:-}; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
 	if [ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ]; then
 		find "$CG_FS" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
 		for _ in $(seq 100); do
