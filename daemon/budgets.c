@@ -273,7 +273,7 @@ int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec
                         memcpy(pids + n, judged, n_judged * sizeof(pid_t));
                         n += n_judged;
                 }
-                if (n > 0)
+                if (n > 1) /* an empty cgroup has no array: qsort() must not be given NULL */
                         qsort(pids, n, sizeof(pid_t), pid_compare);
                 for (size_t i = 0; i < n; i++)
                         if (m == 0 || pids[i] != pids[m - 1])

@@ -15,12 +15,14 @@ struct loop_source {
         void *userdata;
         bool removed;
         struct loop_source *next_dead;
+        struct loop_source *prev, *next; /* every source not yet freed: loop_free() frees what is left */
 };
 
 struct loop {
         int epoll_fd;
         bool quit;
         struct loop_source *dead; /* removed during a dispatch round; freed after it */
+        struct loop_source *sources;
         pthread_mutex_t *lock;
         atomic_uint *waiters;
 };
@@ -63,6 +65,12 @@ static void free_dead(struct loop *l) {
         while (l->dead) {
                 struct loop_source *s = l->dead;
                 l->dead = s->next_dead;
+                if (s->prev)
+                        s->prev->next = s->next;
+                else
+                        l->sources = s->next;
+                if (s->next)
+                        s->next->prev = s->prev;
                 free(s);
         }
 }
@@ -70,6 +78,8 @@ static void free_dead(struct loop *l) {
 void loop_free(struct loop *l) {
         if (!l)
                 return;
+        for (struct loop_source *s = l->sources; s; s = s->next)
+                loop_remove(l, s);
         free_dead(l);
         close(l->epoll_fd);
         free(l);
@@ -89,6 +99,10 @@ int loop_add(struct loop *l, int fd, uint32_t events, loop_handler_t handler, vo
                 free(s);
                 return r;
         }
+        s->next = l->sources;
+        if (s->next)
+                s->next->prev = s;
+        l->sources = s;
         if (ret)
                 *ret = s;
         return 0;

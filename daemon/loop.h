@@ -12,6 +12,7 @@ struct loop_source;
 typedef void (*loop_handler_t)(struct loop_source *s, uint32_t events, void *userdata);
 
 int loop_new(struct loop **ret);
+/* Removes every source still in the loop (closing its fd, as loop_remove() does), then frees the loop. */
 void loop_free(struct loop *l);
 int loop_add(struct loop *l, int fd, uint32_t events, loop_handler_t handler, void *userdata, struct loop_source **ret);
 /* Removes the source from the loop and closes its fd. Safe inside handlers. */

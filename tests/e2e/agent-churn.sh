@@ -63,7 +63,10 @@ fds1=$(ls /proc/"$COMMITD_PID"/fd | wc -l)
 rss1=$(awk '/^VmRSS:/ {print $2}' /proc/"$COMMITD_PID"/status)
 echo "commitd fds $fds0 -> $fds1, RSS $rss0 kB -> $rss1 kB over 20 containers"
 [ "$fds1" = "$fds0" ] || fail "commitd's open fds grew from $fds0 to $fds1 over 20 containers"
-[ "$rss1" -le $((rss0 + 256)) ] || fail "commitd's RSS grew from $rss0 kB to $rss1 kB over 20 containers"
+# Under AddressSanitizer freed memory waits in its quarantine, so RSS grows by design; LeakSanitizer's report at
+# commitd's exit (tests/root/lib.sh) is the check there.
+[ -n "${COMMITD_SANITIZED:-}" ] || [ "$rss1" -le $((rss0 + 256)) ] ||
+	fail "commitd's RSS grew from $rss0 kB to $rss1 kB over 20 containers"
 n=$(grep -c "container e2e-$$-[0-9]* (pid [0-9]*) enrolled" "$WORK/commitd.log")
 [ "$n" = 20 ] || fail "$n of 20 containers enrolled"
 "$COMMITCTL" --json status | grep -q "e2e-$$" && fail "ended containers are still in status"

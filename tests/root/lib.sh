@@ -10,6 +10,12 @@ require_root() {
 }
 finish() { [ $failures = 0 ] || { echo "$failures check(s) failed" >&2; exit 1; }; exit 0; }
 
+# scripts/test runs the root suite a second time against commitd built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (build-sanitize/), named by COMMITD_SANITIZED; its keeper is the one beside it.
+# commitctl and the enrolled test programs stay this build's: the daemon is what is tested, and a sanitized
+# program could not run in a strict budget (ASan's shadow is terabytes of MAP_NORESERVE, which strict counts).
+if [ -n "${COMMITD_SANITIZED:-}" ]; then COMMITD=$COMMITD_SANITIZED; fi
+
 # A commitd of the test's own: its socket, policy and state directories in a scratch directory, and a
 # scratch cgroup below the v2 root. Everything is removed on exit, also on failure (trap).
 # After start_commitd: $WORK, $POLICIES, $SCRATCH (the scratch cgroup, like /commitd-test-123), $CG_FS (its
@@ -24,6 +30,10 @@ start_commitd() {
 	SCRATCH=/commitd-test-$$
 	CG_FS=$v2$SCRATCH
 	export COMMITD_SOCKET=$WORK/commitd.sock
+	# What AddressSanitizer (LeakSanitizer at exit included) finds in any commitd or keeper the test starts goes
+	# to $WORK/asan.PID, and cleanup fails the test with it. Exported, as tests start commitd their own ways
+	# too; a plain build and every other program ignore it. UBSan's reports: see cleanup.
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$WORK/asan"
 	trap cleanup EXIT
 	launch_commitd
 }
@@ -35,6 +45,7 @@ launch_commitd() {
 	COMMITD_PID=$!
 	for _ in $(seq 100); do
 		[ -S "$COMMITD_SOCKET" ] && "$COMMITCTL" status >/dev/null 2>&1 && return 0
+		kill -0 "$COMMITD_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	cat "$WORK/commitd.log" >&2
@@ -58,9 +69,30 @@ cleanup() {
 		sleep 0.1
 	fi
 	[ -n "${COMMITD_PID:-}" ] && kill "$COMMITD_PID" 2>/dev/null && wait "$COMMITD_PID" 2>/dev/null
-	# the keepers the test's commitds started, which hold their listeners across restarts
-	for f in "${WORK:-/nonexistent}"/*.keeper.sock.pid; do [ -f "$f" ] && kill "$(cat "$f" 2>/dev/null)" 2>/dev/null; done
+	# the keepers the test's commitds started, which hold their listeners across restarts (not our children:
+	# waited for by polling, so that a sanitizer's exit report is written before $WORK goes)
+	local keepers=
+	for f in "${WORK:-/nonexistent}"/*.keeper.sock.pid; do
+		[ -f "$f" ] && kill "$(cat "$f" 2>/dev/null)" 2>/dev/null && keepers="$keepers $(cat "$f")"
+	done
+	for pid in $keepers; do
+		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	done
 	[ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ] && find "$CG_FS" -depth -type d -exec rmdir {} + 2>/dev/null
+	for f in "${WORK:-/nonexistent}"/asan.*; do
+		[ -f "$f" ] || continue
+		echo "FAIL: AddressSanitizer report of pid ${f##*.} ($f):" >&2
+		cat "$f" >&2
+		failures=$((failures + 1))
+	done
+	# GCC's UBSan runtime beside ASan writes its reports to stderr whatever log_path says: they are in the logs
+	# the tests give commitd ($WORK/*.log; its keeper shares its stderr).
+	for f in "${WORK:-/nonexistent}"/*.log; do
+		[ -f "$f" ] && grep -q "runtime error: " "$f" || continue
+		echo "FAIL: UndefinedBehaviorSanitizer report in $f:" >&2
+		grep -A 12 "runtime error: " "$f" | head -80 >&2
+		failures=$((failures + 1))
+	done
 	# users and groups the test made (add_user, add_group), once nothing of theirs runs
 	for u in ${TEST_USERS:-}; do userdel "$u" 2>/dev/null; done
 	for g in ${TEST_GROUPS:-}; do groupdel "$g" 2>/dev/null; done
