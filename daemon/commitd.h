@@ -28,7 +28,7 @@ struct daemon {
         struct loop *loop;
         struct cgroup_root root;
         struct budgets budgets;
-        struct measure_ctx measure; /* how budgets are measured: /proc, the shm mount's device */
+        struct measure_ctx measure;               /* how budgets are measured: /proc, the shm mount's device */
         struct thread *threads[PROCS_BUCKETS];    /* records.h: threads that made a notified call, by tid */
         struct process *processes[PROCS_BUCKETS]; /* records.h: their processes, by tgid */
         struct listener *listeners;

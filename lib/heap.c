@@ -11,7 +11,9 @@
 
 enum { HEAP_MORE, HEAP_FOUND, HEAP_NONE };
 
-/* One line of maps: "start-end perms offset dev inode [name]". */
+/* One line of maps: "start-end perms offset dev inode [name]". The kernel names "[heap]" every area between
+ * start_brk and brk, and the heap can be more than one area (after a fork, an mprotect of part of it): the
+ * break's page ends the last of them, so the scan goes on while [heap] lines follow. *end > 0: one was seen. */
 static int heap_line(const char *s, size_t n, uint64_t start_brk, uint64_t *end) {
         unsigned long long lo, hi;
         char line[256];
@@ -23,8 +25,10 @@ static int heap_line(const char *s, size_t n, uint64_t start_brk, uint64_t *end)
                 return -EINVAL;
         if (n >= 6 && memcmp(s + n - 6, "[heap]", 6) == 0) {
                 *end = hi;
-                return HEAP_FOUND;
+                return HEAP_MORE;
         }
+        if (*end > 0)
+                return HEAP_FOUND; /* the first area past the heap */
         /* Areas are in address order and the heap starts at start_brk: past it, there is none. */
         return lo > start_brk ? HEAP_NONE : HEAP_MORE;
 }
@@ -32,6 +36,8 @@ static int heap_line(const char *s, size_t n, uint64_t start_brk, uint64_t *end)
 static int finish(int r, uint64_t start_brk, uint64_t end, uint64_t *ret_end, bool *ret_has_heap) {
         if (r < 0)
                 return r;
+        if (r == HEAP_MORE) /* the file ended */
+                r = end > 0 ? HEAP_FOUND : HEAP_NONE;
         *ret_has_heap = r == HEAP_FOUND;
         *ret_end = r == HEAP_FOUND ? MAX(end, start_brk) : start_brk;
         return 0;
@@ -39,14 +45,14 @@ static int finish(int r, uint64_t start_brk, uint64_t end, uint64_t *ret_end, bo
 
 int heap_end_parse(const char *buf, uint64_t start_brk, uint64_t *ret_end, bool *ret_has_heap) {
         uint64_t end = 0;
-        int r = HEAP_NONE;
+        int r = HEAP_MORE;
 
         for (const char *s = buf; *s;) {
                 const char *nl = strchr(s, '\n');
                 size_t n = nl ? (size_t) (nl - s) : strlen(s);
                 if (n > 0 && (r = heap_line(s, n, start_brk, &end)) != HEAP_MORE)
                         break;
-                r = HEAP_NONE;
+                r = HEAP_MORE;
                 s += n + (nl != NULL);
         }
         return finish(r, start_brk, end, ret_end, ret_has_heap);
@@ -93,5 +99,5 @@ int heap_end_read(const char *maps_path, uint64_t start_brk, uint64_t *ret_end, 
                         len = 0;
                 }
         }
-        return finish(HEAP_NONE, start_brk, end, ret_end, ret_has_heap);
+        return finish(HEAP_MORE, start_brk, end, ret_end, ret_has_heap);
 }

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include <sys/mman.h>
+
 #include "heap.h"
 #include "macro.h"
 #include "procfs.h"
@@ -36,6 +38,20 @@ static void test_buffers(void **state) {
         assert_int_equal(heap_end_parse("", 0x1000, &end, &has), 0);
         assert_false(has);
         assert_int_equal(heap_end_parse("garbage\n", 0x1000, &end, &has), -EINVAL);
+        /* A heap of two areas (after a fork, or an mprotect of part of it): the break's page ends the second. */
+        static const char split[] = "55f0c0a00000-55f0c0a02000 r--p 00000000 fe:01 1234 /usr/bin/x\n"
+                                    "55f0c1c00000-55f0c1c10000 rw-p 00000000 00:00 0    [heap]\n"
+                                    "55f0c1c10000-55f0c1c21000 rw-p 00000000 00:00 0    [heap]\n"
+                                    "7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n";
+        assert_int_equal(heap_end_parse(split, 0x55f0c1c00000, &end, &has), 0);
+        assert_true(has);
+        assert_int_equal(end, 0x55f0c1c21000);
+        /* The file ends with the heap. */
+        assert_int_equal(heap_end_parse(maps, 0x55f0c1c00000, &end, &has), 0);
+        static const char last[] = "55f0c1c00000-55f0c1c21000 rw-p 00000000 00:00 0 [heap]";
+        assert_int_equal(heap_end_parse(last, 0x55f0c1c00000, &end, &has), 0);
+        assert_true(has);
+        assert_int_equal(end, 0x55f0c1c21000);
 }
 
 static void test_self(void **state) {
@@ -54,6 +70,14 @@ static void test_self(void **state) {
         assert_int_equal(heap_end_read(path, st.start_brk, &end, &has), 0);
         assert_true(has);
         assert_int_equal(end, ((uint64_t) (uintptr_t) sbrk(0) + page - 1) & ~(page - 1));
+
+        /* Split the heap in three areas, each labelled [heap]: the end is still the break's page. */
+        uint64_t brk_page = ((uint64_t) (uintptr_t) sbrk(0) + page - 1) & ~(page - 1);
+        assert_int_equal(mprotect((void *) (uintptr_t) (brk_page - 2 * page), page, PROT_READ), 0);
+        assert_int_equal(heap_end_read(path, st.start_brk, &end, &has), 0);
+        assert_true(has);
+        assert_int_equal(end, brk_page);
+        assert_int_equal(mprotect((void *) (uintptr_t) (brk_page - 2 * page), page, PROT_READ | PROT_WRITE), 0);
 }
 
 int main(void) {
