@@ -250,6 +250,7 @@ static int unreadable_outcome(struct budget_entry *e, const struct measure_repor
 int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec) {
         _cleanup_free_ pid_t *pids = NULL, *judged = NULL;
         _cleanup_(measure_report_done) struct measure_report report = {0};
+        _cleanup_(smaps_charge_done) struct smaps_charge objects = {0};
         struct smaps_charge charge = {0};
         uint64_t inflight = 0, admitted_at_start = e->ledger.admitted_bytes;
         size_t n = 0, n_judged = 0;
@@ -262,7 +263,7 @@ int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec
          * measured with the others, once (the pid of one still inside is listed twice). */
         if (b->judged) {
                 size_t m = 0;
-                r = b->judged(b->judged_data, e, &judged, &n_judged, &inflight);
+                r = b->judged(b->judged_data, e, &judged, &n_judged, &inflight, &objects);
                 if (r < 0)
                         return r;
                 if (n_judged > 0) {
@@ -284,6 +285,8 @@ int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec
         if (r < 0)
                 return r;
         r = unreadable_outcome(e, &report, judged, n_judged);
+        if (r >= 0 && objects.n_shmem > 0 && (r = smaps_charge_merge(&charge, &objects)) >= 0)
+                r = smaps_charge_finish(&charge);
         if (r < 0) {
                 smaps_charge_done(&charge);
                 return r;

@@ -45,8 +45,10 @@ struct budgets {
         const struct measure_ctx *measure; /* how budgets_measure() reads processes (NULL: measure.h's default) */
         /* Appends to *pids (reallocated) the processes judged in e or below it, wherever they are now, so that a
          * process moved out of e's cgroups still counts in e's measure; *ret_inflight: the charges admitted that
-         * the measure cannot see yet (records_judged()). May be NULL. */
-        int (*judged)(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n, uint64_t *ret_inflight);
+         * the measure cannot see yet; *objects: shmem objects e carries that no process may map (SysV
+         * segments), folded with what the measure finds (records_judged()). May be NULL. */
+        int (*judged)(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n, uint64_t *ret_inflight,
+                      struct smaps_charge *objects);
         void *judged_data;
 };
 

@@ -6,7 +6,7 @@
 #include "caps.h"
 #include "macro.h"
 
-static const cap_value_t runtime_caps[] = {CAP_SYS_PTRACE, CAP_DAC_OVERRIDE};
+static const cap_value_t runtime_caps[] = {CAP_SYS_PTRACE, CAP_DAC_OVERRIDE, CAP_CHECKPOINT_RESTORE};
 
 static bool permitted(cap_t c, cap_value_t v) {
         cap_flag_value_t f = CAP_CLEAR;
@@ -23,6 +23,8 @@ int caps_check(bool need_chown, const char **ret_missing) {
                 *ret_missing = "CAP_SYS_PTRACE", r = -EPERM;
         else if (!permitted(c, CAP_DAC_OVERRIDE))
                 *ret_missing = "CAP_DAC_OVERRIDE", r = -EPERM;
+        else if (!permitted(c, CAP_CHECKPOINT_RESTORE))
+                *ret_missing = "CAP_CHECKPOINT_RESTORE", r = -EPERM;
         else if (need_chown && !permitted(c, CAP_CHOWN))
                 *ret_missing = "CAP_CHOWN", r = -EPERM;
         else if (!permitted(c, CAP_SETPCAP))

@@ -31,6 +31,9 @@ struct daemon {
         struct measure_ctx measure;               /* how budgets are measured: /proc, the shm mount's device */
         struct thread *threads[PROCS_BUCKETS];    /* records.h: threads that made a notified call, by tid */
         struct process *processes[PROCS_BUCKETS]; /* records.h: their processes, by tgid */
+        struct sysv_claim *sysv_claims; /* sysv.h: segments judged processes made, by the cgroup they charge */
+        unsigned sysv_makers;           /* process records that made a segment (their claims may be due) */
+        uint64_t ipc_ns;                /* commitd's IPC namespace: the one whose segments it sees */
         struct listener *listeners;
         size_t n_listeners;
         uint64_t page_size;

@@ -21,6 +21,7 @@
 #include "notify.h"
 #include "oci.h"
 #include "server.h"
+#include "sysv.h"
 
 #define UPKEEP_SEC 2 /* default --upkeep-interval */
 
@@ -302,6 +303,7 @@ int main(int argc, char **argv) {
                           strerror(-r));
                 return 1;
         }
+        d.ipc_ns = sysv_ipc_ns();
         r = measure_ctx_init(&d.measure, "/proc");
         if (r < 0) {
                 log_error("cannot find the shm mount's device with memfd_create(): %s", strerror(-r));
@@ -365,7 +367,7 @@ int main(int argc, char **argv) {
                 return 1;
         }
         log_info("commitd " COMMITD_VERSION " serving %s and %s (OCI), cgroup2 at %s; capabilities kept: "
-                 "cap_sys_ptrace, cap_dac_override",
+                 "cap_sys_ptrace, cap_dac_override, cap_checkpoint_restore",
                  o.socket, o.oci_socket, d.root.v2_mount);
 
         r = loop_run(d.loop);

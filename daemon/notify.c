@@ -12,6 +12,7 @@
 
 #include "custody.h"
 #include "judge.h"
+#include "sysv.h"
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
@@ -240,5 +241,6 @@ void notify_free(struct daemon *d) {
         while (d->listeners)
                 listener_release(d, d->listeners, false);
         records_free(d);
+        sysv_free(d);
         custody_free(d);
 }

@@ -18,6 +18,7 @@
 #include "measure.h"
 #include "notify.h"
 #include "records.h"
+#include "sysv.h"
 
 /* ---- the tables ---- */
 
@@ -36,7 +37,7 @@ static struct thread *thread_find(struct daemon *d, pid_t tid) {
         return NULL;
 }
 
-static struct process *process_find(struct daemon *d, pid_t tgid) {
+struct process *records_process(struct daemon *d, pid_t tgid) {
         for (struct process *p = *process_bucket(d, tgid); p; p = p->next)
                 if (p->tgid == tgid)
                         return p;
@@ -58,6 +59,16 @@ static void thread_forget(struct daemon *d, struct thread *t) {
 }
 
 static void process_unlink(struct daemon *d, struct process *p) {
+        /* Its segments outlive it: claimed while its record still says where it was judged. */
+        if (p->made_sysv) {
+                int r = sysv_refresh(d);
+                if (r < 0)
+                        log_warning("pid %d made SysV segments and exited, and /proc/sysvipc/shm is unreadable (%s): "
+                                    "they are not charged to %s",
+                                    (int) p->tgid, strerror(-r), p->entry->cgroup);
+                p->made_sysv = false;
+                d->sysv_makers--;
+        }
         for (struct process **pp = process_bucket(d, p->tgid); *pp; pp = &(*pp)->next)
                 if (*pp == p) {
                         *pp = p->next;
@@ -227,13 +238,13 @@ int records_thread(struct daemon *d, struct listener *l, pid_t tid, struct threa
                 return r == -ENOENT ? -ESRCH : r;
         if (pid_stat(tid, &st) < 0 || pid_stat(status.tgid, &leader) < 0)
                 return -ESRCH;
-        p = process_find(d, status.tgid);
+        p = records_process(d, status.tgid);
         if (p && (p->listener != l || p->start_time != leader.start_time)) {
                 process_free(d, p); /* a dead process's reused pid */
                 p = NULL;
         }
         if (!p) {
-                struct process *parent = process_find(d, status.ppid);
+                struct process *parent = records_process(d, status.ppid);
 
                 p = process_new(d, l, l->entry, status.tgid, leader.start_time);
                 if (!p)
@@ -277,6 +288,10 @@ void records_admitted(struct thread *t, enum call_kind kind, int nr, const uint6
         }
         if (c->grows_vm)
                 p->vm_size_bytes = saturating_add(p->vm_size_bytes, saturating_add(c->plain, c->noreserve));
+        if (calls_is_shmget(kind, args) && !p->made_sysv) {
+                p->made_sysv = true;
+                p->listener->daemon->sysv_makers++;
+        }
         if (kind == CALL_BRK && args[0] != 0) {
                 if (p->n_brk_targets == RECORDS_BRK_TARGETS) {
                         memmove(p->brk_targets, p->brk_targets + 1,
@@ -412,7 +427,7 @@ static int resolve_forks(struct daemon *d, struct process *p) {
                         return r;
         }
         for (size_t i = 0; i < n; i++) {
-                struct process *c = process_find(d, kids[i]);
+                struct process *c = records_process(d, kids[i]);
                 if (kids[i] == p->tgid || (c && c->listener == p->listener) || pid_stat(kids[i], &st) < 0)
                         continue;
                 if (i >= first_sibling && st.start_time < p->first_fork_ticks)
@@ -442,7 +457,8 @@ static bool forking(const struct process *p) {
         return false;
 }
 
-int records_judged(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n, uint64_t *ret_inflight) {
+int records_judged(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n, uint64_t *ret_inflight,
+                   struct smaps_charge *objects) {
         struct daemon *d = userdata;
         uint64_t inflight = 0;
         int r;
@@ -480,7 +496,11 @@ int records_judged(void *userdata, const struct budget_entry *e, pid_t **pids, s
                                         saturating_add(inflight, budgets_level_request(e, g->unresolved_fork_plain,
                                                                                        g->unresolved_fork_noreserve));
         *ret_inflight = inflight;
-        return 0;
+        /* Segments made since: claimed now, while their creators' records say where they were judged. */
+        r = sysv_refresh(d);
+        if (r < 0)
+                log_warning("cannot read /proc/sysvipc/shm (%s): SysV claims not updated", strerror(-r));
+        return sysv_add_objects(d, e->cgroup, objects);
 }
 
 /* ---- forgetting ---- */

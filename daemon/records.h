@@ -46,6 +46,7 @@ struct process {
         uint64_t fork_bytes, fork_noreserve_bytes;
         bool remeasure_before_fork; /* execve() (ld.so's brk(0)) or MADV_DOFORK since the last measure */
         bool rescan_objects;        /* memfd_create since the last measure: a shmem object to find */
+        bool made_sysv;             /* a shmget() was admitted: its segments are claimed for entry (sysv.h) */
         uint64_t vm_size_bytes;
         bool cap_sys_admin;
         char comm[64];
@@ -82,9 +83,13 @@ void records_admitted(struct thread *t, enum call_kind kind, int nr, const uint6
                       const struct call_charge *c);
 
 /* For budgets_measure() (budgets.h): first settles what the kernel has done since (in-flight calls, forks
- * whose children can be found now: they get records), then lists the processes judged in e or below and the
- * charges e must still carry on top of what smaps will show. */
-int records_judged(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n, uint64_t *ret_inflight);
+ * whose children can be found now: they get records, SysV segments made: they are claimed), then lists the
+ * processes judged in e or below, the charges e must still carry on top of what smaps will show, and the SysV
+ * segments claimed for e or below as objects. */
+int records_judged(void *userdata, const struct budget_entry *e, pid_t **pids, size_t *n, uint64_t *ret_inflight,
+                   struct smaps_charge *objects);
+/* The record of process tgid, or NULL. */
+struct process *records_process(struct daemon *d, pid_t tgid);
 
 /* Forgets the processes of listener l (all gone: its filter hung up), its ghosts too. A process that exits with
  * forks unresolved becomes its listener's ghost (one per listener and cgroup): its children may live on

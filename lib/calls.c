@@ -7,8 +7,6 @@
 #include "calls.h"
 #include "macro.h"
 
-#define IPC_SHMGET_CALL 23 /* ipc(2) multiplexer call number of shmget (ipc/syscall.c) */
-
 #define MASKED(i, m, v)                                                                                                \
         { .index = (i), .op = CALL_OP_MASKED_EQ, .value = (m), .value_two = (v) }
 #define EQ(i, v)                                                                                                       \
@@ -47,11 +45,11 @@ static const struct call_cell clone_cells[] = {
         {                                                                                                              \
                 CALL_CELL_PASS, 1, {                                                                                   \
                         MASKED(0, (2u << (i)) - 1,                                                                     \
-                               (IPC_SHMGET_CALL & ((1u << (i)) - 1)) | (~IPC_SHMGET_CALL & (1u << (i))))               \
+                               (CALLS_IPC_SHMGET & ((1u << (i)) - 1)) | (~CALLS_IPC_SHMGET & (1u << (i))))             \
                 }                                                                                                      \
         }
 static const struct call_cell ipc_cells[] = {
-        {CALL_CELL_NOTIFY, 1, {MASKED(0, 0xffff, IPC_SHMGET_CALL)}},
+        {CALL_CELL_NOTIFY, 1, {MASKED(0, 0xffff, CALLS_IPC_SHMGET)}},
         IPC_OTHER(0),
         IPC_OTHER(1),
         IPC_OTHER(2),
@@ -178,4 +176,8 @@ const char *call_kind_name(enum call_kind kind) {
                 [CALL_MEMFD] = "memfd_create",
         };
         return kind < _CALL_KIND_MAX && names[kind] ? names[kind] : "unknown";
+}
+
+bool calls_is_shmget(enum call_kind kind, const uint64_t args[6]) {
+        return kind == CALL_SHMGET || (kind == CALL_IPC && (args[0] & 0xffff) == CALLS_IPC_SHMGET);
 }

@@ -34,6 +34,7 @@ enum call_abi { CALL_ABI_X86_64, CALL_ABI_I386, CALL_ABI_X32, _CALL_ABI_MAX };
 #define CALLS_AUDIT_ARCH_X86_64 0xc000003eu
 #define CALLS_AUDIT_ARCH_I386   0x40000003u
 #define CALLS_X32_SYSCALL_BIT   0x40000000
+#define CALLS_IPC_SHMGET        23 /* ipc(2) multiplexer call number of shmget (ipc/syscall.c) */
 
 /* One comparison of an argument, as libseccomp and the OCI runtime spec write them. */
 enum call_op {
@@ -89,6 +90,9 @@ enum call_kind calls_lookup(uint32_t audit_arch, int nr, enum call_abi *ret_abi)
 const struct call_row *calls_find(const char *name);
 /* Whether cond holds for argument value x. */
 bool calls_cond_holds(const struct call_cond *c, uint64_t x);
+/* Whether a call of kind with args is shmget() (CALL_SHMGET, or i386 ipc(2) whose low 16 bits of the first
+ * argument say SHMGET: ksys_ipc()). */
+bool calls_is_shmget(enum call_kind kind, const uint64_t args[6]);
 /* The cell of row that args fall in (the cells cover everything, so one always does). */
 const struct call_cell *calls_cell_of(const struct call_row *row, const uint64_t args[6]);
 const char *call_kind_name(enum call_kind kind);

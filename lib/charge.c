@@ -8,7 +8,6 @@
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4 /* Linux 5.7 */
 #endif
-#define IPC_SHMGET_CALL 23 /* ipc(2) multiplexer call number of shmget */
 
 uint64_t charge_page_up(uint64_t v, uint64_t page) {
         return v > UINT64_MAX - (page - 1) ? UINT64_MAX & ~(page - 1) : (v + page - 1) & ~(page - 1);
@@ -76,7 +75,7 @@ void charge_of_call(enum call_kind kind, const uint64_t a[6], const struct charg
         case CALL_IPC: {
                 /* shmget(key, size, flags), or ipc(SHMGET, key, size, flags) on i386 */
                 const uint64_t *s = kind == CALL_IPC ? a + 1 : a;
-                if (kind == CALL_IPC && (a[0] & 0xffff) != IPC_SHMGET_CALL) /* ksys_ipc(): low 16 bits */
+                if (!calls_is_shmget(kind, a))
                         break;
                 if ((key_t) s[0] != IPC_PRIVATE && !(s[2] & IPC_CREAT))
                         break; /* attaches an existing segment: nothing new */

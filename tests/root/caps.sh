@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 5, least privilege: after setup commitd keeps cap_sys_ptrace and cap_dac_override and nothing else
+# Issue 5, least privilege: after setup commitd keeps cap_sys_ptrace, cap_dac_override and cap_checkpoint_restore, nothing else
 # (bounding set included), its keeper keeps nothing; with those two it still judges a tenant of another uid;
 # started without one it needs, it refuses with a message that names it.
 set -u
@@ -8,14 +8,14 @@ require_root
 start_commitd
 
 cap_line() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
-want=$(printf '%016x' $(((1 << 19) | (1 << 1)))) # CAP_SYS_PTRACE (19), CAP_DAC_OVERRIDE (1)
+want=$(printf '%016x' $(((1 << 19) | (1 << 1) | (1 << 40)))) # CAP_SYS_PTRACE (19), CAP_DAC_OVERRIDE (1), CAP_CHECKPOINT_RESTORE (40)
 for k in CapEff CapPrm CapBnd; do
 	[ "$(cap_line "$COMMITD_PID" $k)" = "$want" ] || fail "commitd $k is $(cap_line "$COMMITD_PID" $k), want $want"
 done
 for k in CapInh CapAmb; do
 	[ "$(cap_line "$COMMITD_PID" $k)" = 0000000000000000 ] || fail "commitd $k is $(cap_line "$COMMITD_PID" $k)"
 done
-grep -q "capabilities kept: cap_sys_ptrace, cap_dac_override" "$WORK/commitd.log" || fail "the kept capabilities are not logged"
+grep -q "capabilities kept: cap_sys_ptrace, cap_dac_override, cap_checkpoint_restore" "$WORK/commitd.log" || fail "the kept capabilities are not logged"
 keeper=$(cat "$WORK/commitd.keeper.sock.pid")
 for k in CapEff CapPrm CapBnd; do
 	[ "$(cap_line "$keeper" $k)" = 0000000000000000 ] || fail "keeper $k is $(cap_line "$keeper" $k), want none"
@@ -33,7 +33,7 @@ grep -q "refused cgroup=$SCRATCH/nobody pid=[0-9]* comm=workload call=mmap" "$WO
 	fail "the refusal of the uid 65534 tenant is not logged with its command (its /proc was not read)"
 
 # Started without a capability it needs: a clear refusal naming it, before anything is bound.
-for cap in cap_sys_ptrace cap_dac_override; do
+for cap in cap_sys_ptrace cap_dac_override cap_checkpoint_restore; do
 	err=$(capsh --drop=$cap -- -c "exec '$COMMITD' --foreground --socket '$WORK/c-$cap.sock' \
 		--oci-socket '$WORK/o-$cap.sock' --policy-dir '$POLICIES' --state-dir '$WORK/s-$cap'" 2>&1)
 	rc=$?
