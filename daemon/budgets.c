@@ -216,27 +216,21 @@ static int pid_compare(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-static bool pid_listed(const pid_t *pids, size_t n, pid_t pid) {
-        for (size_t i = 0; i < n; i++)
-                if (pids[i] == pid)
-                        return true;
-        return false;
-}
-
 /* Which unreadable processes a measure may leave out (issue 9 item 15). A judged process we cannot read fails
  * the measure (closed: the ledger keeps its overstatement and the call is refused). A process nobody judges
  * (PID 1 in a level's cgroup, whose smaps the kernel keeps from us even with cap_sys_ptrace) cannot be refused
  * anything anyway: it is skipped, and said once per entry and pid. */
 static int unreadable_outcome(struct budget_entry *e, const struct measure_report *report, const pid_t *judged,
                               size_t n_judged) {
+        const struct measure_skip *blocking = measure_report_blocking(report, judged, n_judged);
+
+        if (blocking) {
+                log_warning("%s: cannot read judged process %d (%s): measure failed, its ledger stands", e->cgroup,
+                            (int) blocking->pid, strerror(-blocking->error));
+                return blocking->error;
+        }
         for (size_t i = 0; i < report->n_unreadable; i++) {
                 const struct measure_skip *s = &report->unreadable[i];
-                if (pid_listed(judged, n_judged, s->pid)) {
-                        log_warning("%s: cannot read judged process %d (%s): measure failed, refusing until it is "
-                                    "readable",
-                                    e->cgroup, (int) s->pid, strerror(-s->error));
-                        return s->error;
-                }
                 if (e->skipped_pid != s->pid) {
                         e->skipped_pid = s->pid;
                         log_notice("%s: process %d is not ours to read (%s), measured without it; it is not "

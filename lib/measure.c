@@ -57,6 +57,16 @@ void measure_report_done(struct measure_report *r) {
         *r = (struct measure_report){0};
 }
 
+const struct measure_skip *measure_report_blocking(const struct measure_report *r, const pid_t *judged, size_t n) {
+        if (!r)
+                return NULL;
+        for (size_t i = 0; i < r->n_unreadable; i++)
+                for (size_t j = 0; j < n; j++)
+                        if (r->unreadable[i].pid == judged[j])
+                                return &r->unreadable[i];
+        return NULL;
+}
+
 _printf_(2, 3) static int path_format(char path[static PATH_MAX], const char *fmt, ...) {
         va_list ap;
         int r;

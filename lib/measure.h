@@ -63,6 +63,10 @@ struct measure_report {
         size_t n_unreadable;
 };
 void measure_report_done(struct measure_report *r);
+/* The first unreadable process of r that is among judged (n pids, any order), or NULL. A caller whose
+ * refusals rest on the measure fails it for such a one (closed: what it holds is unknown) and may leave out
+ * the others, which it does not judge (PID 1 in a level's cgroup, whose smaps a container's root cannot read). */
+const struct measure_skip *measure_report_blocking(const struct measure_report *r, const pid_t *judged, size_t n);
 
 /* The charge of a set of pids (a cgroup's cgroup.procs, thread ids welcome) as one union, each thread group
  * once. Gone pids are skipped silently; unreadable ones skipped and listed in *ret_report (may be NULL); any

@@ -355,11 +355,26 @@ static void test_live_unreadable(void **state) {
         measure_report_done(&rep);
 }
 
+/* Which unreadable process fails a measure: one the caller judges; the others it may leave out. */
+static void test_report_blocking(void **state) {
+        struct measure_skip skipped[] = {{.pid = 1, .error = -EACCES}, {.pid = 42, .error = -EPERM}};
+        struct measure_report rep = {.unreadable = skipped, .n_unreadable = ELEMENTSOF(skipped)};
+        pid_t judged[] = {7, 42}, others[] = {7, 8};
+        (void) state;
+
+        assert_ptr_equal(measure_report_blocking(&rep, judged, ELEMENTSOF(judged)), &skipped[1]);
+        assert_null(measure_report_blocking(&rep, others, ELEMENTSOF(others)));
+        assert_null(measure_report_blocking(&rep, NULL, 0));
+        rep.n_unreadable = 0;
+        assert_null(measure_report_blocking(&rep, judged, ELEMENTSOF(judged)));
+        assert_null(measure_report_blocking(NULL, judged, ELEMENTSOF(judged)));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_leader_exited),      cmocka_unit_test(test_outcomes),
                 cmocka_unit_test(test_live_leader_exited), cmocka_unit_test(test_live_objects),
-                cmocka_unit_test(test_live_unreadable),
+                cmocka_unit_test(test_live_unreadable),    cmocka_unit_test(test_report_blocking),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
