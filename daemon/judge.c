@@ -174,15 +174,20 @@ static ssize_t judge_levels(struct daemon *d, const struct process *p, struct bu
         return -1;
 }
 
+/* Adds a charge to every level of p and to its own cgroup's ledger. */
+static void charge_levels(const struct process *p, struct budget_entry **levels, size_t n, uint64_t plain,
+                          uint64_t noreserve) {
+        for (size_t i = 0; i < n; i++)
+                (void) ledger_charge(&levels[i]->ledger, budgets_level_request(levels[i], plain, noreserve));
+        if (n == 0 || levels[0] != p->entry)
+                (void) ledger_charge(&p->entry->ledger, plain);
+}
+
 static void admit(struct thread *t, struct budget_entry **levels, size_t n, enum call_kind kind,
                   const struct seccomp_notif *req, const struct call_charge *c) {
         struct process *p = t->proc;
-        bool leaf_is_level = n > 0 && levels[0] == p->entry;
 
-        for (size_t i = 0; i < n; i++)
-                (void) ledger_charge(&levels[i]->ledger, budgets_level_request(levels[i], c->plain, c->noreserve));
-        if (!leaf_is_level)
-                (void) ledger_charge(&p->entry->ledger, c->plain);
+        charge_levels(p, levels, n, c->plain, c->noreserve);
         p->entry->admitted++;
         records_admitted(t, kind, req->data.nr, (const uint64_t *) req->data.args, c);
 }
@@ -222,6 +227,19 @@ static bool fail_closed(struct listener *l, const struct seccomp_notif *req, enu
         else
                 answer(resp, req->id, -ENOMEM);
         return true;
+}
+
+/* ld.so's brk(0), the first call of a new image: execve() committed the image (its data, bss and stack) with
+ * no call commitd saw. The process is measured now (a new image has a few dozen areas) and, by the caller,
+ * charged on top of the ledger; the old image's charge stays there until the next measure, an overstatement
+ * that a refusal's re-measure settles. A measure that fails leaves the charge to the next measure. */
+static void new_image(struct daemon *d, struct thread *t) {
+        int r = records_measure(d, t->proc, t);
+
+        t->proc->remeasure_before_fork = r < 0;
+        if (r < 0)
+                log_debug("pid %d: cannot measure its new image (%s): charged at the next measure", (int) t->tid,
+                          strerror(-r));
 }
 
 /* Calls the table does not judge: the filter should never send them (test-calls proves it for commitd's own
@@ -282,11 +300,13 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
         if (kind == CALL_MEMFD)
                 p->rescan_objects = true;
         if (kind == CALL_BRK && args[0] == 0)
-                p->remeasure_before_fork = true; /* ld.so's query after execve(): the image is new */
+                new_image(d, t);
         charge_of_call(kind, args, &caller, d->page_size, &c);
         if (read_proc && !judge_id_valid(l->fd, req->id))
                 return false; /* the caller died while we read its /proc: nothing to answer, nothing to charge */
         n = budgets_levels(p->entry, levels, MAX_LEVELS);
+        if (kind == CALL_BRK && args[0] == 0 && p->measured && !p->remeasure_before_fork)
+                charge_levels(p, levels, n, p->held_bytes, p->held_noreserve_bytes);
         refused = judge_levels(d, p, levels, n, &c, &res);
         if (refused >= 0) {
                 /* About to refuse: never on a stale ledger. Measure every level and the caller exactly. */

@@ -171,6 +171,8 @@ int records_measure(struct daemon *d, struct process *p, struct thread *t) {
         }
         p->fork_bytes = pc.charge.accountable_bytes - pc.charge.dontcopy_accountable_bytes;
         p->fork_noreserve_bytes = pc.charge.noreserve_bytes;
+        p->held_bytes = pc.charge.accountable_bytes;
+        p->held_noreserve_bytes = pc.charge.noreserve_bytes;
         /* Areas other threads were admitted and the kernel may not have mapped yet: a fork after they are
          * mapped copies them, and smaps cannot show them now. */
         for (const struct thread *o = p->threads; o; o = o->sibling)

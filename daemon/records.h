@@ -44,9 +44,10 @@ struct process {
         struct budget_entry *entry; /* the cgroup it is judged in: its listener's, or one below */
         bool measured;              /* the fields below come from an exact measure (and admitted calls since) */
         uint64_t fork_bytes, fork_noreserve_bytes;
-        bool remeasure_before_fork; /* execve() (ld.so's brk(0)) or MADV_DOFORK since the last measure */
-        bool rescan_objects;        /* memfd_create since the last measure: a shmem object to find */
-        bool made_sysv;             /* a shmget() was admitted: its segments are claimed for entry (sysv.h) */
+        uint64_t held_bytes, held_noreserve_bytes; /* at the last measure: accountable, and MAP_NORESERVE */
+        bool remeasure_before_fork;                /* execve() (ld.so's brk(0)) or MADV_DOFORK since the last measure */
+        bool rescan_objects;                       /* memfd_create since the last measure: a shmem object to find */
+        bool made_sysv; /* a shmget() was admitted: its segments are claimed for entry (sysv.h) */
         uint64_t vm_size_bytes;
         bool cap_sys_admin;
         char comm[64];

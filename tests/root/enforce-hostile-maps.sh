@@ -1,7 +1,8 @@
 #!/bin/bash
 # Issue 9, mappings: a non-root tenant in a strict 64 MiB budget tries to hold more than it with (2) an smaps
 # too big for commitd to read (16 000 mappings of a file with a long path: smaps passes 64 MiB), (5)
-# mremap(MREMAP_DONTUNMAP), which leaves the old area accountable and charges the new one. The program must see
+# mremap(MREMAP_DONTUNMAP), which leaves the old area accountable and charges the new one, and what execve()
+# commits for a program's image, which no call shows. The program must see
 # ENOMEM where the budget says so, and the kernel's count of what the tenant holds (charged.py) stays within
 # the budget, give or take one page.
 set -u
@@ -45,6 +46,22 @@ out=$(cat "$WORK/mremap.out")
 echo "5. mremap DONTUNMAP: $(grep mremap <<<"$out")"
 expect_in "$out" "ENOMEM mremap-dontunmap:40M"
 within_budget "5 (mremap DONTUNMAP)" "$(charged "$HELD_PID")"
+release
+
+# exec: what execve() commits (a 32 MiB bss) is in no call commitd sees. A holder maps 16 MiB; then a program
+# whose image commits 32 MiB starts in the same budget and maps 24 MiB: 16 + 32 + 24 is past 64, refused
+# (judged on a ledger without the image, it was admitted: 72 MiB held).
+start_held holder "${tenant[@]}" "$WORKLOAD" map:16M wait
+holder=$HELD_PID
+exec 8>&9 # the holder's input, kept open while fd 9 is the next program's
+start_held image "${tenant[@]}" "$BIGIMAGE"
+out=$(cat "$WORK/image.out")
+echo "exec of a 32 MiB image beside 16 MiB: $(grep map:24M <<<"$out")"
+expect_in "$out" "ENOMEM map:24M"
+within_budget "exec (a 32 MiB image)" "$(charged "$holder" "$HELD_PID")"
+release
+HELD_PID=$holder
+exec 9>&8 8>&-
 release
 
 kill -0 "$COMMITD_PID" || fail "commitd died"
