@@ -56,7 +56,8 @@ kill -STOP "$COMMITD_PID"
 echo >&8 # the victim's mmap reaches the kernel and waits for commitd
 echo >&9 # and so does the bystander's
 sleep 0.3
-grep -q "map:" "$WORK/victim.out" "$WORK/bystander.out" && fail "a call was answered while commitd was stopped"
+grep -q "map:" "$WORK/victim.out" "$WORK/bystander.out" &&
+	fail "a call was answered while commitd was stopped: $(cat "$WORK/victim.out" "$WORK/bystander.out")"
 kill -KILL "$victim"
 sleep 0.2
 kill -CONT "$COMMITD_PID"
