@@ -109,7 +109,7 @@ int budgets_instantiate(struct budgets *b, const struct budget_entry *template, 
 }
 
 static bool unused(const struct budget_entry *e) {
-        return !e->policy && e->enrolled == 0 && e->processes == 0 && e->ghosts == 0;
+        return !e->policy && e->enrolled == 0 && e->processes == 0 && e->ghosts == 0 && e->pins == 0;
 }
 
 static void unlink_free(struct budgets *b, struct budget_entry *e) {
@@ -241,54 +241,81 @@ static int unreadable_outcome(struct budget_entry *e, const struct measure_repor
         return 0;
 }
 
-int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec) {
-        _cleanup_free_ pid_t *pids = NULL, *judged = NULL;
-        _cleanup_(measure_report_done) struct measure_report report = {0};
-        _cleanup_(smaps_charge_done) struct smaps_charge objects = {0};
-        struct smaps_charge charge = {0};
-        uint64_t inflight = 0, admitted_at_start = e->ledger.admitted_bytes;
-        size_t n = 0, n_judged = 0;
+void budgets_measure_done(struct budget_measure *m) {
+        free(m->pids);
+        free(m->judged);
+        smaps_charge_done(&m->objects);
+        smaps_charge_done(&m->charge);
+        measure_report_done(&m->report);
+        *m = (struct budget_measure){0};
+}
+
+int budgets_measure_begin(struct budgets *b, struct budget_entry *e, struct budget_measure *m) {
         int r;
 
-        r = cgroup_list_pids(b->root, e->cgroup, &pids, &n);
-        if (r < 0)
-                return r;
+        *m = (struct budget_measure){.entry = e, .mark = ledger_measure_begin(&e->ledger)};
+        r = cgroup_list_pids(b->root, e->cgroup, &m->pids, &m->n);
         /* A process judged here but moved out of the subtree is still this budget's (records.c judges it here):
          * measured with the others, once (the pid of one still inside is listed twice). */
-        if (b->judged) {
-                size_t m = 0;
-                r = b->judged(b->judged_data, e, &judged, &n_judged, &inflight, &objects);
-                if (r < 0)
-                        return r;
-                if (n_judged > 0) {
-                        pid_t *all = reallocarray(pids, n + n_judged, sizeof(pid_t));
-                        if (!all)
-                                return -ENOMEM;
-                        pids = all;
-                        memcpy(pids + n, judged, n_judged * sizeof(pid_t));
-                        n += n_judged;
+        if (r >= 0 && b->judged)
+                r = b->judged(b->judged_data, e, &m->judged, &m->n_judged, &m->inflight, &m->objects);
+        if (r >= 0 && m->n_judged > 0) {
+                pid_t *all = reallocarray(m->pids, m->n + m->n_judged, sizeof(pid_t));
+                if (!all)
+                        r = -ENOMEM;
+                else {
+                        m->pids = all;
+                        memcpy(m->pids + m->n, m->judged, m->n_judged * sizeof(pid_t));
+                        m->n += m->n_judged;
                 }
-                if (n > 1) /* an empty cgroup has no array: qsort() must not be given NULL */
-                        qsort(pids, n, sizeof(pid_t), pid_compare);
-                for (size_t i = 0; i < n; i++)
-                        if (m == 0 || pids[i] != pids[m - 1])
-                                pids[m++] = pids[i];
-                n = m;
         }
-        r = measure_pids(b->measure, pids, n, &charge, &report);
+        if (r < 0) {
+                budgets_measure_done(m);
+                return r;
+        }
+        if (m->n > 1) { /* an empty cgroup has no array: qsort() must not be given NULL */
+                size_t k = 0;
+                qsort(m->pids, m->n, sizeof(pid_t), pid_compare);
+                for (size_t i = 0; i < m->n; i++)
+                        if (k == 0 || m->pids[i] != m->pids[k - 1])
+                                m->pids[k++] = m->pids[i];
+                m->n = k;
+        }
+        e->pins++;
+        return 0;
+}
+
+int budgets_measure_read(const struct budgets *b, struct budget_measure *m) {
+        m->result = measure_pids(b->measure, m->pids, m->n, &m->charge, &m->report);
+        return m->result;
+}
+
+int budgets_measure_end(struct budgets *b, struct budget_measure *m, uint64_t now_usec) {
+        struct budget_entry *e = m->entry;
+        int r = m->result;
+
+        e->pins--;
+        if (r >= 0)
+                r = unreadable_outcome(e, &m->report, m->judged, m->n_judged);
+        if (r >= 0 && m->objects.n_shmem > 0 && (r = smaps_charge_merge(&m->charge, &m->objects)) >= 0)
+                r = smaps_charge_finish(&m->charge);
+        if (r >= 0)
+                (void) ledger_remeasure(&e->ledger, &m->mark, smaps_charge_bytes(&m->charge, e->budget.mode),
+                                        m->inflight, now_usec);
+        budgets_measure_done(m);
+        (void) b;
+        return r;
+}
+
+int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec) {
+        struct budget_measure m;
+        int r;
+
+        r = budgets_measure_begin(b, e, &m);
         if (r < 0)
                 return r;
-        r = unreadable_outcome(e, &report, judged, n_judged);
-        if (r >= 0 && objects.n_shmem > 0 && (r = smaps_charge_merge(&charge, &objects)) >= 0)
-                r = smaps_charge_finish(&charge);
-        if (r < 0) {
-                smaps_charge_done(&charge);
-                return r;
-        }
-        ledger_remeasure(&e->ledger, smaps_charge_bytes(&charge, e->budget.mode), inflight, admitted_at_start,
-                         now_usec);
-        smaps_charge_done(&charge);
-        return 0;
+        (void) budgets_measure_read(b, &m);
+        return budgets_measure_end(b, &m, now_usec);
 }
 
 static int set_policy(struct budgets *b, struct policy *p, const char *source) {

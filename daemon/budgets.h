@@ -12,6 +12,7 @@
 #include "formula.h"
 #include "ledger.h"
 #include "policy.h"
+#include "measure.h"
 #include "procfs.h"
 
 /* Every cgroup commitd knows: one with a policy, or one with enrolled processes. Each keeps its resolved
@@ -30,6 +31,7 @@ struct budget_entry {
         unsigned enrolled;  /* listeners enrolled into exactly this cgroup */
         unsigned processes; /* process records (records.h) judged in exactly this cgroup */
         unsigned ghosts;    /* exited processes whose forks it still carries (records.h) */
+        unsigned pins;      /* measures reading /proc for it without the daemon's lock (budgets_measure_begin()) */
         pid_t sample_pid;   /* a process of the cgroup, for the hybrid host's v1 limits */
         pid_t skipped_pid;  /* the unreadable, unjudged process its measures last left out (said once) */
         bool container;     /* made for a container by the OCI agent: forgotten when its listener goes */
@@ -80,7 +82,25 @@ size_t budgets_levels(struct budget_entry *e, struct budget_entry **levels, size
 int budgets_load(struct budgets *b, json_t *errors);
 /* Resolves each entry's budget from its policy and discovered limits; relinks parents. */
 void budgets_refresh(struct budgets *b);
-/* Re-measures one entry exactly from /proc/PID/smaps of every process in its cgroup subtree. */
+/* Re-measures one entry exactly from /proc/PID/smaps of every process in its cgroup subtree, and the processes
+ * judged in it wherever they are. In three steps, so that a daemon can read /proc without its lock: begin
+ * (under the lock: the pids, what is in flight; pins the entry), read (no lock: the slow part), end (under
+ * the lock: unpins, puts the measure in the ledger, keeping what was admitted since begin). budgets_measure()
+ * is the three in a row. Returns 0 or -errno (the ledger stands). */
+struct budget_measure {
+        struct budget_entry *entry;
+        pid_t *pids, *judged;
+        size_t n, n_judged;
+        uint64_t inflight;
+        struct ledger_mark mark;
+        struct smaps_charge objects, charge;
+        struct measure_report report;
+        int result;
+};
+int budgets_measure_begin(struct budgets *b, struct budget_entry *e, struct budget_measure *m);
+int budgets_measure_read(const struct budgets *b, struct budget_measure *m);
+int budgets_measure_end(struct budgets *b, struct budget_measure *m, uint64_t now_usec);
+void budgets_measure_done(struct budget_measure *m);
 int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec);
 
 /* Live changes (set-mode, set-ratio, set-limit): creates the policy (defaults, named after the cgroup) and

@@ -43,3 +43,11 @@ struct daemon {
 };
 
 uint64_t now_usec(clockid_t clock);
+
+/* d->lock, held by whoever changes the state (the loop's handlers, a listener thread judging). It is let go
+ * around reads of /proc that take long (smaps): daemon_unlock() before, daemon_relock() after, and whatever
+ * the caller holds a pointer to must be pinned or looked up again (budget entries: pins; records: by id). */
+void daemon_unlock(struct daemon *d);
+void daemon_relock(struct daemon *d);
+/* budgets_measure() with /proc read while the lock is let go (notify.c). */
+int daemon_measure(struct daemon *d, struct budget_entry *e, uint64_t now_usec);

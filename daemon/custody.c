@@ -274,7 +274,7 @@ int custody_recover(struct daemon *d, const char *keeper_socket, const char *kee
                 uint64_t t = now_usec(CLOCK_MONOTONIC);
                 budgets_refresh(&d->budgets);
                 for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
-                        (void) budgets_measure(&d->budgets, e, t);
+                        (void) daemon_measure(d, e, t);
         }
         for (struct listener *l = d->listeners, *next; l; l = next) {
                 next = l->next;

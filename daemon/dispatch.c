@@ -116,7 +116,7 @@ static void m_status(struct daemon *d, struct client *c, const json_t *params, i
 }
 
 static void changed(struct daemon *d, struct budget_entry *e, struct reply *r) {
-        (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC)); /* the mode decides what counts */
+        (void) daemon_measure(d, e, now_usec(CLOCK_MONOTONIC)); /* the mode decides what counts */
         r->result = entry_status(d, e);
 }
 
@@ -209,7 +209,7 @@ static void m_reload(struct daemon *d, struct client *c, const json_t *params, i
                 return;
         }
         for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
-                (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC));
+                (void) daemon_measure(d, e, now_usec(CLOCK_MONOTONIC));
         log_info("reload: %d policies loaded, %zu files skipped", n, json_array_size(errors));
         r->result = json_pack("{s:i, s:o}", "loaded", n, "errors", errors);
 }
@@ -363,7 +363,7 @@ static void m_enroll(struct daemon *d, struct client *c, const json_t *params, i
                           strerror(-k), from);
                 return;
         }
-        (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC));
+        (void) daemon_measure(d, e, now_usec(CLOCK_MONOTONIC));
         log_info("enrolled pid %d (uid %d) in %s", (int) pid, (int) c->cred.uid, cgroup);
         r->result = json_pack("{s:s}", "cgroup", cgroup);
 }

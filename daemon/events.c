@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <inttypes.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "events.h"
 #include "log.h"
+#include "loop.h"
 #include "units.h"
 
 #define LOG_BURST 20 /* refusals logged per second before suppression */
 
 static struct refusal ring[EVENTS_RING];
-static uint64_t ring_count;
+static uint64_t ring_count, delivered;
 static void (*event_sink)(const struct refusal *r, void *userdata);
 static void *event_sink_data;
+static int wake_fd = -1;
+static struct loop_source *wake_source;
 static uint64_t log_window_sec, logged_in_window, suppressed;
 
 static void log_refusal(const struct refusal *r) {
@@ -41,12 +49,63 @@ static void log_refusal(const struct refusal *r) {
                            units_format_size(r->limit_bytes, lim), r->mode, r->level);
 }
 
+/* Logs and pushes to followers what was recorded since the last delivery; a listener thread only recorded it. */
+static void deliver(void) {
+        if (ring_count - delivered > EVENTS_RING) {
+                log_warning("%" PRIu64 " refusals came faster than commitd could log and push them: not logged, "
+                            "followers did not get them (`commitctl events` has the last %d)",
+                            ring_count - delivered - EVENTS_RING, EVENTS_RING);
+                delivered = ring_count - EVENTS_RING;
+        }
+        for (; delivered < ring_count; delivered++) {
+                const struct refusal *r = &ring[delivered % EVENTS_RING];
+                log_refusal(r);
+                if (event_sink)
+                        event_sink(r, event_sink_data);
+        }
+}
+
+static void on_wake(struct loop_source *s, uint32_t events, void *userdata) {
+        uint64_t n;
+        (void) s, (void) events, (void) userdata;
+
+        (void) !read(wake_fd, &n, sizeof(n));
+        deliver();
+}
+
+int events_start(struct loop *l) {
+        int r;
+
+        wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (wake_fd < 0)
+                return -errno;
+        r = loop_add(l, wake_fd, EPOLLIN, on_wake, NULL, &wake_source);
+        if (r < 0) {
+                close(wake_fd);
+                wake_fd = -1;
+        }
+        return r;
+}
+
+void events_stop(struct loop *l) {
+        deliver();
+        if (wake_source)
+                loop_remove(l, wake_source);
+        wake_source = NULL;
+        if (wake_fd >= 0)
+                close(wake_fd);
+        wake_fd = -1;
+}
+
 void events_record(const struct refusal *r) {
+        uint64_t one = 1;
+
         ring[ring_count % EVENTS_RING] = *r;
         ring_count++;
-        log_refusal(r);
-        if (event_sink)
-                event_sink(r, event_sink_data);
+        if (wake_fd < 0)
+                deliver(); /* no loop (tests, setup): at once */
+        else
+                (void) !write(wake_fd, &one, sizeof(one));
 }
 
 json_t *refusal_json(const struct refusal *r) {

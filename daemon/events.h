@@ -8,7 +8,10 @@
 #include <jansson.h>
 
 /* Refusals (and would-be refusals of audit policies): kept in a ring for `events`, pushed to followers,
- * logged at NOTICE with a rate limit so a flood cannot drown the journal. */
+ * logged at NOTICE with a rate limit so a flood cannot drown the journal. A listener thread only records an
+ * event (under d->lock, like the ring's readers) and wakes the loop, which logs and pushes it: judging never
+ * waits on a follower's socket or on the log. */
+struct loop;
 struct refusal {
         uint64_t time_usec; /* CLOCK_REALTIME */
         char cgroup[256], level[256];
@@ -24,6 +27,9 @@ struct refusal {
 #define EVENTS_RING 256
 
 void events_record(const struct refusal *r);
+/* The loop's side: an eventfd whose handler delivers what was recorded. Stop delivers what is left. */
+int events_start(struct loop *l);
+void events_stop(struct loop *l);
 /* The ring, oldest first: the events keep() accepts (all when keep is NULL), as many of the newest as fit in
  * max_bytes of compact JSON. */
 json_t *events_recent_json(bool (*keep)(const struct refusal *r, void *userdata), void *userdata, size_t max_bytes);

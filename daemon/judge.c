@@ -85,17 +85,19 @@ static uint64_t refused_brk(const struct process *p, const struct heap *h, uint6
 }
 
 /* The facts the charge of this call rests on, read now from /proc where the record cannot know them. */
-static int gather(struct daemon *d, struct thread *t, enum call_kind kind, const uint64_t *args,
+static int gather(struct daemon *d, struct thread **tp, enum call_kind kind, const uint64_t *args,
                   struct charge_caller *caller, struct heap *heap) {
-        struct process *p = t->proc;
+        struct thread *t = *tp;
+        struct process *p;
         int r;
 
         switch (kind) {
         case CALL_FORK:
         case CALL_CLONE:
                 /* execve() or MADV_DOFORK since the last measure change what a fork copies. */
-                if (p->remeasure_before_fork && (r = records_measure(d, p, t)) < 0)
+                if (t->proc->remeasure_before_fork && (r = records_measure(d, tp)) < 0)
                         return r;
+                t = *tp;
                 break;
         case CALL_BRK:
                 if (args[0] == 0)
@@ -119,6 +121,7 @@ static int gather(struct daemon *d, struct thread *t, enum call_kind kind, const
         default:
                 break;
         }
+        p = t->proc;
         caller->fork_bytes = p->fork_bytes;
         caller->fork_noreserve_bytes = p->fork_noreserve_bytes;
         return 0;
@@ -154,6 +157,15 @@ static void mremap_exact(pid_t tid, const uint64_t *args, uint64_t page_size, st
                                                   .writable = a.perms[1] == 'w',
                                                   .noreserve = a.nr},
                             page_size, c);
+}
+
+/* The exact charge of an mprotect or mremap from the caller's smaps (replacing what charge_of_call() assumed). */
+static void exact_charge(pid_t tid, enum call_kind kind, const uint64_t *args, uint64_t page_size,
+                         struct call_charge *c) {
+        if (kind == CALL_MPROTECT)
+                mprotect_exact(tid, args[0], charge_page_up(args[1], page_size), c);
+        else if (kind == CALL_MREMAP)
+                mremap_exact(tid, args, page_size, c);
 }
 
 /* Judges against every level; returns the index of the first that refuses, or -1. */
@@ -233,13 +245,22 @@ static bool fail_closed(struct listener *l, const struct seccomp_notif *req, enu
  * no call commitd saw. The process is measured now (a new image has a few dozen areas) and, by the caller,
  * charged on top of the ledger; the old image's charge stays there until the next measure, an overstatement
  * that a refusal's re-measure settles. A measure that fails leaves the charge to the next measure. */
-static void new_image(struct daemon *d, struct thread *t) {
-        int r = records_measure(d, t->proc, t);
+static void new_image(struct daemon *d, struct thread **tp) {
+        pid_t tid = (*tp)->tid;
+        int r = records_measure(d, tp);
 
-        t->proc->remeasure_before_fork = r < 0;
+        if (*tp)
+                (*tp)->proc->remeasure_before_fork = r < 0;
         if (r < 0)
-                log_debug("pid %d: cannot measure its new image (%s): charged at the next measure", (int) t->tid,
+                log_debug("pid %d: cannot measure its new image (%s): charged at the next measure", (int) tid,
                           strerror(-r));
+}
+
+/* The caller's record went while /proc was read without the lock: the caller exited (nothing to answer), or,
+ * if its call is still pending, its record was dropped under it: refused, as any call commitd cannot judge. */
+static bool gone(struct listener *l, const struct seccomp_notif *req, enum call_kind kind,
+                 struct seccomp_notif_resp *resp) {
+        return fail_closed(l, req, kind, "?", -ESRCH, resp);
 }
 
 /* Calls the table does not judge: the filter should never send them (test-calls proves it for commitd's own
@@ -290,17 +311,21 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
         if (r < 0)
                 return fail_closed(l, req, kind, "?", r, resp);
         records_thread_called(t); /* its previous call is done: it is making this one */
-        p = t->proc;
-        read_proc = read_proc || kind == CALL_BRK || p->remeasure_before_fork;
-        r = gather(d, t, kind, args, &caller, &heap);
+        read_proc = read_proc || kind == CALL_BRK || t->proc->remeasure_before_fork;
+        r = gather(d, &t, kind, args, &caller, &heap);
         if (r < 0)
-                return fail_closed(l, req, kind, p->comm, r, resp);
+                return t ? fail_closed(l, req, kind, t->proc->comm, r, resp) : gone(l, req, kind, resp);
+        p = t->proc;
         if (kind == CALL_DOFORK)
                 p->remeasure_before_fork = true; /* nothing charged now; the next fork copies more */
         if (kind == CALL_MEMFD)
                 p->rescan_objects = true;
-        if (kind == CALL_BRK && args[0] == 0)
-                new_image(d, t);
+        if (kind == CALL_BRK && args[0] == 0) {
+                new_image(d, &t);
+                if (!t)
+                        return gone(l, req, kind, resp);
+                p = t->proc;
+        }
         charge_of_call(kind, args, &caller, d->page_size, &c);
         if (read_proc && !judge_id_valid(l->fd, req->id))
                 return false; /* the caller died while we read its /proc: nothing to answer, nothing to charge */
@@ -309,24 +334,43 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
                 charge_levels(p, levels, n, p->held_bytes, p->held_noreserve_bytes);
         refused = judge_levels(d, p, levels, n, &c, &res);
         if (refused >= 0) {
-                /* About to refuse: never on a stale ledger. Measure every level and the caller exactly. */
+                /* About to refuse: never on a stale ledger. Measure every level and the caller exactly. /proc is
+                 * read without d->lock (the calls of other budgets go on): the levels are pinned meanwhile, and
+                 * the records looked up again after (records_measure()). */
                 uint64_t now = now_usec(CLOCK_MONOTONIC);
+                pid_t tid = t->tid;
+                for (size_t i = 0; i < n; i++)
+                        levels[i]->pins++;
                 for (size_t i = 0; i < n; i++) {
-                        r = budgets_measure(&d->budgets, levels[i], now);
+                        r = daemon_measure(d, levels[i], now);
                         if (r < 0)
                                 log_warning("cgroup %s: cannot re-measure before refusing (%s): its ledger stands",
                                             levels[i]->cgroup, strerror(-r));
                 }
-                r = records_measure(d, p, t);
+                for (size_t i = 0; i < n; i++) {
+                        levels[i]->pins--;
+                        budgets_put(&d->budgets, levels[i]); /* a reload may have left it unused */
+                }
+                r = records_measure(d, &t);
+                if (t && r >= 0 && (kind == CALL_MPROTECT || kind == CALL_MREMAP)) {
+                        /* Their charge rests on the area's flags, not on the record: read from smaps, unlocked. */
+                        charge_of_call(kind, args, &caller, d->page_size, &c);
+                        daemon_unlock(d);
+                        exact_charge(tid, kind, args, d->page_size, &c);
+                        daemon_relock(d);
+                        t = records_thread_find(d, tid);
+                }
+                if (!t)
+                        return gone(l, req, kind, resp);
+                p = t->proc;
+                n = budgets_levels(p->entry, levels, MAX_LEVELS);
                 if (r >= 0)
-                        r = gather(d, t, kind, args, &caller, &heap);
+                        r = gather(d, &t, kind, args, &caller, &heap);
                 if (r < 0)
-                        return fail_closed(l, req, kind, p->comm, r, resp);
-                charge_of_call(kind, args, &caller, d->page_size, &c);
-                if (kind == CALL_MPROTECT)
-                        mprotect_exact(t->tid, args[0], charge_page_up(args[1], d->page_size), &c);
-                if (kind == CALL_MREMAP)
-                        mremap_exact(t->tid, args, d->page_size, &c);
+                        return t ? fail_closed(l, req, kind, t->proc->comm, r, resp) : gone(l, req, kind, resp);
+                p = t->proc;
+                if (kind != CALL_MPROTECT && kind != CALL_MREMAP)
+                        charge_of_call(kind, args, &caller, d->page_size, &c);
                 if (!judge_id_valid(l->fd, req->id))
                         return false;
                 refused = judge_levels(d, p, levels, n, &c, &res);

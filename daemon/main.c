@@ -16,6 +16,7 @@
 
 #include "caps.h"
 #include "config.h"
+#include "events.h"
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
@@ -321,6 +322,8 @@ int main(int argc, char **argv) {
         }
         if (r >= 0)
                 r = add_timer(&d, o.upkeep_sec);
+        if (r >= 0)
+                r = events_start(d.loop);
         if (r < 0) {
                 log_error("cannot set up the event loop: %s", strerror(-r));
                 return 1;
@@ -354,8 +357,11 @@ int main(int argc, char **argv) {
                 return 1;
         o.keeper_socket = o.keeper_socket ? o.keeper_socket : keeper_socket;
         r = mkdir_parent(o.keeper_socket);
-        if (r >= 0)
+        if (r >= 0) {
+                pthread_mutex_lock(&d.lock); /* its measures let go of it while they read /proc */
                 r = notify_recover(&d, o.keeper_socket, keeper_binary);
+                pthread_mutex_unlock(&d.lock);
+        }
         if (r < 0) {
                 log_error("cannot set up the in-flight table: %s", strerror(-r));
                 return 1;
@@ -374,6 +380,7 @@ int main(int argc, char **argv) {
         if (r < 0)
                 log_error("event loop failed: %s", strerror(-r));
         pthread_mutex_lock(&d.lock);
+        events_stop(d.loop);
         server_stop(&d);
         oci_stop(&d);
         notify_free(&d);

@@ -32,6 +32,29 @@ uint64_t now_usec(clockid_t clock) {
         return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
+void daemon_unlock(struct daemon *d) {
+        pthread_mutex_unlock(&d->lock);
+}
+
+void daemon_relock(struct daemon *d) {
+        atomic_fetch_add(&d->lock_waiters, 1);
+        pthread_mutex_lock(&d->lock);
+        atomic_fetch_sub(&d->lock_waiters, 1);
+}
+
+int daemon_measure(struct daemon *d, struct budget_entry *e, uint64_t now) {
+        struct budget_measure m;
+        int r;
+
+        r = budgets_measure_begin(&d->budgets, e, &m);
+        if (r < 0)
+                return r;
+        daemon_unlock(d);
+        (void) budgets_measure_read(&d->budgets, &m);
+        daemon_relock(d);
+        return budgets_measure_end(&d->budgets, &m, now);
+}
+
 static void on_interrupt(int sig) {
         (void) sig; /* only there to make a blocked NOTIF_RECV return EINTR */
 }
@@ -83,9 +106,7 @@ static void judge_and_answer(struct daemon *d, struct listener *l, const struct 
         struct seccomp_notif_resp resp;
         bool reply;
 
-        atomic_fetch_add(&d->lock_waiters, 1);
-        pthread_mutex_lock(&d->lock);
-        atomic_fetch_sub(&d->lock_waiters, 1);
+        daemon_relock(d);
         reply = judge_notification(d, l, req, &resp);
         pthread_mutex_unlock(&d->lock);
         if (reply && ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
@@ -234,7 +255,7 @@ void notify_upkeep(struct daemon *d) {
         for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
                 if (ledger_grew(&e->ledger) || e->ledger.measured_at_usec == 0 ||
                     t - e->ledger.measured_at_usec >= NOTIFY_REMEASURE_USEC)
-                        (void) budgets_measure(&d->budgets, e, t);
+                        (void) daemon_measure(d, e, t);
 }
 
 void notify_free(struct daemon *d) {

@@ -101,7 +101,7 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
                 *ret_why = "its listener cannot be watched";
                 return r;
         }
-        (void) budgets_measure(&d->budgets, e, now_usec(CLOCK_MONOTONIC));
+        (void) daemon_measure(d, e, now_usec(CLOCK_MONOTONIC));
         log_info("container %s (pid %d) enrolled in %s under policy %s", st.id, (int) st.pid, cgroup, policy);
         return 0;
 }

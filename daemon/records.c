@@ -99,18 +99,57 @@ static struct process *process_new(struct daemon *d, struct listener *l, struct 
         return p;
 }
 
+/* Whether a child that forks of l's processes made since since_ticks may live where no measure of l's budget
+ * looks: a process started since then (stat's start_time, clock ticks since boot), carrying a seccomp filter (a
+ * child inherits its parent's), outside l's cgroup subtree. One small read per process, and two more for the
+ * few that qualify. A process that vanishes while it is looked at is gone; /proc unreadable: possible. */
+static bool escapees_possible(const struct listener *l, uint64_t since_ticks) {
+        DIR *dir = opendir("/proc");
+        struct dirent *de;
+        bool possible = false;
+
+        if (!dir)
+                return true;
+        while (!possible && (de = readdir(dir))) {
+                struct proc_cgroup cg = {0};
+                struct proc_status status;
+                struct proc_stat st;
+                char path[64], *end;
+                long pid = strtol(de->d_name, &end, 10);
+
+                if (*end || pid <= 0)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+                if (proc_stat_read(path, &st) < 0 || st.start_time < since_ticks)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+                if (proc_status_read(path, &status) < 0 || status.seccomp_filters == 0)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%ld/cgroup", pid);
+                if (cgroupfs_read_proc_cgroup(path, &cg) < 0)
+                        continue;
+                possible = !cg.v2_path || (!streq(cg.v2_path, l->entry->cgroup) &&
+                                           cgroupfs_path_is_below(cg.v2_path, l->entry->cgroup) <= 0);
+                proc_cgroup_done(&cg);
+        }
+        closedir(dir);
+        return possible;
+}
+
 /* A process that exits while forks of it are unresolved: its children, if any live, hold copies of it where a
- * measure may not find them (moved out of the cgroup before their first call). The charge stays with its
- * listener, merged into one ghost per cgroup, until every process of the filter is gone. */
+ * measure may not find them (moved out of the cgroup before their first call). Unless no such child can exist
+ * (escapees_possible()), the charge stays with its listener, merged into one ghost per cgroup, until none can
+ * (checked at each upkeep) or every process of the filter is gone. */
 static void process_exited(struct daemon *d, struct process *p) {
         struct listener *l = p->listener;
 
-        if (p->unresolved_forks == 0) {
+        if (p->unresolved_forks == 0 || !escapees_possible(l, p->first_fork_ticks)) {
                 process_free(d, p);
                 return;
         }
         for (struct process *g = l->ghosts; g; g = g->next)
                 if (g->entry == p->entry) {
+                        g->first_fork_ticks = MIN(g->first_fork_ticks, p->first_fork_ticks);
                         g->unresolved_fork_plain = saturating_add(g->unresolved_fork_plain, p->unresolved_fork_plain);
                         g->unresolved_fork_noreserve =
                                 saturating_add(g->unresolved_fork_noreserve, p->unresolved_fork_noreserve);
@@ -154,17 +193,37 @@ void records_thread_called(struct thread *t) {
         t->call.active = false;
 }
 
-int records_measure(struct daemon *d, struct process *p, struct thread *t) {
+struct thread *records_thread_find(struct daemon *d, pid_t tid) {
+        return thread_find(d, tid);
+}
+
+int records_measure(struct daemon *d, struct thread **tp) {
         /* Only the private sums (fork's charge) are used here: no shmem object sizes, no fd walk. */
         static const struct measure_ctx private_sums = {.proc_root = "/proc", .private_only = true};
+        struct thread *t = *tp;
+        pid_t tid = t->tid;
+        uint64_t start_time = t->start_time;
         struct process_commit pc;
+        struct process *p;
         int r;
 
         /* Through the calling thread: /proc/TGID/smaps is empty once the leader has exited, /proc/TID/ of a live
-         * thread still shows the whole mm. */
-        r = measure_process(&private_sums, t->tid, &pc);
+         * thread still shows the whole mm. A large process's smaps takes milliseconds: read without the lock,
+         * the record looked up again after. */
+        daemon_unlock(d);
+        r = measure_process(&private_sums, tid, &pc);
+        daemon_relock(d);
+        t = thread_find(d, tid);
+        if (!t || t->start_time != start_time) {
+                *tp = NULL;
+                if (r >= 0)
+                        process_commit_done(&pc);
+                return -ESRCH;
+        }
+        *tp = t;
         if (r < 0)
                 return r;
+        p = t->proc;
         if (pc.tgid != p->tgid) {
                 process_commit_done(&pc);
                 return -ESRCH; /* the tid names a thread of another process now */
@@ -265,11 +324,10 @@ int records_thread(struct daemon *d, struct listener *l, pid_t tid, struct threa
         t->next = *thread_bucket(d, tid);
         *thread_bucket(d, tid) = t;
         if (!p->measured) {
-                r = records_measure(d, p, t);
+                r = records_measure(d, &t);
                 if (r < 0) {
-                        thread_forget(d, t);
-                        if (!p->threads)
-                                process_free(d, p);
+                        if (t)
+                                records_thread_forget(d, t);
                         return r;
                 }
         }
@@ -474,7 +532,12 @@ int records_judged(void *userdata, const struct budget_entry *e, pid_t **pids, s
                         for (struct thread *t = p->threads; t; t = t->sibling)
                                 if (t->call.active && !inflight_pending(t))
                                         t->call.active = false;
-                        if (p->unresolved_forks > 0 && !forking(p) && (r = resolve_forks(d, p)) < 0 && r != -ESRCH)
+                        if (p->unresolved_forks == 0 || forking(p))
+                                continue;
+                        r = resolve_forks(d, p);
+                        if (r == -ESRCH)
+                                process_exited(d, p); /* gone before upkeep saw it: its forks' children decide */
+                        else if (r < 0)
                                 return r;
                 }
         for (size_t b = 0; b < PROCS_BUCKETS; b++)
@@ -521,7 +584,24 @@ void records_forget_listener(struct daemon *d, struct listener *l) {
         }
 }
 
+/* Ghosts whose forks can no longer have a live child outside their cgroups let their charge go. */
+static void ghosts_upkeep(struct daemon *d) {
+        for (struct listener *l = d->listeners; l; l = l->next)
+                for (struct process **gp = &l->ghosts; *gp;) {
+                        struct process *g = *gp;
+                        if (escapees_possible(l, g->first_fork_ticks)) {
+                                gp = &g->next;
+                                continue;
+                        }
+                        log_debug("%s: the children that pid %d forked are gone: its charge goes", g->entry->cgroup,
+                                  (int) g->tgid);
+                        *gp = g->next;
+                        ghost_free(d, g);
+                }
+}
+
 void records_upkeep(struct daemon *d) {
+        ghosts_upkeep(d);
         for (size_t b = 0; b < PROCS_BUCKETS; b++)
                 for (struct process *p = d->processes[b], *next; p; p = next) {
                         struct proc_stat st;

@@ -72,9 +72,13 @@ struct process {
 int records_thread(struct daemon *d, struct listener *l, pid_t tid, struct thread **ret);
 /* Drops t (its tid names another thread now); its process stays while it has other threads. */
 void records_thread_forget(struct daemon *d, struct thread *t);
-/* Measures p exactly through its thread t (a live thread: the leader may have exited), and moves it to the
- * cgroup below its listener's that it is in now, if any. */
-int records_measure(struct daemon *d, struct process *p, struct thread *t);
+/* Measures *tp's process exactly through the thread (a live thread: the leader may have exited), and moves it
+ * to the cgroup below its listener's that it is in now, if any. /proc is read without d->lock: *tp is looked
+ * up again after, NULL when its record went meanwhile (-ESRCH); every other record pointer the caller holds
+ * must be looked up again too. */
+int records_measure(struct daemon *d, struct thread **tp);
+/* The record of thread tid, or NULL. */
+struct thread *records_thread_find(struct daemon *d, pid_t tid);
 /* Whether tid now names another thread than t (read from /proc/TID/stat). */
 bool records_thread_reused(const struct thread *t);
 /* The notification of t arrived: the thread's previous call is done. */

@@ -63,7 +63,7 @@ static int send_json(int fd, json_t *msg) {
 }
 
 /* Sends msg (taken) to c, or drops c. The socket never blocks (MSG_DONTWAIT), so a client that does not read
- * cannot stall the loop or, through d->lock, the listener threads that push events; once its queue is full it
+ * cannot stall the loop (nor, through d->lock, the listener threads); once its queue is full it
  * has lost a reply or an event, and it is disconnected rather than left believing it saw everything. Returns
  * false when c was closed. */
 static bool client_send(struct daemon *d, struct client *c, json_t *msg, int64_t id) {
@@ -84,7 +84,8 @@ static bool client_send(struct daemon *d, struct client *c, json_t *msg, int64_t
         return false;
 }
 
-/* Called with d->lock held, from a listener thread. A tenant's follower gets the refusals of its own cgroups. */
+/* Called by the loop (events.c delivers what listener threads recorded). A tenant's follower gets the refusals of
+ * its own cgroups. */
 static void push_event(const struct refusal *r, void *userdata) {
         (void) userdata;
         for (struct client *c = clients, *next; c; c = next) {

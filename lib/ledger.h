@@ -14,7 +14,9 @@ struct ledger {
         uint64_t admitted_bytes;   /* charged since the measure, and what it kept (in flight) */
         uint64_t kept_bytes;       /* what the last measure kept of admitted_bytes: beyond it, the ledger grew */
         uint64_t measured_at_usec; /* CLOCK_MONOTONIC of the measure; 0 = never measured */
-        uint64_t generation;       /* bumped on every measure */
+        uint64_t generation;       /* bumped on every measure put in */
+        uint64_t charged_ever;     /* every charge ever admitted, saturating: what was admitted between two points */
+        uint64_t began, applied;   /* measures begun, and the begin number of the one in the ledger */
 };
 
 /* The commit the ledger answers with: measured + admitted, saturating. */
@@ -25,9 +27,18 @@ bool ledger_grew(const struct ledger *l);
 /* Records an admitted charge. Returns 0, or -EOVERFLOW (the ledger is left saturated). */
 int ledger_charge(struct ledger *l, uint64_t bytes);
 
-/* Replaces the belief by an exact measure taken at now_usec. The measure cannot see what the kernel has not done
- * yet: inflight_bytes are the admitted charges it may have missed (calls answered CONTINUE whose caller has not
- * been seen past them, forks whose child was not found), and they stay; so do the charges admitted while the
- * measure ran (admitted_bytes beyond admitted_at_start, the value read when it began). */
-void ledger_remeasure(struct ledger *l, uint64_t measured_bytes, uint64_t inflight_bytes, uint64_t admitted_at_start,
-                      uint64_t now_usec);
+/* A measure runs while calls go on being admitted, and two measures of one ledger may overlap (each reads /proc
+ * without the daemon's lock). Its mark, taken when it begins, says what was charged until then and in which
+ * order it began. */
+struct ledger_mark {
+        uint64_t charged_ever;
+        uint64_t seq;
+};
+struct ledger_mark ledger_measure_begin(struct ledger *l);
+/* Replaces the belief by the exact measure that began at mark, finished at now_usec. The measure cannot see
+ * what the kernel has not done yet: inflight_bytes are the admitted charges it may have missed (calls answered
+ * CONTINUE whose caller has not been seen past them, forks whose child was not found), and they stay; so do the
+ * charges admitted since it began. A measure that began before the one in the ledger is older news: dropped
+ * (returns false). */
+bool ledger_remeasure(struct ledger *l, const struct ledger_mark *mark, uint64_t measured_bytes,
+                      uint64_t inflight_bytes, uint64_t now_usec);

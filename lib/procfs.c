@@ -988,6 +988,9 @@ int proc_status_parse(const char *buf, struct proc_status *ret) {
                         if (r < 0)
                                 return r;
                         st.has_mm = true;
+                } else if (line_is(&key, "Seccomp_filters")) {
+                        if (parse_plain_value(value, &st.seccomp_filters) < 0)
+                                return -EINVAL;
                 } else if (line_is(&key, "CapEff")) {
                         if (seen_cap)
                                 return -EINVAL;

@@ -246,9 +246,10 @@ struct proc_status {
         pid_t pid, tgid, ppid; /* of a thread's /proc/TID/status: pid is the thread's, tgid its process's */
         uid_t uid_real, uid_effective;
         bool has_mm;
-        uint64_t threads;       /* Threads: of the thread group (a zombie leader counts itself until reaped) */
-        uint64_t vm_size_bytes; /* VmSize: mm->total_vm */
-        uint64_t cap_effective; /* CapEff: bitmask */
+        uint64_t threads;         /* Threads: of the thread group (a zombie leader counts itself until reaped) */
+        uint64_t vm_size_bytes;   /* VmSize: mm->total_vm */
+        uint64_t cap_effective;   /* CapEff: bitmask */
+        uint64_t seccomp_filters; /* Seccomp_filters: filters attached (Linux 5.9+; 0 when not printed) */
 };
 int proc_status_parse(const char *buf, struct proc_status *ret);
 int proc_status_read(const char *path, struct proc_status *ret);
