@@ -32,9 +32,12 @@ struct budget_entry {
         unsigned processes; /* process records (records.h) judged in exactly this cgroup */
         unsigned ghosts;    /* exited processes whose forks it still carries (records.h) */
         unsigned pins;      /* measures reading /proc for it without the daemon's lock (budgets_measure_begin()) */
-        pid_t sample_pid;   /* a process of the cgroup, for the hybrid host's v1 limits */
-        pid_t skipped_pid;  /* the unreadable, unjudged process its measures last left out (said once) */
-        bool container;     /* made for a container by the OCI agent: forgotten when its listener goes */
+        bool measuring;     /* the daemon's one measure of it runs (daemon_measure()) */
+        uint64_t measuring_since_usec, measures_done;
+        int measure_result;
+        pid_t sample_pid;  /* a process of the cgroup, for the hybrid host's v1 limits */
+        pid_t skipped_pid; /* the unreadable, unjudged process its measures last left out (said once) */
+        bool container;    /* made for a container by the OCI agent: forgotten when its listener goes */
         char *template_name, *container_id; /* a container's: the policy it was made from, its OCI id */
         struct budget_entry *next;
 };

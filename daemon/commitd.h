@@ -24,6 +24,7 @@ struct daemon {
         /* Guards everything below. The loop holds it while its handlers run; a listener thread while it judges. */
         pthread_mutex_t lock;
         atomic_uint lock_waiters;   /* listener threads waiting for lock: the loop lets them go first */
+        pthread_cond_t measured;    /* with lock: a measure of some entry ended (daemon_measure()) */
         pthread_attr_t thread_attr; /* listener threads: small stacks */
         struct loop *loop;
         struct cgroup_root root;

@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "oci.h"
 #include "server.h"
+#include "slowread.h"
 #include "sysv.h"
 
 #define UPKEEP_SEC 2 /* default --upkeep-interval */
@@ -290,6 +291,7 @@ int main(int argc, char **argv) {
 
         d.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
         pthread_mutex_init(&d.lock, NULL);
+        pthread_cond_init(&d.measured, NULL);
         pthread_attr_init(&d.thread_attr);
         pthread_attr_setstacksize(&d.thread_attr, 256 * 1024);
         d.started_usec = now_usec(CLOCK_MONOTONIC);
@@ -376,9 +378,15 @@ int main(int argc, char **argv) {
                  "cap_sys_ptrace, cap_dac_override, cap_checkpoint_restore",
                  o.socket, o.oci_socket, d.root.v2_mount);
 
+        r = slowread_start(&d);
+        if (r < 0) {
+                log_error("cannot start the slow-read threads: %s", strerror(-r));
+                return 1;
+        }
         r = loop_run(d.loop);
         if (r < 0)
                 log_error("event loop failed: %s", strerror(-r));
+        slowread_stop(&d); /* what is queued runs first; later reads run in their callers */
         pthread_mutex_lock(&d.lock);
         events_stop(d.loop);
         server_stop(&d);

@@ -12,6 +12,7 @@
 
 #include "custody.h"
 #include "judge.h"
+#include "slowread.h"
 #include "sysv.h"
 #include "log.h"
 #include "macro.h"
@@ -42,17 +43,48 @@ void daemon_relock(struct daemon *d) {
         atomic_fetch_sub(&d->lock_waiters, 1);
 }
 
+struct measure_job {
+        struct budgets *budgets;
+        struct budget_measure *m;
+};
+
+static void measure_read_job(void *arg) {
+        struct measure_job *j = arg;
+        (void) budgets_measure_read(j->budgets, j->m);
+}
+
+/* One measure of an entry at a time: a caller that finds one running that began at or after `now` (its own
+ * reason to measure) takes that one's result; one that began earlier is waited for, then a new one begun (by
+ * whichever caller wakes first; the others take it). A refusal storm of N threads of one tenant costs about two
+ * measures, not N. */
 int daemon_measure(struct daemon *d, struct budget_entry *e, uint64_t now) {
         struct budget_measure m;
         int r;
 
+        e->pins++;
+        while (e->measuring) {
+                uint64_t done = e->measures_done;
+                bool take = e->measuring_since_usec >= now;
+                while (e->measuring && e->measures_done == done)
+                        pthread_cond_wait(&d->measured, &d->lock);
+                if (take) {
+                        e->pins--;
+                        return e->measure_result;
+                }
+        }
+        e->pins--;
+        e->measuring = true;
+        e->measuring_since_usec = now_usec(CLOCK_MONOTONIC);
         r = budgets_measure_begin(&d->budgets, e, &m);
-        if (r < 0)
-                return r;
-        daemon_unlock(d);
-        (void) budgets_measure_read(&d->budgets, &m);
-        daemon_relock(d);
-        return budgets_measure_end(&d->budgets, &m, now);
+        if (r >= 0) {
+                slowread_run(d, measure_read_job, &(struct measure_job){&d->budgets, &m});
+                r = budgets_measure_end(&d->budgets, &m, now);
+        }
+        e->measuring = false;
+        e->measure_result = r;
+        e->measures_done++;
+        pthread_cond_broadcast(&d->measured);
+        return r;
 }
 
 static void on_interrupt(int sig) {

@@ -18,6 +18,7 @@
 #include "measure.h"
 #include "notify.h"
 #include "records.h"
+#include "slowread.h"
 #include "sysv.h"
 
 /* ---- the tables ---- */
@@ -197,9 +198,21 @@ struct thread *records_thread_find(struct daemon *d, pid_t tid) {
         return thread_find(d, tid);
 }
 
-int records_measure(struct daemon *d, struct thread **tp) {
+struct process_job {
+        pid_t tid;
+        struct process_commit *pc;
+        int result;
+};
+
+static void measure_process_job(void *arg) {
         /* Only the private sums (fork's charge) are used here: no shmem object sizes, no fd walk. */
         static const struct measure_ctx private_sums = {.proc_root = "/proc", .private_only = true};
+        struct process_job *j = arg;
+
+        j->result = measure_process(&private_sums, j->tid, j->pc);
+}
+
+int records_measure(struct daemon *d, struct thread **tp) {
         struct thread *t = *tp;
         pid_t tid = t->tid;
         uint64_t start_time = t->start_time;
@@ -210,9 +223,9 @@ int records_measure(struct daemon *d, struct thread **tp) {
         /* Through the calling thread: /proc/TGID/smaps is empty once the leader has exited, /proc/TID/ of a live
          * thread still shows the whole mm. A large process's smaps takes milliseconds: read without the lock,
          * the record looked up again after. */
-        daemon_unlock(d);
-        r = measure_process(&private_sums, tid, &pc);
-        daemon_relock(d);
+        struct process_job job = {.tid = tid, .pc = &pc};
+        slowread_run(d, measure_process_job, &job);
+        r = job.result;
         t = thread_find(d, tid);
         if (!t || t->start_time != start_time) {
                 *tp = NULL;
