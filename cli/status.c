@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -134,14 +135,32 @@ int verb_status(int argc, char **argv, const struct global_options *g) {
                 return EXIT_USAGE;
         }
 
-        params = cgroup ? json_pack("{s:s}", "cgroup", cgroup) : json_object();
-        r = client_call_once(g, "status", "status", params, &result);
-        if (r != EXIT_OK)
-                return r;
+        /* A reply holds as many cgroups as fit in one message and names the "next" page: asked for to the end. */
+        result = json_pack("{s:[]}", "cgroups");
         cgroups = json_object_get(result, "cgroups");
-        if (!json_is_array(cgroups)) {
-                fprintf(stderr, "commitctl status: commitd's reply has no \"cgroups\" list\n");
-                return EXIT_FAILURE_;
+        for (_cleanup_free_ char *after = NULL;;) {
+                json_auto_t *page = NULL;
+                json_t *list, *next;
+
+                params = cgroup  ? json_pack("{s:s}", "cgroup", cgroup)
+                         : after ? json_pack("{s:s}", "after", after)
+                                 : json_object();
+                r = client_call_once(g, "status", "status", params, &page);
+                if (r != EXIT_OK)
+                        return r;
+                list = json_object_get(page, "cgroups");
+                if (!json_is_array(list)) {
+                        fprintf(stderr, "commitctl status: commitd's reply has no \"cgroups\" list\n");
+                        return EXIT_FAILURE_;
+                }
+                json_array_extend(cgroups, list);
+                next = json_object_get(page, "next");
+                if (!json_is_string(next) || json_array_size(list) == 0)
+                        break;
+                free(after);
+                after = strdup(json_string_value(next));
+                if (!after)
+                        return EXIT_FAILURE_;
         }
         if (json) {
                 if (client_print_json(result, JSON_INDENT(2)) < 0)

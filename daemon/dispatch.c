@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -80,14 +81,70 @@ static json_t *entry_status(struct daemon *d, struct budget_entry *e) {
         return j;
 }
 
+static int entry_name_compare(const void *a, const void *b) {
+        return strcmp((*(struct budget_entry *const *) a)->cgroup, (*(struct budget_entry *const *) b)->cgroup);
+}
+
+/* Every cgroup a status reply may list, by name: a reply holds as many as fit in a message, then says "next"
+ * (the last one it holds), and the caller asks again with "after" (commitctl status does, to the end). */
+static void status_page(struct daemon *d, struct client *c, const char *after, struct reply *r) {
+        _cleanup_free_ struct budget_entry **sorted = NULL;
+        size_t n = 0, total = 64;
+        const char *last = NULL;
+        json_t *list = json_array();
+
+        for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
+                n++;
+        sorted = calloc(n ? n : 1, sizeof(*sorted));
+        if (!sorted || !list) {
+                json_decref(list);
+                fail(r, PROTOCOL_INTERNAL_ERROR, "out of memory");
+                return;
+        }
+        n = 0;
+        for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
+                /* A cgroup whose processes all left, and that has no policy, is forgotten here (it may be gone). */
+                if ((e->policy || e->enrolled > 0 || e->processes > 0) && (!after || strcmp(e->cgroup, after) > 0) &&
+                    dispatch_may_read(d, c, e->cgroup))
+                        sorted[n++] = e;
+        if (n > 1)
+                qsort(sorted, n, sizeof(*sorted), entry_name_compare);
+        for (size_t i = 0; i < n; i++) {
+                json_t *s = entry_status(d, sorted[i]);
+                size_t len = s ? json_dumpb(s, NULL, 0, JSON_COMPACT) : 0;
+                if (len == 0 || total + len + 1 > PROTOCOL_MAX_MESSAGE - 512) {
+                        json_decref(s);
+                        break;
+                }
+                total += len + 1;
+                json_array_append_new(list, s);
+                last = sorted[i]->cgroup;
+        }
+        if (json_array_size(list) < n && last)
+                r->result = json_pack("{s:o, s:s}", "cgroups", list, "next", last);
+        else
+                r->result = json_pack("{s:o}", "cgroups", list);
+}
+
 static void m_status(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
-        static const char *const allowed[] = {"cgroup", NULL};
+        static const char *const allowed[] = {"cgroup", "after", NULL};
         _cleanup_free_ char *cgroup = NULL;
+        const json_t *after = json_object_get(params, "after");
         json_t *list;
         (void) fd;
 
         if (!params_known(params, allowed, r))
                 return;
+        if (after && (!json_is_string(after) || json_object_get(params, "cgroup"))) {
+                fail(r, PROTOCOL_INVALID_PARAMS,
+                     "\"after\" is the \"next\" of the last reply, a string, and takes "
+                     "no \"cgroup\"");
+                return;
+        }
+        if (!json_object_get(params, "cgroup")) {
+                status_page(d, c, after ? json_string_value(after) : NULL, r);
+                return;
+        }
         cgroup = param_cgroup(params, false, r);
         if (!cgroup && json_object_get(params, "cgroup"))
                 return;
@@ -100,13 +157,11 @@ static void m_status(struct daemon *d, struct client *c, const json_t *params, i
         for (struct budget_entry *e = d->budgets.entries; e && list; e = e->next) {
                 /* By name or listed, the same rule: a cgroup whose processes all left, and that has no policy, is
                  * forgotten here (its cgroup may be gone too). */
-                if ((cgroup && !streq(e->cgroup, cgroup)) || (!e->policy && e->enrolled == 0 && e->processes == 0))
-                        continue;
-                if (!cgroup && !dispatch_may_read(d, c, e->cgroup))
+                if (!streq(e->cgroup, cgroup) || (!e->policy && e->enrolled == 0 && e->processes == 0))
                         continue;
                 json_array_append_new(list, entry_status(d, e));
         }
-        if (cgroup && json_array_size(list) == 0) {
+        if (json_array_size(list) == 0) {
                 json_decref(list);
                 fail(r, PROTOCOL_NO_SUCH_CGROUP,
                      "commitd knows nothing of %s: no policy names it and nothing is enrolled there", cgroup);
@@ -201,17 +256,28 @@ static void m_reload(struct daemon *d, struct client *c, const json_t *params, i
                 json_decref(errors);
                 return;
         }
-        n = budgets_load(&d->budgets, errors);
+        n = dispatch_reload(d, errors, "commitctl reload");
         if (n < 0) {
                 json_decref(errors);
                 fail(r, PROTOCOL_INTERNAL_ERROR, "cannot read the policy directory %s: %s", d->budgets.policy_dir,
                      strerror(-n));
                 return;
         }
+        r->result = json_pack("{s:i, s:o}", "loaded", n, "errors", errors);
+}
+
+int dispatch_reload(struct daemon *d, json_t *errors, const char *by) {
+        int n = budgets_load(&d->budgets, errors);
+
+        if (n < 0) {
+                log_error("reload (%s): cannot read the policy directory %s: %s", by, d->budgets.policy_dir,
+                          strerror(-n));
+                return n;
+        }
         for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
                 (void) daemon_measure(d, e, now_usec(CLOCK_MONOTONIC));
-        log_info("reload: %d policies loaded, %zu files skipped", n, json_array_size(errors));
-        r->result = json_pack("{s:i, s:o}", "loaded", n, "errors", errors);
+        log_info("reload (%s): %d policies loaded, %zu files skipped", by, n, errors ? json_array_size(errors) : 0);
+        return n;
 }
 
 static void m_policy_list(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {

@@ -16,6 +16,7 @@
 
 #include "caps.h"
 #include "config.h"
+#include "dispatch.h"
 #include "events.h"
 #include "log.h"
 #include "macro.h"
@@ -72,8 +73,9 @@ static void on_signal(struct loop_source *s, uint32_t events, void *userdata) {
         if (read(loop_source_fd(s), &si, sizeof(si)) != sizeof(si))
                 return;
         if (si.ssi_signo == SIGHUP) {
-                int n = budgets_load(&d->budgets, NULL);
-                log_info("SIGHUP: %d policies loaded", n);
+                json_t *errors = json_array();
+                (void) dispatch_reload(d, errors, "SIGHUP");
+                json_decref(errors);
                 return;
         }
         log_info("signal %d: stopping; the keeper holds the listeners, enrolled processes wait for the next commitd",

@@ -27,8 +27,8 @@ out=$(cat "$WORK/mover.out")
 [ "$(grep -c '^OK map:4M' <<<"$out")" = 1 ] || fail "after reload: the 4M map was not admitted: $out"
 
 kill -HUP "$COMMITD_PID" || fail "SIGHUP"
-for _ in $(seq 100); do grep -q "SIGHUP: " "$WORK/commitd.log" && break; sleep 0.05; done
-grep -q "SIGHUP: " "$WORK/commitd.log" || fail "SIGHUP was not logged"
+for _ in $(seq 100); do grep -q "reload (SIGHUP): " "$WORK/commitd.log" && break; sleep 0.05; done
+grep -q "reload (SIGHUP): " "$WORK/commitd.log" || fail "SIGHUP was not logged"
 echo >&9
 for _ in $(seq 100); do [ "$(grep -c WAITING "$WORK/mover.out")" -ge 3 ] && break; sleep 0.05; done
 out=$(cat "$WORK/mover.out")
