@@ -6,8 +6,9 @@
 #   - shmem objects, once each by (dev, inode), whether mapped (/proc/PID/map_files) or only held by an fd
 #     (/proc/PID/fd): a shared anonymous object at its full size (shmem_acct_size() charged it whole, however
 #     little of it is still mapped), a memfd or tmpfs file by its allocated pages (shmem_acct_blocks());
-#   - SysV segments of the uid given with --sysv-uid, from /proc/sysvipc/shm (they outlive their creator).
-# Usage: charged.py [--tree] [--sysv-uid UID] [-v] PID...   (--tree: the processes' descendants too)
+#   - SysV segments of the uid given with --sysv-uid, or made by the PIDs themselves with --sysv-own, from
+#     /proc/sysvipc/shm (they outlive their creator).
+# Usage: charged.py [--tree] [--sysv-uid UID | --sysv-own] [-v] PID...   (--tree: the processes' descendants too)
 # Prints the bytes; -v also prints each part on stderr.
 import os
 import sys
@@ -71,13 +72,15 @@ def shmem_charge(st, whole):
 
 
 def main(argv):
-    tree, verbose, sysv_uid, pids = False, False, None, []
+    tree, verbose, sysv_uid, sysv_own, pids = False, False, None, False, []
     i = 0
     while i < len(argv):
         if argv[i] == "--tree":
             tree = True
         elif argv[i] == "-v":
             verbose = True
+        elif argv[i] == "--sysv-own":
+            sysv_own = True
         elif argv[i] == "--sysv-uid":
             i += 1
             sysv_uid = int(argv[i])
@@ -122,12 +125,12 @@ def main(argv):
             if target.startswith("/memfd:") or (st.st_dev in TMPFS and os.path.isfile(f"/proc/{pid}/fd/{fd}")):
                 objects[(st.st_dev, st.st_ino)] = shmem_charge(st, False)
     sysv = 0
-    if sysv_uid is not None:
+    if sysv_uid is not None or sysv_own:
         lines = read("/proc/sysvipc/shm").splitlines()
         head = lines[0].split() if lines else []
         for line in lines[1:]:
             row = dict(zip(head, line.split()))
-            if int(row["uid"]) == sysv_uid:
+            if (sysv_own and int(row["cpid"]) in pids) or (sysv_uid is not None and int(row["uid"]) == sysv_uid):
                 sysv += (int(row["size"]) + PAGE - 1) // PAGE * PAGE
     shmem = sum(objects.values())
     if verbose:

@@ -1,9 +1,15 @@
 #!/bin/bash
 # Issue 3, test 10: accounting matches the kernel. For an enrolled workload that holds its memory, commitd's
-# committed_bytes for the cgroup equals the kernel's own charge, the Committed_AS delta of /proc/meminfo
-# around it (the host is in mode 0, like the cgroup), within a few pages. The workload also maps with
-# MAP_NORESERVE, which the host's kernel does not charge; a strict cgroup counts exactly those areas more
-# (as the kernel in mode 2 would have), the always and heuristic modes none.
+# committed_bytes for the cgroup equals the kernel's own charge for it, within a few pages: what the kernel
+# shows of that process (charged.py: smaps ac areas, shmem objects at their size or pages, its SysV segments),
+# and, on a quiet host, the Committed_AS delta of /proc/meminfo around it (the host is in mode 0, like the
+# cgroup). The workload also maps with MAP_NORESERVE, which the host's kernel does not charge; a strict cgroup
+# counts exactly those areas more (as the kernel in mode 2 would have), the always and heuristic modes none.
+#
+# Committed_AS is a host-wide counter that any other program moves (issue 10: this test failed beside other
+# suites). Each try first watches it for as long as a try takes without the workload: a try whose quiet window
+# moved more than the tolerance cannot tell, and does not count either way. The per-process count is exact on
+# any host and is checked every time.
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -56,10 +62,15 @@ abs() { echo $(($1 < 0 ? -$1 : $1)); }
 # One try: start the workload, compare, stop it. The kernel side is a host-wide counter, so another program
 # starting or exiting between the two reads spoils a try; a wrong count is wrong every time.
 attempt() {
-	local out op kernel nr mode ours want pid ok=0 before after own_before own_after
+	local out op kernel nr mode ours want pid ok=0 before after own_before own_after delta noise
 	rm -f "$WORK/in" && mkfifo "$WORK/in"
 	exec 3<>"$WORK/in"
 	sleep 0.2 # a quiet moment
+	committed_as
+	noise=$CAS
+	sleep 0.5
+	committed_as
+	noise=$(abs $((CAS - noise)))
 	accountable_bytes own_before $$ "$COMMITD_PID"
 	committed_as
 	before=$CAS
@@ -75,8 +86,18 @@ attempt() {
 	for op in map:32M map-shared:16M shm:8M mprotect:8M brk:8M mremap:8M map-noreserve:64M arena thread; do
 		case $out in *"OK $op"*) ;; *) echo "no 'OK $op' in: $out"; ok=1 ;; esac
 	done
-	kernel=$((after - before - (own_after - own_before)))
+	delta=$((after - before - (own_after - own_before)))
 	nr=$(noreserve_bytes "$pid")
+	# The kernel's charge in mode 0 from the process's own files: everything charged.py counts (as mode 2
+	# would) but the MAP_NORESERVE areas.
+	kernel=$(($(python3 "$(dirname "$0")/charged.py" --sysv-own "$pid") - nr))
+	if [ "$noise" -le $((TOLERANCE / 2)) ]; then
+		echo "Committed_AS delta $delta bytes, the process's own files $kernel bytes (quiet window moved $noise)"
+		[ "$(abs $((delta - kernel)))" -le $TOLERANCE ] || { echo "the kernel's two counts differ"; ok=1; }
+		QUIET_TRIES=$((QUIET_TRIES + 1))
+	else
+		echo "Committed_AS moved $noise bytes in a quiet window: this try cannot compare it (host busy)"
+	fi
 	# the 64 MiB mapping and the arena's writable part
 	[ "$nr" -gt $((64 << 20)) ] || { echo "the MAP_NORESERVE areas are $nr bytes, want > 64 MiB"; ok=1; }
 	echo "kernel charge $kernel bytes (this shell and commitd grew $((own_after - own_before))), MAP_NORESERVE areas $nr bytes"
@@ -95,6 +116,7 @@ attempt() {
 	return $ok
 }
 
+QUIET_TRIES=0
 for try in 1 2 3 4 5; do
 	attempt >"$WORK/report" && break
 	echo "try $try:" >&2
@@ -102,4 +124,6 @@ for try in 1 2 3 4 5; do
 	[ $try = 5 ] && fail "commitd's count does not match the kernel's (5 tries, see above)"
 done
 cat "$WORK/report"
+[ "$QUIET_TRIES" -gt 0 ] ||
+	echo "note: Committed_AS was never quiet enough to compare with (host busy); the per-process count was checked"
 finish
