@@ -11,62 +11,27 @@
 #include "cgroupfs.h"
 #include "client.h"
 #include "formula.h"
+#include "knobs.h"
 #include "macro.h"
 #include "policy.h"
 #include "status.h"
 #include "units.h"
 #include "verbs.h"
 
-struct knob {
+struct verb_knob {
         const char *verb;  /* "set-mode", also the method */
-        const char *param; /* "mode" */
+        enum knob knob;    /* lib/knobs.h: the parameter, what its value may be */
         const char *value; /* "MODE" */
-        const char *what;  /* what VALUE may be, for help and errors */
         const char *example;
-        /* Returns the parameter's JSON value, or NULL when s is not a valid value. */
-        json_t *(*parse)(const char *s);
 };
 
-static json_t *parse_mode(const char *s) {
-        int m = commit_mode_from_string(s);
-        return m < 0 ? NULL : json_string(commit_mode_to_string((enum commit_mode) m));
-}
-
-static json_t *parse_ratio(const char *s) {
-        unsigned long v;
-        char *end;
-
-        if (!*s || !strchr("0123456789", s[0]))
-                return NULL;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno || *end || v > POLICY_MAX_RATIO)
-                return NULL;
-        return json_integer((json_int_t) v);
-}
-
-static json_t *parse_limit(const char *s) {
-        uint64_t v;
-
-        if (streq(s, "none"))
-                return json_null();
-        /* JSON integers here are signed 64-bit; more than 8 EiB is no limit anyone means. */
-        if (units_parse_size(s, &v) < 0 || v > INT64_MAX)
-                return NULL;
-        return json_integer((json_int_t) v);
-}
-
-static const struct knob knobs[] = {
-        {"set-mode", "mode", "MODE", "MODE is 0|1|2, heuristic|always|strict, or the kernel's guess|never",
-         "commitctl set-mode tenants/a strict", parse_mode},
-        {"set-ratio", "ratio", "PCT", "PCT is a whole percent from 0 to 10000 (CommitLimit = RAM * PCT / 100 + swap)",
-         "commitctl set-ratio tenants/a 80", parse_ratio},
-        {"set-limit", "limit", "SIZE",
-         "SIZE is bytes or a number with K, M, G, T, P or E (512M, 4G, 4GiB), or 'none' to clear the limit",
-         "commitctl set-limit tenants/a 4G", parse_limit},
+static const struct verb_knob knobs[] = {
+        {"set-mode", KNOB_MODE, "MODE", "commitctl set-mode tenants/a strict"},
+        {"set-ratio", KNOB_RATIO, "PCT", "commitctl set-ratio tenants/a 80"},
+        {"set-limit", KNOB_LIMIT, "SIZE", "commitctl set-limit tenants/a 4G"},
 };
 
-static void set_help(FILE *f, const struct knob *k) {
+static void set_help(FILE *f, const struct verb_knob *k) {
         fprintf(f,
                 "Usage: commitctl %s [--json] CGROUP %s\n"
                 "\n"
@@ -77,7 +42,7 @@ static void set_help(FILE *f, const struct knob *k) {
                 "  --json    print the cgroup's status entry as JSON\n"
                 "\n"
                 "Example: %s\n",
-                k->verb, k->value, k->param, k->what, k->example);
+                k->verb, k->value, knob_name(k->knob), knob_text_rule(k->knob), k->example);
 }
 
 /* A negative number looks like an option to getopt; say what is wrong with it as a value instead. */
@@ -88,7 +53,7 @@ static const char *negative_number(int argc, char **argv) {
         return NULL;
 }
 
-static int set_knob(const struct knob *k, int argc, char **argv, const struct global_options *g) {
+static int set_knob(const struct verb_knob *k, int argc, char **argv, const struct global_options *g) {
         static const struct option options[] = {
                 {"json", no_argument, NULL, 'j'},
                 {"help", no_argument, NULL, 'h'},
@@ -96,7 +61,7 @@ static int set_knob(const struct knob *k, int argc, char **argv, const struct gl
         };
         _cleanup_free_ char *cgroup = NULL;
         json_auto_t *result = NULL;
-        json_t *value;
+        struct knob_change change;
         bool json = g->json;
         int c, r;
 
@@ -112,8 +77,8 @@ static int set_knob(const struct knob *k, int argc, char **argv, const struct gl
                 default: {
                         const char *neg = optopt >= '0' && optopt <= '9' ? negative_number(argc, argv) : NULL;
                         if (neg)
-                                fprintf(stderr, "commitctl %s: '%s' is not a valid %s: %s\n", k->verb, neg, k->param,
-                                        k->what);
+                                fprintf(stderr, "commitctl %s: '%s' is not a valid %s: %s\n", k->verb, neg,
+                                        knob_name(k->knob), knob_text_rule(k->knob));
                         else
                                 fprintf(stderr, "commitctl %s: unknown option '%s'. Try 'commitctl %s --help'.\n",
                                         k->verb, argv[optind - 1], k->verb);
@@ -132,14 +97,15 @@ static int set_knob(const struct knob *k, int argc, char **argv, const struct gl
                         k->verb, argv[optind]);
                 return EXIT_USAGE;
         }
-        value = k->parse(argv[optind + 1]);
-        if (!value) {
-                fprintf(stderr, "commitctl %s: '%s' is not a valid %s: %s\n", k->verb, argv[optind + 1], k->param,
-                        k->what);
+        if (knob_parse_text(k->knob, argv[optind + 1], &change) < 0) {
+                fprintf(stderr, "commitctl %s: '%s' is not a valid %s: %s\n", k->verb, argv[optind + 1],
+                        knob_name(k->knob), knob_text_rule(k->knob));
                 return EXIT_USAGE;
         }
 
-        r = client_call_once(g, k->verb, k->verb, json_pack("{s:s, s:o}", "cgroup", cgroup, k->param, value), &result);
+        r = client_call_once(g, k->verb, k->verb,
+                             json_pack("{s:s, s:o}", "cgroup", cgroup, knob_name(k->knob), knob_change_json(&change)),
+                             &result);
         if (r != EXIT_OK)
                 return r;
         if (json)

@@ -508,8 +508,7 @@ static int name_for(struct budgets *b, const char *cgroup, char **ret) {
         return -EEXIST;
 }
 
-int budgets_change(struct budgets *b, const char *cgroup, enum budgets_change what, uint64_t value,
-                   struct budget_entry **ret) {
+int budgets_change(struct budgets *b, const char *cgroup, const struct knob_change *change, struct budget_entry **ret) {
         struct budget_entry *e;
         struct policy next = {0};
         _cleanup_free_ char *path = NULL;
@@ -529,7 +528,7 @@ int budgets_change(struct budgets *b, const char *cgroup, enum budgets_change wh
                         return r;
                 next = (struct policy){
                         .cgroup = strdup(cgroup),
-                        .budget = {.mode = COMMIT_MODE_NEVER, .formula = COMMIT_FORMULA_KERNEL, .ratio = 50},
+                        .budget = POLICY_DEFAULT_BUDGET,
                         .enforce = true,
                 };
                 r = name_for(b, cgroup, &next.name);
@@ -542,23 +541,20 @@ int budgets_change(struct budgets *b, const char *cgroup, enum budgets_change wh
                 policy_done(&next);
                 return -ENOMEM;
         }
-        switch (what) {
-        case BUDGETS_SET_MODE:
-                next.budget.mode = (enum commit_mode) value;
+        switch (change->knob) {
+        case KNOB_MODE:
+                next.budget.mode = change->mode;
                 break;
-        case BUDGETS_SET_RATIO: /* like the sysctls: setting the ratio clears the limit */
-                next.budget.ratio = (uint32_t) value;
+        case KNOB_RATIO: /* like the sysctls: setting the ratio clears the limit */
+                next.budget.ratio = change->ratio;
                 next.budget.has_limit = false;
                 next.budget.limit_bytes = 0;
                 break;
-        case BUDGETS_SET_LIMIT:
-                next.budget.has_limit = true;
-                next.budget.limit_bytes = value;
+        case KNOB_LIMIT:
+                next.budget.has_limit = !change->clear;
+                next.budget.limit_bytes = change->clear ? 0 : change->limit_bytes;
                 break;
-        case BUDGETS_CLEAR_LIMIT:
-                next.budget.has_limit = false;
-                next.budget.limit_bytes = 0;
-                break;
+        case _KNOB_MAX:
         default:
                 policy_done(&next);
                 return -EINVAL;

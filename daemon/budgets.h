@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "formula.h"
+#include "knobs.h"
 #include "ledger.h"
 #include "policy.h"
 #include "measure.h"
@@ -108,9 +109,7 @@ int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec
 
 /* Live changes (set-mode, set-ratio, set-limit): creates the policy (defaults, named after the cgroup) and
  * the cgroup when missing, applies change, persists it atomically in the state directory, refreshes. */
-enum budgets_change { BUDGETS_SET_MODE, BUDGETS_SET_RATIO, BUDGETS_SET_LIMIT, BUDGETS_CLEAR_LIMIT };
-int budgets_change(struct budgets *b, const char *cgroup, enum budgets_change what, uint64_t value,
-                   struct budget_entry **ret);
+int budgets_change(struct budgets *b, const char *cgroup, const struct knob_change *change, struct budget_entry **ret);
 
 json_t *budgets_entry_json(const struct budget_entry *e);
 void budgets_free(struct budgets *b);

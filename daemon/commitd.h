@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "loop.h"
 #include "measure.h"
+#include "slowread.h"
 
 struct thread;
 struct process;
@@ -30,6 +31,7 @@ struct daemon {
         struct cgroup_root root;
         struct budgets budgets;
         struct measure_ctx measure;               /* how budgets are measured: /proc, the shm mount's device */
+        struct slowread slowread;                 /* the threads that read /proc while lock is let go (slowread.h) */
         struct thread *threads[PROCS_BUCKETS];    /* records.h: threads that made a notified call, by tid */
         struct process *processes[PROCS_BUCKETS]; /* records.h: their processes, by tgid */
         struct sysv_claim *sysv_claims; /* sysv.h: segments judged processes made, by the cgroup they charge */

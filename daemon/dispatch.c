@@ -10,6 +10,7 @@
 #include "cgroupfs.h"
 #include "dispatch.h"
 #include "events.h"
+#include "knobs.h"
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
@@ -175,54 +176,25 @@ static void changed(struct daemon *d, struct budget_entry *e, struct reply *r) {
         r->result = entry_status(d, e);
 }
 
-static void m_set(struct daemon *d, const json_t *params, const char *what, struct reply *r) {
-        const char *allowed[] = {"cgroup", what, NULL};
+static void m_set(struct daemon *d, const json_t *params, enum knob knob, struct reply *r) {
+        const char *what = knob_name(knob), *allowed[] = {"cgroup", what, NULL};
         _cleanup_free_ char *cgroup = NULL;
         const json_t *v = json_object_get(params, what);
-        enum budgets_change change;
+        struct knob_change change;
         struct budget_entry *e;
-        uint64_t value = 0;
         int k;
 
         if (!params_known(params, allowed, r) || !(cgroup = param_cgroup(params, true, r)))
                 return;
-        if (streq(what, "mode")) {
-                change = BUDGETS_SET_MODE;
-                k = json_is_integer(v)
-                            ? (json_integer_value(v) >= 0 && json_integer_value(v) <= 2 ? (int) json_integer_value(v)
-                                                                                        : -EINVAL)
-                    : json_is_string(v) ? commit_mode_from_string(json_string_value(v))
-                                        : -EINVAL;
-                if (k < 0) {
-                        fail(r, PROTOCOL_INVALID_PARAMS,
-                             "\"mode\" must be 0, 1, 2, \"heuristic\", \"always\", \"strict\", \"guess\" or \"never\"");
-                        return;
-                }
-                value = (uint64_t) k;
-        } else if (streq(what, "ratio")) {
-                change = BUDGETS_SET_RATIO;
-                if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > POLICY_MAX_RATIO) {
-                        fail(r, PROTOCOL_INVALID_PARAMS, "\"ratio\" must be an integer from 0 to %u", POLICY_MAX_RATIO);
-                        return;
-                }
-                value = (uint64_t) json_integer_value(v);
-        } else {
-                change = BUDGETS_SET_LIMIT;
-                if (json_is_null(v))
-                        change = BUDGETS_CLEAR_LIMIT;
-                else if (json_is_integer(v) && json_integer_value(v) >= 0)
-                        value = (uint64_t) json_integer_value(v);
-                else if (!json_is_string(v) || units_parse_size(json_string_value(v), &value) < 0) {
-                        fail(r, PROTOCOL_INVALID_PARAMS,
-                             "\"limit\" must be bytes, a size such as \"4G\", or null to clear it");
-                        return;
-                }
-        }
         if (!v) {
                 fail(r, PROTOCOL_INVALID_PARAMS, "\"%s\" is required", what);
                 return;
         }
-        k = budgets_change(&d->budgets, cgroup, change, value, &e);
+        if (knob_parse_json(knob, v, true, &change) < 0) {
+                fail(r, PROTOCOL_INVALID_PARAMS, "%s", knob_json_rule(knob));
+                return;
+        }
+        k = budgets_change(&d->budgets, cgroup, &change, &e);
         if (k < 0) {
                 fail(r, PROTOCOL_INTERNAL_ERROR, "cannot apply the change to %s: %s", cgroup, strerror(-k));
                 log_error("set-%s %s: %s", what, cgroup, strerror(-k));
@@ -235,15 +207,15 @@ static void m_set(struct daemon *d, const json_t *params, const char *what, stru
 
 static void m_set_mode(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
         (void) c, (void) fd;
-        m_set(d, params, "mode", r);
+        m_set(d, params, KNOB_MODE, r);
 }
 static void m_set_ratio(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
         (void) c, (void) fd;
-        m_set(d, params, "ratio", r);
+        m_set(d, params, KNOB_RATIO, r);
 }
 static void m_set_limit(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
         (void) c, (void) fd;
-        m_set(d, params, "limit", r);
+        m_set(d, params, KNOB_LIMIT, r);
 }
 
 static void m_reload(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {

@@ -170,7 +170,8 @@ static void raise_fd_limit(void) {
         }
 }
 
-int main(int argc, char **argv) {
+/* The command line into *o. Returns -1 to go on, else the exit status (0 for --help and --version). */
+static int parse_options(int argc, char **argv, struct options *o) {
         static const struct option long_options[] = {
                 {"foreground", no_argument, NULL, 'f'},
                 {"socket", required_argument, NULL, 's'},
@@ -188,7 +189,9 @@ int main(int argc, char **argv) {
                 {"upkeep-interval", required_argument, NULL, 'u'},
                 {NULL, 0, NULL, 0},
         };
-        struct options o = {
+        int c, r;
+
+        *o = (struct options){
                 .socket = COMMITD_SOCKET,
                 .policy_dir = COMMITD_POLICY_DIR,
                 .state_dir = COMMITD_STATE_DIR,
@@ -196,38 +199,33 @@ int main(int argc, char **argv) {
                 .socket_mode = 0660,
                 .upkeep_sec = UPKEEP_SEC,
         };
-        struct daemon d = {.admin_gid = (gid_t) -1};
-        _cleanup_free_ char *keeper_socket = NULL, *keeper_binary = NULL;
-        const char *missing = NULL;
-        int c, r;
-
         while ((c = getopt_long(argc, argv, "h", long_options, NULL)) >= 0) {
                 switch (c) {
                 case 'f':
                         break;
                 case 's':
-                        o.socket = optarg;
+                        o->socket = optarg;
                         break;
                 case 'p':
-                        o.policy_dir = optarg;
+                        o->policy_dir = optarg;
                         break;
                 case 'S':
-                        o.state_dir = optarg;
+                        o->state_dir = optarg;
                         break;
                 case 'c':
-                        o.cgroup_root = optarg;
+                        o->cgroup_root = optarg;
                         break;
                 case 'g':
-                        o.group = optarg;
+                        o->group = optarg;
                         break;
                 case 'o':
-                        o.oci_socket = optarg;
+                        o->oci_socket = optarg;
                         break;
                 case 'D':
-                        o.oci_default_policy = optarg;
+                        o->oci_default_policy = optarg;
                         break;
                 case 'k':
-                        o.keeper_socket = optarg;
+                        o->keeper_socket = optarg;
                         break;
                 case 'u': {
                         char *end;
@@ -236,7 +234,7 @@ int main(int argc, char **argv) {
                                 fprintf(stderr, "commitd: --upkeep-interval takes whole seconds from 1 to 3600\n");
                                 return 2;
                         }
-                        o.upkeep_sec = (unsigned) v;
+                        o->upkeep_sec = (unsigned) v;
                         break;
                 }
                 case 'm':
@@ -244,7 +242,7 @@ int main(int argc, char **argv) {
                                 fprintf(stderr, "commitd: --socket-mode takes 0660 or 0666\n");
                                 return 2;
                         }
-                        o.socket_mode = streq(optarg, "0666") ? 0666 : 0660;
+                        o->socket_mode = streq(optarg, "0666") ? 0666 : 0660;
                         break;
                 case 'l':
                         r = parse_level(optarg);
@@ -269,6 +267,17 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "commitd: unexpected argument '%s'\n", argv[optind]);
                 return 2;
         }
+        return -1;
+}
+
+/* Setup, the loop, and the end: the daemon of options o. Returns the exit status. */
+static int run(const struct options *opts) {
+        struct options o = *opts; /* the keeper's socket is filled in below */
+        struct daemon d = {.admin_gid = (gid_t) -1};
+        _cleanup_free_ char *keeper_socket = NULL, *keeper_binary = NULL;
+        const char *missing = NULL;
+        int r;
+
         if (geteuid() != 0) {
                 fprintf(stderr, "commitd: must run as root: it moves processes between cgroups and reads every "
                                 "enrolled process's /proc/PID/smaps\n");
@@ -294,6 +303,7 @@ int main(int argc, char **argv) {
         d.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
         pthread_mutex_init(&d.lock, NULL);
         pthread_cond_init(&d.measured, NULL);
+        slowread_init(&d);
         pthread_attr_init(&d.thread_attr);
         pthread_attr_setstacksize(&d.thread_attr, 256 * 1024);
         d.started_usec = now_usec(CLOCK_MONOTONIC);
@@ -399,4 +409,11 @@ int main(int argc, char **argv) {
         cgroup_root_done(&d.root);
         loop_free(d.loop);
         return r < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+        struct options o;
+        int r = parse_options(argc, argv, &o);
+
+        return r >= 0 ? r : run(&o);
 }

@@ -10,14 +10,14 @@
 #include "cgroupfs.h"
 #include "fileio.h"
 #include "macro.h"
+#include "knobs.h"
 #include "policy.h"
 #include "units.h"
 
 /* A policy file is operator input read by a privileged daemon: everything is bounded (file size, name
  * length, ratio), every key is known, and every error names the file, line and column to fix. */
 
-#define POLICY_DEFAULT_RATIO 50u
-#define SHOW_VALUE_MAX       60 /* bytes of a user's value quoted back in a message */
+#define SHOW_VALUE_MAX 60 /* bytes of a user's value quoted back in a message */
 
 enum policy_key {
         KEY_NAME,
@@ -404,23 +404,14 @@ static int parse_size(const json_t *v, uint64_t *ret) {
         return -EINVAL;
 }
 
-static int parse_mode(const json_t *v) {
-        if (json_is_integer(v)) {
-                json_int_t i = json_integer_value(v);
-                return i >= 0 && i < _COMMIT_MODE_MAX ? (int) i : -EINVAL;
-        }
-        if (json_is_string(v))
-                return commit_mode_from_string(json_string_value(v));
-        return -EINVAL;
-}
-
 int policy_parse(const char *filename, const char *buf, size_t len, struct policy *ret, char **ret_error) {
         _cleanup_(policy_done) struct policy p = {
-                .budget = {.mode = COMMIT_MODE_NEVER, .formula = COMMIT_FORMULA_KERNEL, .ratio = POLICY_DEFAULT_RATIO},
+                .budget = POLICY_DEFAULT_BUDGET,
                 .enforce = true,
         };
         _cleanup_(scan_done) struct scan s = {};
         _cleanup_free_ char *_show_ = NULL;
+        struct knob_change change;
         const struct text_pos first = {1, 1};
         struct text_pos hugetlb_pos = first;
         const struct scanned_key *ratio_key = NULL, *limit_key = NULL;
@@ -520,13 +511,10 @@ int policy_parse(const char *filename, const char *buf, size_t len, struct polic
                                             SHOW(v));
                         break;
                 case KEY_MODE:
-                        r = parse_mode(v);
-                        if (r < 0)
-                                return fail(ret_error, filename, at, -EINVAL,
-                                            "\"mode\" must be 0, 1, 2, \"heuristic\", \"always\", \"strict\", "
-                                            "\"guess\" or \"never\", not %s",
+                        if (knob_parse_json(KNOB_MODE, v, false, &change) < 0)
+                                return fail(ret_error, filename, at, -EINVAL, "%s, not %s", knob_json_rule(KNOB_MODE),
                                             SHOW(v));
-                        p.budget.mode = (enum commit_mode) r;
+                        p.budget.mode = change.mode;
                         break;
                 case KEY_FORMULA:
                         r = json_is_string(v) ? commit_formula_from_string(json_string_value(v)) : -EINVAL;
@@ -539,12 +527,10 @@ int policy_parse(const char *filename, const char *buf, size_t len, struct polic
                         ratio_key = k;
                         if (limit_key)
                                 break;
-                        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-                            json_integer_value(v) > POLICY_MAX_RATIO)
-                                return fail(ret_error, filename, at, -EINVAL,
-                                            "\"ratio\" must be an integer from 0 to %u, not %s", POLICY_MAX_RATIO,
+                        if (knob_parse_json(KNOB_RATIO, v, false, &change) < 0)
+                                return fail(ret_error, filename, at, -EINVAL, "%s, not %s", knob_json_rule(KNOB_RATIO),
                                             SHOW(v));
-                        p.budget.ratio = (uint32_t) json_integer_value(v);
+                        p.budget.ratio = change.ratio;
                         break;
                 case KEY_LIMIT:
                         limit_key = k;

@@ -12,6 +12,11 @@
 #define POLICY_MAX_FILE_BYTES (64u * 1024)
 #define POLICY_MAX_NAME       64
 #define POLICY_MAX_RATIO      10000u /* vm.overcommit_ratio takes any int; 100x overcommit is plenty */
+/* What a policy file does not say, and a policy made by a live change starts from: strict, the kernel's
+ * formula, the kernel's default ratio. */
+#define POLICY_DEFAULT_RATIO 50u
+#define POLICY_DEFAULT_BUDGET                                                                                          \
+        { .mode = COMMIT_MODE_NEVER, .formula = COMMIT_FORMULA_KERNEL, .ratio = POLICY_DEFAULT_RATIO }
 
 /* One policy file (SPEC 5, policies/schema.json). The budget's sizes that the file does not name are
  * discovered per cgroup (SPEC 3.2): has_* says which ones the file set. */
