@@ -37,6 +37,7 @@
 #include "cgroupfs.h"
 #include "client.h"
 #include "fileio.h"
+#include "harness.h"
 #include "macro.h"
 
 #define MAX_WORKERS 256
@@ -81,17 +82,6 @@ struct shared {
         uint64_t deadline_ns; /* a worker whose parent vanished stops by itself */
         struct slot workers[MAX_WORKERS], pollers[MAX_POLLERS];
 };
-
-static uint64_t now_ns(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts); /* the vDSO: no system call, nothing notified */
-        return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned ms) {
-        struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000};
-        nanosleep(&ts, NULL);
-}
 
 static unsigned bucket_of(uint64_t ns) {
         unsigned msb;
@@ -150,12 +140,12 @@ struct timed {
 };
 
 static void begin(struct timed *t) {
-        t->t0 = now_ns();
+        t->t0 = bench_now_ns();
         atomic_store_explicit(&t->slot->in_call_since_ns, t->t0, memory_order_relaxed);
 }
 
 static void end(struct timed *t, enum call k, int err) {
-        uint64_t ns = now_ns() - t->t0;
+        uint64_t ns = bench_now_ns() - t->t0;
         atomic_store_explicit(&t->slot->in_call_since_ns, 0, memory_order_relaxed);
         note(&t->slot->s, atomic_load_explicit(&t->sh->phase, memory_order_relaxed) == P_MEASURE, k, ns, err);
 }
@@ -194,8 +184,8 @@ static int worker_main(const char *path, unsigned index) {
                 return 1;
         t = (struct timed){.sh = sh, .slot = &sh->workers[index]};
         atomic_store(&t.slot->ready, 1);
-        while ((phase = atomic_load(&sh->phase)) == P_WAIT && now_ns() < sh->deadline_ns)
-                sleep_ms(1);
+        while ((phase = atomic_load(&sh->phase)) == P_WAIT && bench_now_ns() < sh->deadline_ns)
+                bench_sleep_ms(1);
         for (uint64_t it = 1; phase != P_STOP; it++) {
                 unsigned i = (unsigned) (next_random(&rng) % SLOTS);
                 if (small[i])
@@ -236,7 +226,7 @@ static int worker_main(const char *path, unsigned index) {
                                 (void) waitpid(pid, NULL, 0);
                 }
                 phase = atomic_load_explicit(&sh->phase, memory_order_relaxed);
-                if (it % 1024 == 0 && now_ns() > sh->deadline_ns)
+                if (it % 1024 == 0 && bench_now_ns() > sh->deadline_ns)
                         break;
         }
         atomic_store(&t.slot->done, 1);
@@ -270,12 +260,12 @@ static int poller_main(struct shared *sh, struct slot *slot, const char *socket_
         atomic_store(&slot->ready, 1);
         while ((phase = atomic_load(&sh->phase)) != P_STOP && !interrupted) {
                 json_t *result = NULL;
-                uint64_t t0 = now_ns();
+                uint64_t t0 = bench_now_ns();
                 int r = client_call(fd, "status", json_pack("{s:s}", "cgroup", cgroup), &result, NULL);
                 if (r >= 0 && !status_ok(result, cgroup))
                         r = -EBADMSG;
                 json_decref(result);
-                note(&slot->s, phase == P_MEASURE, 0, now_ns() - t0, r < 0 ? -r : 0);
+                note(&slot->s, phase == P_MEASURE, 0, bench_now_ns() - t0, r < 0 ? -r : 0);
                 if (r < 0 && r != -EREMOTE && r != -EBADMSG)
                         break; /* the connection is gone: counted, and nothing more to ask on it */
         }
@@ -295,40 +285,15 @@ struct bench {
         struct shared *sh;
 };
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-        (void) st, (void) type, (void) ftw;
-        return remove(path) < 0 ? -1 : 0;
-}
-
-/* Waits for pid until deadline_ns, then kills it: only processes this program started. */
-static void reap(pid_t *pid, uint64_t deadline_ns, int *ret_status) {
-        int status = -1;
-
-        if (*pid <= 0)
-                return;
-        while (waitpid(*pid, &status, WNOHANG) == 0) {
-                if (now_ns() > deadline_ns) {
-                        kill(*pid, SIGKILL);
-                        waitpid(*pid, &status, 0);
-                        status = -1;
-                        break;
-                }
-                sleep_ms(10);
-        }
-        if (ret_status)
-                *ret_status = status;
-        *pid = 0;
-}
-
 static void cleanup(struct bench *b, bool show_log) {
-        uint64_t soon = now_ns() + 5000000000ull;
+        uint64_t soon = bench_now_ns() + 5000000000ull;
 
         if (b->sh)
                 atomic_store(&b->sh->phase, P_STOP);
         for (unsigned i = 0; i < b->n_workers; i++)
-                reap(&b->workers[i], soon, NULL);
+                bench_reap(&b->workers[i], soon, NULL);
         for (unsigned i = 0; i < b->n_pollers; i++)
-                reap(&b->pollers[i], soon, NULL);
+                bench_reap(&b->pollers[i], soon, NULL);
         if (b->cgroup_dir[0]) {
                 /* Whatever is still in the scratch cgroup is a worker's fork child: ours too. */
                 char path[600];
@@ -342,10 +307,10 @@ static void cleanup(struct bench *b, bool show_log) {
         }
         if (b->daemon > 0) {
                 kill(b->daemon, SIGTERM);
-                reap(&b->daemon, now_ns() + 5000000000ull, NULL);
+                bench_reap(&b->daemon, bench_now_ns() + 5000000000ull, NULL);
         }
         for (int i = 0; b->cgroup_dir[0] && i < 100 && rmdir(b->cgroup_dir) < 0 && errno == EBUSY; i++)
-                sleep_ms(20); /* the killed children leave the cgroup asynchronously */
+                bench_sleep_ms(20); /* the killed children leave the cgroup asynchronously */
         if (show_log) {
                 char cmd[256];
                 fprintf(stderr, "--- commitd log (last lines) ---\n");
@@ -356,7 +321,7 @@ static void cleanup(struct bench *b, bool show_log) {
         if (b->sh)
                 munmap(b->sh, sizeof(*b->sh));
         if (b->dir[0])
-                nftw(b->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+                bench_remove_tree(b->dir);
 }
 
 struct sample {
@@ -393,7 +358,7 @@ static int sample_daemon(pid_t pid, struct sample *ret) {
 
         for (int i = 0; i < 5; i++) {
                 if (i > 0)
-                        sleep_ms(20);
+                        bench_sleep_ms(20);
                 if (sample_once(pid, &s) < 0)
                         return -ESRCH;
                 best.fds = MIN(best.fds, s.fds);
@@ -440,7 +405,7 @@ static int start_daemon(struct bench *b, const char *policy_dir, const char *sta
                         if (r >= 0)
                                 return 0;
                 }
-                sleep_ms(50);
+                bench_sleep_ms(50);
         }
         return -ETIMEDOUT;
 }
@@ -472,7 +437,7 @@ static int start_worker(struct bench *b, unsigned i) {
                         b->workers[i] = 0;
                         return -ECHILD;
                 }
-                sleep_ms(10);
+                bench_sleep_ms(10);
         }
         return -ETIMEDOUT;
 }
@@ -636,11 +601,11 @@ int main(int argc, char **argv) {
                 FAIL("cannot map %s: %m\n", b.shared_path);
         }
         close(fd);
-        b.sh->deadline_ns = now_ns() + (uint64_t) (warmup + duration + 600) * 1000000000;
+        b.sh->deadline_ns = bench_now_ns() + (uint64_t) (warmup + duration + 600) * 1000000000;
 
         if (start_daemon(&b, policy_dir, state_dir, oci) < 0)
                 FAIL("commitd did not start\n");
-        sleep_ms(100); /* the loop closes start_daemon()'s probe connection */
+        bench_sleep_ms(100); /* the loop closes start_daemon()'s probe connection */
         if (sample_daemon(b.daemon, &idle) < 0)
                 FAIL("cannot read /proc/%d\n", (int) b.daemon);
         for (unsigned i = 0; i < want_workers; i++)
@@ -654,12 +619,12 @@ int main(int argc, char **argv) {
 
         /* Warm-up, then the measured period. Every 100 ms: a call stuck past HANG_NS, a worker gone. */
         atomic_store(&b.sh->phase, P_WARMUP);
-        t_start = now_ns() + (uint64_t) warmup * 1000000000;
+        t_start = bench_now_ns() + (uint64_t) warmup * 1000000000;
         t_end = t_start + (uint64_t) duration * 1000000000;
         bool measuring = false;
         bool hung[MAX_WORKERS] = {0};
         while (!interrupted) {
-                uint64_t t = now_ns();
+                uint64_t t = bench_now_ns();
                 if (!measuring && t >= t_start) {
                         if (sample_daemon(b.daemon, &start) < 0)
                                 FAIL("commitd is gone\n");
@@ -672,7 +637,7 @@ int main(int argc, char **argv) {
                         if (sample_daemon(b.daemon, &end) < 0)
                                 FAIL("commitd is gone\n");
                         atomic_store(&b.sh->phase, P_STOP);
-                        t_end = now_ns();
+                        t_end = bench_now_ns();
                         break;
                 }
                 for (unsigned i = 0; i < b.n_workers; i++) {
@@ -683,26 +648,26 @@ int main(int argc, char **argv) {
                                         (int) b.workers[i], (double) (t - since) / 1e9);
                         }
                 }
-                sleep_ms(100);
+                bench_sleep_ms(100);
         }
         if (interrupted)
                 FAIL("interrupted\n");
         /* A worker finishes the call it is in; one that cannot within 5 s hangs, and is killed. */
         for (unsigned i = 0; i < b.n_workers; i++) {
                 int status;
-                reap(&b.workers[i], now_ns() + 5000000000ull, &status);
+                bench_reap(&b.workers[i], bench_now_ns() + 5000000000ull, &status);
                 if (!atomic_load(&b.sh->workers[i].done) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
                         dead++;
                 sum(&w, &b.sh->workers[i].s);
         }
         for (unsigned i = 0; i < b.n_pollers; i++) {
-                reap(&b.pollers[i], now_ns() + 5000000000ull, NULL);
+                bench_reap(&b.pollers[i], bench_now_ns() + 5000000000ull, NULL);
                 sum(&p, &b.sh->pollers[i].s);
         }
         /* Every listener released, every client closed: commitd's fds are its idle ones again. */
         after = (struct sample){0};
         for (int i = 0; i < 100 && sample_daemon(b.daemon, &after) >= 0 && after.fds > idle.fds; i++)
-                sleep_ms(50);
+                bench_sleep_ms(50);
 
         double secs = (double) (t_end - t_start) / 1e9;
         uint64_t calls = total_of(w.calls, _C_MAX), enomem = total_of(w.enomem, _C_MAX);
