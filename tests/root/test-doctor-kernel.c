@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* doctor against the kernel on this host: its CommitLimit is the kernel's, and a child that maps known
  * private writable, shared anonymous, SysV shm and MAP_NORESERVE regions and forks moves doctor's sum over
- * all processes by what it moves the kernel's Committed_AS, within a few pages of noise. */
+ * all processes by what it moves the kernel's Committed_AS, within a few pages of noise, and doctor's numbers
+ * for the workload's own processes are what it maps. The host-wide comparison is made only while Committed_AS
+ * holds still around doctor's reads (doctor_json_quiet()). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +68,27 @@ static int64_t meminfo_kb(const char *field) {
         return v;
 }
 
+/* doctor's JSON, taken while the host is quiet: Committed_AS, read just before and just after, moved by at most
+ * NOISE_PAGES (doctor sums every process at some moment in between; on a busy host, other programs move
+ * Committed_AS meanwhile and no host-wide comparison can tell anything: issue 10, beside bench-load). Up to
+ * QUIET_TRIES tries, 200 ms apart; *quiet says whether one was. */
+#define QUIET_TRIES 10
+static json_t *doctor_json_quiet(bool *quiet) {
+        json_t *j = NULL;
+
+        for (int i = 0; i < QUIET_TRIES; i++) {
+                int64_t a = meminfo_kb("Committed_AS"), b;
+                json_decref(j);
+                j = doctor_json();
+                b = meminfo_kb("Committed_AS");
+                *quiet = (a > b ? a - b : b - a) * 1024 <= NOISE_PAGES * 4096;
+                if (!j || *quiet)
+                        break;
+                usleep(200000);
+        }
+        return j;
+}
+
 static int overcommit_mode(void) {
         int mode = -1;
         FILE *f = fopen("/proc/sys/vm/overcommit_memory", "re");
@@ -115,6 +139,7 @@ static void child(int report_fd) {
 
 int main(void) {
         json_t *before = NULL, *after = NULL;
+        bool quiet_before = false, quiet_after = false;
         pid_t pid, pids[2] = {0, 0};
         int fds[2], mode, r = root_test_require_root();
 
@@ -123,7 +148,7 @@ int main(void) {
         mode = overcommit_mode();
 
         /* 1. CommitLimit: doctor's formula, the kernel's number, and /proc/meminfo read here agree. */
-        before = doctor_json();
+        before = doctor_json_quiet(&quiet_before);
         if (!before)
                 return 1;
         CHECK(num(before, "commit_limit_bytes") == meminfo_kb("CommitLimit") * 1024,
@@ -150,7 +175,7 @@ int main(void) {
                 waitpid(pid, NULL, 0);
                 return 1;
         }
-        after = doctor_json();
+        after = doctor_json_quiet(&quiet_after);
 
         if (after) {
                 int64_t d_doctor = num(after, "processes_committed_bytes") - num(before, "processes_committed_bytes");
@@ -164,9 +189,16 @@ int main(void) {
                 printf("Committed_AS moved %" PRId64 " bytes, doctor's sum %" PRId64 " (difference %" PRId64
                        " pages); the workload maps %" PRId64 "\n",
                        d_kernel, d_doctor, diff / 4096, expected);
-                CHECK(diff <= NOISE_PAGES * 4096, "doctor and the kernel disagree by %" PRId64 " pages", diff / 4096);
-                CHECK(d_kernel >= expected && d_kernel < expected + MiB(4),
-                      "the kernel moved %" PRId64 ", the workload should account for %" PRId64, d_kernel, expected);
+                if (quiet_before && quiet_after) {
+                        CHECK(diff <= NOISE_PAGES * 4096, "doctor and the kernel disagree by %" PRId64 " pages",
+                              diff / 4096);
+                        CHECK(d_kernel >= expected && d_kernel < expected + MiB(4),
+                              "the kernel moved %" PRId64 ", the workload should account for %" PRId64, d_kernel,
+                              expected);
+                } else
+                        printf("note: Committed_AS was never quiet while doctor read the host (%d tries): the "
+                               "host-wide comparison was not made; the workload's own processes are checked below\n",
+                               QUIET_TRIES);
                 CHECK(parent && copy, "both workload processes are listed");
                 if (parent && copy) {
                         CHECK(num(parent, "shmem_bytes") == SHARED_SIZE + SYSV_SIZE, "parent shmem %" PRId64,
