@@ -163,6 +163,10 @@ int client_recv_reply(int sock, int64_t id, json_t **ret_result, char **ret_erro
         do
                 r = recv_record(sock, buf, sizeof(buf), &len);
         while (r == -EINTR);
+        /* A peer that closed with our request unread resets us, and the reset may come before the reply it
+         * queued (a refusal at accept): read once more. At a plain end the second read is the end again. */
+        if (r == -ECONNRESET)
+                r = recv_record(sock, buf, sizeof(buf), &len);
         /* The reply is in: allocating is safe from here on. */
         if (r >= 0) {
                 r = protocol_parse_reply(buf, len, id, ret_result, &e, &message);

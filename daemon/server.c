@@ -282,6 +282,18 @@ static const char *refusal(const struct client *c, char *buf, size_t size) {
         return buf;
 }
 
+/* Closes a connection refused at accept after its one reply. What the client sent meanwhile is read first: a
+ * UNIX socket closed with unread data resets its peer (ECONNRESET), which then may never read the reply (a busy
+ * host showed it: control-admin-room got "closed the connection without replying"). */
+static void close_refused(int fd) {
+        char sink[256];
+
+        for (int i = 0; i < 16 && recv(fd, sink, sizeof(sink), MSG_DONTWAIT | MSG_TRUNC) >= 0; i++)
+                ;
+        shutdown(fd, SHUT_RDWR);
+        close(fd);
+}
+
 static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
         struct daemon *d = userdata;
         socklen_t len = sizeof(struct ucred);
@@ -307,7 +319,7 @@ static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
                 log_warning("client pid %d uid %d refused: %s", (int) c->cred.pid, (int) c->cred.uid, why);
                 (void) send_json(fd, protocol_reply_error(0, PROTOCOL_RESOURCE_LIMIT, why));
                 free(c);
-                close(fd);
+                close_refused(fd);
                 return;
         }
         c->last_usec = now_usec(CLOCK_MONOTONIC);

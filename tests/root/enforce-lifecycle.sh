@@ -57,11 +57,17 @@ exec 8>&9
 start_held bystander "$COMMITCTL" run --cgroup "$SCRATCH/jail" -- "$WORKLOAD" wait map:1M map:100M map:40M wait
 bystander=$HELD_PID
 kill -STOP "$COMMITD_PID"
+# A stop reaches each thread when it next runs: on a busy host that can be after the echoes below. Wait until
+# every thread of commitd is stopped.
+for _ in $(seq 200); do
+	grep -h '^State:' /proc/"$COMMITD_PID"/task/*/status | grep -qv 'T (stopped)' || break
+	sleep 0.01
+done
 echo >&8 # the victim's mmap reaches the kernel and waits for commitd
 echo >&9 # and so does the bystander's
 sleep 0.3
 grep -q "map:" "$WORK/victim.out" "$WORK/bystander.out" &&
-	fail "a call was answered while commitd was stopped: $(cat "$WORK/victim.out" "$WORK/bystander.out")"
+	fail "a call was answered while commitd was stopped: $(cat "$WORK/victim.out" "$WORK/bystander.out"); commitd's threads: $(grep -h '^State:' /proc/"$COMMITD_PID"/task/*/status | sort | uniq -c | tr '\n' ' ')"
 kill -KILL "$victim"
 sleep 0.2
 kill -CONT "$COMMITD_PID"
