@@ -13,6 +13,7 @@
 #include "loop.h"
 #include "measure.h"
 #include "slowread.h"
+#include "vmaiter.h"
 
 struct thread;
 struct process;
@@ -31,6 +32,8 @@ struct daemon {
         struct cgroup_root root;
         struct budgets budgets;
         struct measure_ctx measure;               /* how budgets are measured: /proc, the shm mount's device */
+        struct measure_ctx measure_private;       /* the same, private sums only: a process's fork charge (records.c) */
+        struct vmaiter *vmaiter;                  /* the BPF task_vma iterator both use, or NULL: smaps (vmaiter.h) */
         struct slowread slowread;                 /* the threads that read /proc while lock is let go (slowread.h) */
         struct thread *threads[PROCS_BUCKETS];    /* records.h: threads that made a notified call, by tid */
         struct process *processes[PROCS_BUCKETS]; /* records.h: their processes, by tgid */

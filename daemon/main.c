@@ -324,6 +324,18 @@ static int run(const struct options *opts) {
                 log_error("cannot find the shm mount's device with memfd_create(): %s", strerror(-r));
                 return 1;
         }
+        /* Loaded now, while commitd has CAP_BPF and CAP_PERFMON; it attaches without them later. */
+        r = vmaiter_open(&d.vmaiter);
+        if (r < 0)
+                log_notice("measuring with /proc/PID/smaps only: the BPF task_vma iterator does not load here (%s)",
+                           strerror(-r));
+        else {
+                d.measure.areas = vmaiter_areas;
+                d.measure.areas_data = d.vmaiter;
+                log_info("measuring areas with the BPF task_vma iterator, /proc/PID/smaps where shmem is mapped");
+        }
+        d.measure_private = d.measure;
+        d.measure_private.private_only = true;
         d.budgets = (struct budgets){.root = &d.root,
                                      .policy_dir = o.policy_dir,
                                      .state_dir = o.state_dir,
@@ -406,6 +418,7 @@ static int run(const struct options *opts) {
         notify_free(&d);
         pthread_mutex_unlock(&d.lock);
         budgets_free(&d.budgets);
+        vmaiter_close(d.vmaiter);
         cgroup_root_done(&d.root);
         loop_free(d.loop);
         return r < 0 ? 1 : 0;

@@ -199,17 +199,16 @@ struct thread *records_thread_find(struct daemon *d, pid_t tid) {
 }
 
 struct process_job {
+        const struct measure_ctx *ctx;
         pid_t tid;
         struct process_commit *pc;
         int result;
 };
 
 static void measure_process_job(void *arg) {
-        /* Only the private sums (fork's charge) are used here: no shmem object sizes, no fd walk. */
-        static const struct measure_ctx private_sums = {.proc_root = "/proc", .private_only = true};
         struct process_job *j = arg;
 
-        j->result = measure_process(&private_sums, j->tid, j->pc);
+        j->result = measure_process(j->ctx, j->tid, j->pc);
 }
 
 int records_measure(struct daemon *d, struct thread **tp) {
@@ -223,7 +222,8 @@ int records_measure(struct daemon *d, struct thread **tp) {
         /* Through the calling thread: /proc/TGID/smaps is empty once the leader has exited, /proc/TID/ of a live
          * thread still shows the whole mm. A large process's smaps takes milliseconds: read without the lock,
          * the record looked up again after. */
-        struct process_job job = {.tid = tid, .pc = &pc};
+        /* Only the private sums (fork's charge) are used here: no shmem object sizes, no fd walk. */
+        struct process_job job = {.ctx = &d->measure_private, .tid = tid, .pc = &pc};
         slowread_run(d, measure_process_job, &job);
         r = job.result;
         t = thread_find(d, tid);

@@ -401,8 +401,8 @@ static int measure_once(const struct measure_ctx *ctx, pid_t pid, struct process
         if (r < 0)
                 return r;
         s.origin = (struct smaps_origin){ctx->shm_dev, read_ipc_ns(where.dir)};
-        r = path_format(path, "%s/smaps", where.dir);
-        if (r >= 0)
+        r = ctx->areas ? ctx->areas(ctx->areas_data, where.tid != 0 ? where.tid : pid, visit_area, &s) : -EOPNOTSUPP;
+        if (r == -EOPNOTSUPP && (r = path_format(path, "%s/smaps", where.dir)) >= 0)
                 r = smaps_scan_file(path, visit_area, &s);
         if (r < 0)
                 return gone_as_esrch(r);

@@ -26,6 +26,13 @@ struct measure_ctx {
                                   shmem objects are then told by name on any device */
         bool private_only;     /* only the smaps sums and the objects smaps names; no map_files, no fd walk:
                                   for a caller that needs fork's charge, not the objects' sizes */
+        /* Optional: another source of a process's areas than its smaps text, much cheaper (the daemon's BPF
+         * task_vma iterator: no page walk per area). It calls fn for each area of pid's mm in address order
+         * with what smaps would show of it, and returns 0; or it returns -EOPNOTSUPP, having called fn for none,
+         * when it cannot give them all as smaps would (a shmem or tmpfs mapping, whose object smaps names), and
+         * smaps is read instead. NULL: smaps always. */
+        int (*areas)(void *data, pid_t pid, smaps_area_fn fn, void *userdata);
+        void *areas_data;
 };
 /* {proc_root, the st_dev of a memfd it creates and closes, all of it}. Returns 0 or -errno. */
 int measure_ctx_init(struct measure_ctx *ctx, const char *proc_root);

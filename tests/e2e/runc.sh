@@ -63,7 +63,7 @@ grep -q '"listenerPath"' "$WORK/profiled/config.json" || fail "the wrapper did n
 
 # While a container runs, status lists its cgroup under POLICY@ID with what it holds: 32 MiB mapped plus
 # the static program's own few pages.
-bundle holder strict64 map:32M sleep:3
+bundle holder strict64 map:32M sleep:12 # long enough for the waits below on a busy host
 (cd "$WORK/holder" && wrapped runc run "e2e-$$-holder" >/dev/null 2>&1) &
 holder=$!
 # Exact once measured: right after the container's exec, its new image is charged on top of what the measure at
