@@ -564,6 +564,22 @@ uint64_t shmem_object_charge(const struct shmem_object *o, enum commit_mode mode
         }
 }
 
+bool smaps_charge_equal(const struct smaps_charge *a, const struct smaps_charge *b) {
+        if (a->accountable_bytes != b->accountable_bytes ||
+            a->dontcopy_accountable_bytes != b->dontcopy_accountable_bytes ||
+            a->noreserve_bytes != b->noreserve_bytes || a->shmem_bytes != b->shmem_bytes ||
+            a->shmem_strict_bytes != b->shmem_strict_bytes || a->n_shmem != b->n_shmem)
+                return false;
+        for (size_t i = 0; i < a->n_shmem; i++) {
+                const struct shmem_object *x = &a->shmem[i], *y = &b->shmem[i];
+                if (x->dev != y->dev || x->inode != y->inode || x->ipc_ns != y->ipc_ns || x->kind != y->kind ||
+                    x->accounting != y->accounting || x->size_bytes != y->size_bytes ||
+                    x->allocated_bytes != y->allocated_bytes || x->estimated != y->estimated)
+                        return false;
+        }
+        return true;
+}
+
 void smaps_charge_done(struct smaps_charge *c) {
         if (!c)
                 return;

@@ -188,6 +188,8 @@ void smaps_charge_done(struct smaps_charge *c);
 /* What the kernel in `mode` charges for this process or group: accountable + its objects' charge in that mode,
  * plus noreserve in strict mode. Saturates. */
 uint64_t smaps_charge_bytes(const struct smaps_charge *c, enum commit_mode mode);
+/* Whether two finished charges are the same: every sum, and every object field by field. */
+bool smaps_charge_equal(const struct smaps_charge *a, const struct smaps_charge *b);
 /* Adds b to a: the sums, and b's objects as a set union by name, where one object seen twice is kept once:
  * a measured object (not estimated) over an estimated one, else the larger sizes and accounting. The charge of
  * a group of processes, where a shared object is charged once. */

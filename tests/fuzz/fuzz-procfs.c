@@ -10,24 +10,6 @@
 #include "macro.h"
 #include "procfs.h"
 
-static bool same_object(const struct shmem_object *a, const struct shmem_object *b) {
-        return a->dev == b->dev && a->inode == b->inode && a->ipc_ns == b->ipc_ns && a->kind == b->kind &&
-               a->accounting == b->accounting && a->size_bytes == b->size_bytes &&
-               a->allocated_bytes == b->allocated_bytes && a->estimated == b->estimated;
-}
-
-static bool same_charge(const struct smaps_charge *a, const struct smaps_charge *b) {
-        if (a->accountable_bytes != b->accountable_bytes ||
-            a->dontcopy_accountable_bytes != b->dontcopy_accountable_bytes ||
-            a->noreserve_bytes != b->noreserve_bytes || a->shmem_bytes != b->shmem_bytes ||
-            a->shmem_strict_bytes != b->shmem_strict_bytes || a->n_shmem != b->n_shmem)
-                return false;
-        for (size_t i = 0; i < a->n_shmem; i++)
-                if (!same_object(&a->shmem[i], &b->shmem[i]))
-                        return false;
-        return true;
-}
-
 /* The order smaps_charge_finish() promises: by device, SysV segments after the rest, then namespace, inode;
  * each name once. */
 static bool strictly_before(const struct shmem_object *x, const struct shmem_object *y) {
@@ -72,7 +54,7 @@ static void smaps(const char *text, size_t len) {
         fuzz_check(parse_in_pieces(text, len, &pieces) == r);
         if (r < 0)
                 return;
-        fuzz_check(same_charge(&c, &pieces));
+        fuzz_check(smaps_charge_equal(&c, &pieces));
         for (size_t i = 1; i < c.n_shmem; i++)
                 fuzz_check(strictly_before(&c.shmem[i - 1], &c.shmem[i]));
         fuzz_check(c.shmem_strict_bytes >= c.shmem_bytes);

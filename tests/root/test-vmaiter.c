@@ -85,18 +85,6 @@ static pid_t child(enum shape shape) {
                 pause();
 }
 
-static bool same(const struct smaps_charge *a, const struct smaps_charge *b) {
-        if (a->accountable_bytes != b->accountable_bytes ||
-            a->dontcopy_accountable_bytes != b->dontcopy_accountable_bytes ||
-            a->noreserve_bytes != b->noreserve_bytes || a->shmem_bytes != b->shmem_bytes ||
-            a->shmem_strict_bytes != b->shmem_strict_bytes || a->n_shmem != b->n_shmem)
-                return false;
-        for (size_t i = 0; i < a->n_shmem; i++)
-                if (memcmp(&a->shmem[i], &b->shmem[i], sizeof(a->shmem[i])) != 0)
-                        return false;
-        return true;
-}
-
 /* The iterator, counting the processes it gave the areas of (and did not leave to smaps). */
 struct counted {
         struct vmaiter *v;
@@ -143,7 +131,7 @@ int main(void) {
                         text.private_only = bpf.private_only = private_only;
                         CHECK(measure_process(&text, pid, &a) == 0, "smaps measure of shape %d", shape);
                         CHECK(measure_process(&bpf, pid, &b) == 0, "iterator measure of shape %d", shape);
-                        CHECK(same(&a.charge, &b.charge),
+                        CHECK(smaps_charge_equal(&a.charge, &b.charge),
                               "shape %d: smaps ac %" PRIu64 " dc %" PRIu64 " nr %" PRIu64 " shmem %" PRIu64
                               ", iterator ac %" PRIu64 " dc %" PRIu64 " nr %" PRIu64 " shmem %" PRIu64,
                               shape, a.charge.accountable_bytes, a.charge.dontcopy_accountable_bytes,
@@ -156,7 +144,8 @@ int main(void) {
                               it.used - used);
                         printf("shape %d%s: accountable %" PRIu64 ", equal: %s, through the %s\n", shape,
                                private_only ? " (private only)" : "", b.charge.accountable_bytes,
-                               same(&a.charge, &b.charge) ? "yes" : "NO", it.used > used ? "iterator" : "smaps");
+                               smaps_charge_equal(&a.charge, &b.charge) ? "yes" : "NO",
+                               it.used > used ? "iterator" : "smaps");
                         process_commit_done(&a);
                         process_commit_done(&b);
                         kill(pid, SIGKILL);
