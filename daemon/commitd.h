@@ -27,6 +27,9 @@ struct daemon {
         pthread_mutex_t lock;
         atomic_uint lock_waiters;   /* listener threads waiting for lock: the loop lets them go first */
         pthread_cond_t measured;    /* with lock: a measure of some entry ended (daemon_measure()) */
+        pthread_t remeasure_thread; /* the upkeep's measures (notify.c), woken by remeasure_wake */
+        pthread_cond_t remeasure_wake;
+        bool remeasure_thread_running, remeasure_due, remeasure_stopping;
         pthread_attr_t thread_attr; /* listener threads: small stacks */
         struct loop *loop;
         struct cgroup_root root;

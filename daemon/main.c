@@ -403,13 +403,16 @@ static int run(const struct options *opts) {
                  o.socket, o.oci_socket, d.root.v2_mount);
 
         r = slowread_start(&d);
+        if (r >= 0)
+                r = notify_remeasure_start(&d);
         if (r < 0) {
-                log_error("cannot start the slow-read threads: %s", strerror(-r));
+                log_error("cannot start the slow-read and measure threads: %s", strerror(-r));
                 return 1;
         }
         r = loop_run(d.loop);
         if (r < 0)
                 log_error("event loop failed: %s", strerror(-r));
+        notify_remeasure_stop(&d);
         slowread_stop(&d); /* what is queued runs first; later reads run in their callers */
         pthread_mutex_lock(&d.lock);
         events_stop(d.loop);

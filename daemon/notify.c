@@ -273,6 +273,8 @@ int notify_recover(struct daemon *d, const char *keeper_socket, const char *keep
         return custody_recover(d, keeper_socket, keeper_binary);
 }
 
+static void remeasure(struct daemon *d, uint64_t t);
+
 void notify_upkeep(struct daemon *d) {
         uint64_t t = now_usec(CLOCK_MONOTONIC);
 
@@ -282,12 +284,60 @@ void notify_upkeep(struct daemon *d) {
                         listener_release(d, l, true);
         }
         records_upkeep(d);
-        /* Frees are not intercepted: measure the ledgers that grew since their last measure, and every other
-         * one now and then, so that status stops overstating a cgroup whose last calls were frees. */
-        for (struct budget_entry *e = d->budgets.entries; e; e = e->next)
+        if (d->remeasure_thread_running) {
+                d->remeasure_due = true;
+                pthread_cond_signal(&d->remeasure_wake);
+        } else
+                remeasure(d, t);
+}
+
+/* Frees are not intercepted: measure the ledgers that grew since their last measure, and every other one now
+ * and then, so that status stops overstating a cgroup whose last calls were frees. Called with d->lock held. */
+static void remeasure(struct daemon *d, uint64_t t) {
+        for (struct budget_entry *e = d->budgets.entries; e; e = e->next) /* e is pinned while it is measured */
                 if (ledger_grew(&e->ledger) || e->ledger.measured_at_usec == 0 ||
                     t - e->ledger.measured_at_usec >= NOTIFY_REMEASURE_USEC)
                         (void) daemon_measure(d, e, t);
+}
+
+/* The upkeep's measures on a thread of their own: a measure of a large budget takes seconds (10,000 processes
+ * that map shmem, read through smaps: bench-scale), and the loop must go on answering the control socket. */
+static void *remeasure_main(void *userdata) {
+        struct daemon *d = userdata;
+
+        daemon_relock(d);
+        for (;;) {
+                while (!d->remeasure_due && !d->remeasure_stopping)
+                        pthread_cond_wait(&d->remeasure_wake, &d->lock);
+                if (d->remeasure_stopping)
+                        break;
+                d->remeasure_due = false;
+                remeasure(d, now_usec(CLOCK_MONOTONIC));
+        }
+        daemon_unlock(d);
+        return NULL;
+}
+
+int notify_remeasure_start(struct daemon *d) {
+        int r;
+
+        pthread_cond_init(&d->remeasure_wake, NULL);
+        r = pthread_create(&d->remeasure_thread, &d->thread_attr, remeasure_main, d);
+        if (r != 0)
+                return -r;
+        d->remeasure_thread_running = true;
+        return 0;
+}
+
+void notify_remeasure_stop(struct daemon *d) {
+        if (!d->remeasure_thread_running)
+                return;
+        daemon_relock(d);
+        d->remeasure_stopping = true;
+        pthread_cond_signal(&d->remeasure_wake);
+        daemon_unlock(d);
+        pthread_join(d->remeasure_thread, NULL);
+        d->remeasure_thread_running = false;
 }
 
 void notify_free(struct daemon *d) {
