@@ -25,7 +25,12 @@ cleanup() {
 	[ -n "$HOLDER" ] && kill -KILL -- -"$HOLDER" 2>/dev/null
 	[ -n "$HOLDER" ] && wait "$HOLDER" 2>/dev/null
 	[ -n "$DAEMON" ] && kill "$DAEMON" 2>/dev/null && wait "$DAEMON" 2>/dev/null
-	[ -d "$V2$CG" ] && find "$V2$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+	# 10,000 killed processes leave their cgroup over a few seconds: rmdir until it is empty
+	for _ in $(seq 300); do
+		[ -d "$V2$CG" ] || break
+		find "$V2$CG" -depth -type d -exec rmdir {} + 2>/dev/null
+		sleep 0.1
+	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
