@@ -307,17 +307,6 @@ int budgets_measure_end(struct budgets *b, struct budget_measure *m, uint64_t no
         return r;
 }
 
-int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec) {
-        struct budget_measure m;
-        int r;
-
-        r = budgets_measure_begin(b, e, &m);
-        if (r < 0)
-                return r;
-        (void) budgets_measure_read(b, &m);
-        return budgets_measure_end(b, &m, now_usec);
-}
-
 static int set_policy(struct budgets *b, struct policy *p, const char *source) {
         struct budget_entry *e;
         int r;

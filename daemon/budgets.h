@@ -48,7 +48,7 @@ struct budgets {
         const struct cgroup_root *root;
         const char *policy_dir, *state_dir;
         uint64_t page_size;
-        const struct measure_ctx *measure; /* how budgets_measure() reads processes (NULL: measure.h's default) */
+        const struct measure_ctx *measure; /* how budgets_measure_read() reads processes (NULL: measure.h's default) */
         /* Appends to *pids (reallocated) the processes judged in e or below it, wherever they are now, so that a
          * process moved out of e's cgroups still counts in e's measure; *ret_inflight: the charges admitted that
          * the measure cannot see yet; *objects: shmem objects e carries that no process may map (SysV
@@ -89,8 +89,8 @@ void budgets_refresh(struct budgets *b);
 /* Re-measures one entry exactly from /proc/PID/smaps of every process in its cgroup subtree, and the processes
  * judged in it wherever they are. In three steps, so that a daemon can read /proc without its lock: begin
  * (under the lock: the pids, what is in flight; pins the entry), read (no lock: the slow part), end (under
- * the lock: unpins, puts the measure in the ledger, keeping what was admitted since begin). budgets_measure()
- * is the three in a row. Returns 0 or -errno (the ledger stands). */
+ * the lock: unpins, puts the measure in the ledger, keeping what was admitted since begin); daemon_measure()
+ * (commitd.h) runs them. Returns 0 or -errno (the ledger stands). */
 struct budget_measure {
         struct budget_entry *entry;
         pid_t *pids, *judged;
@@ -105,7 +105,6 @@ int budgets_measure_begin(struct budgets *b, struct budget_entry *e, struct budg
 int budgets_measure_read(const struct budgets *b, struct budget_measure *m);
 int budgets_measure_end(struct budgets *b, struct budget_measure *m, uint64_t now_usec);
 void budgets_measure_done(struct budget_measure *m);
-int budgets_measure(struct budgets *b, struct budget_entry *e, uint64_t now_usec);
 
 /* Live changes (set-mode, set-ratio, set-limit): creates the policy (defaults, named after the cgroup) and
  * the cgroup when missing, applies change, persists it atomically in the state directory, refreshes. */

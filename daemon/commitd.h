@@ -58,5 +58,5 @@ uint64_t now_usec(clockid_t clock);
  * the caller holds a pointer to must be pinned or looked up again (budget entries: pins; records: by id). */
 void daemon_unlock(struct daemon *d);
 void daemon_relock(struct daemon *d);
-/* budgets_measure() with /proc read while the lock is let go (notify.c). */
+/* A budget measured (budgets_measure_begin/read/end) with /proc read while the lock is let go (notify.c). */
 int daemon_measure(struct daemon *d, struct budget_entry *e, uint64_t now_usec);

@@ -87,7 +87,7 @@ void records_thread_called(struct thread *t);
 void records_admitted(struct thread *t, enum call_kind kind, int nr, const uint64_t args[6],
                       const struct call_charge *c);
 
-/* For budgets_measure() (budgets.h): first settles what the kernel has done since (in-flight calls, forks
+/* For budgets_measure_begin() (budgets.h): first settles what the kernel has done since (in-flight calls, forks
  * whose children can be found now: they get records, SysV segments made: they are claimed), then lists the
  * processes judged in e or below, the charges e must still carry on top of what smaps will show, and the SysV
  * segments claimed for e or below as objects. */

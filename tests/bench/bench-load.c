@@ -370,17 +370,7 @@ static int sample_daemon(pid_t pid, struct sample *ret) {
 }
 
 static int call(const struct bench *b, const char *method, json_t *params, json_t **ret_result) {
-        _cleanup_free_ char *error = NULL;
-        int fd = -1, r;
-
-        r = client_connect(b->socket_path, &fd);
-        if (r < 0)
-                return r;
-        r = client_call(fd, method, params, ret_result, &error);
-        close(fd);
-        if (r < 0)
-                fprintf(stderr, "bench-load: %s: %s\n", method, error ? error : strerror(-r));
-        return r;
+        return bench_call(b->socket_path, method, params, ret_result);
 }
 
 static int start_daemon(struct bench *b, const char *policy_dir, const char *state_dir, const char *oci) {
