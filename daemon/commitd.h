@@ -42,6 +42,7 @@ struct daemon {
         struct process *processes[PROCS_BUCKETS]; /* records.h: their processes, by tgid */
         struct sysv_claim *sysv_claims; /* sysv.h: segments judged processes made, by the cgroup they charge */
         unsigned sysv_makers;           /* process records that made a segment (their claims may be due) */
+        uint64_t process_measures;      /* records_measure()s started: numbers them (struct process measure_number) */
         uint64_t ipc_ns;                /* commitd's IPC namespace: the one whose segments it sees */
         struct listener *listeners;
         size_t n_listeners;

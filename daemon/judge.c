@@ -256,12 +256,17 @@ static bool fail_closed(struct listener *l, const struct seccomp_notif *req, enu
 }
 
 /* ld.so's brk(0), the first call of a new image: execve() committed the image (its data, bss and stack) with
- * no call commitd saw. The process is measured now (a new image has a few dozen areas) and, by the caller,
- * charged on top of the ledger; the old image's charge stays there until the next measure, an overstatement
- * that a refusal's re-measure settles. A measure that fails leaves the charge to the next measure. */
-static void new_image(struct daemon *d, struct thread **tp) {
+ * no call commitd saw. The process is measured now (a new image has a few dozen areas) unless a measure started
+ * since the call came in (records_thread()'s, at the first sight of a process: `commitctl run`'s program), and,
+ * by the caller, charged on top of the ledger; the old image's charge stays there until the next measure, an
+ * overstatement that a refusal's re-measure settles. A measure that fails leaves the charge to the next one. */
+static void new_image(struct daemon *d, struct thread **tp, uint64_t measures_before_call) {
         pid_t tid = (*tp)->tid;
-        int r = records_measure(d, tp);
+        int r;
+
+        if ((*tp)->proc->measured && (*tp)->proc->measure_number > measures_before_call)
+                return;
+        r = records_measure(d, tp);
 
         if (*tp)
                 (*tp)->proc->remeasure_before_fork = r < 0;
@@ -296,6 +301,7 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
         struct budget_entry *levels[MAX_LEVELS];
         struct charge_caller caller = {0};
         struct formula_result res;
+        uint64_t measures_before_call = d->process_measures;
         struct heap heap = {0};
         struct call_charge c;
         enum call_kind kind;
@@ -335,7 +341,7 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
         if (kind == CALL_MEMFD)
                 p->rescan_objects = true;
         if (kind == CALL_BRK && args[0] == 0) {
-                new_image(d, &t);
+                new_image(d, &t, measures_before_call);
                 if (!t)
                         return gone(l, req, kind, resp);
                 p = t->proc;

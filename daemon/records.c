@@ -224,6 +224,7 @@ int records_measure(struct daemon *d, struct thread **tp) {
          * the record looked up again after. */
         /* Only the private sums (fork's charge) are used here: no shmem object sizes, no fd walk. */
         struct process_job job = {.ctx = &d->measure_private, .tid = tid, .pc = &pc};
+        uint64_t number = ++d->process_measures;
         slowread_run(d, measure_process_job, &job);
         r = job.result;
         t = thread_find(d, tid);
@@ -257,6 +258,7 @@ int records_measure(struct daemon *d, struct thread **tp) {
         p->vm_size_bytes = pc.vm_size_bytes;
         p->cap_sys_admin = pc.cap_sys_admin;
         p->measured = true;
+        p->measure_number = number;
         snprintf(p->comm, sizeof(p->comm), "%s", pc.comm);
         /* Judged in its listener's cgroup or one below: a process that moved itself out is still judged there. */
         if (pc.cgroup && !streq(pc.cgroup, p->entry->cgroup) &&

@@ -43,6 +43,7 @@ struct process {
         struct listener *listener;  /* whose filter it carries: its calls reach that listener only */
         struct budget_entry *entry; /* the cgroup it is judged in: its listener's, or one below */
         bool measured;              /* the fields below come from an exact measure (and admitted calls since) */
+        uint64_t measure_number;    /* of the measure that set them: d->process_measures when it started */
         uint64_t fork_bytes, fork_noreserve_bytes;
         uint64_t held_bytes, held_noreserve_bytes; /* at the last measure: accountable, and MAP_NORESERVE */
         bool remeasure_before_fork;                /* execve() (ld.so's brk(0)) or MADV_DOFORK since the last measure */

@@ -114,6 +114,15 @@ static uint64_t percentile(const uint64_t *hist, uint64_t total, unsigned permil
         return 0;
 }
 
+/* A hang, said when it happens with the time of day, to be set beside the logs of whatever else ran then. */
+static void say_hang(const char *what, uint64_t ns) {
+        time_t now = time(NULL);
+        char when[16];
+
+        strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+        fprintf(stderr, "bench-load: hang at %s: %s took %.0f ms\n", when, what, (double) ns / 1e6);
+}
+
 static void note(struct stats *s, bool counting, enum call k, uint64_t ns, int err) {
         bool bad = err != 0 && err != ENOMEM;
 
@@ -148,6 +157,8 @@ static void begin(struct timed *t) {
 static void end(struct timed *t, enum call k, int err) {
         uint64_t ns = bench_now_ns() - t->t0;
         atomic_store_explicit(&t->slot->in_call_since_ns, 0, memory_order_relaxed);
+        if (ns > HANG_NS)
+                say_hang(call_names[k], ns);
         note(&t->slot->s, atomic_load_explicit(&t->sh->phase, memory_order_relaxed) == P_MEASURE, k, ns, err);
 }
 
@@ -266,6 +277,8 @@ static int poller_main(struct shared *sh, struct slot *slot, const char *socket_
                 if (r >= 0 && !status_ok(result, cgroup))
                         r = -EBADMSG;
                 json_decref(result);
+                if (bench_now_ns() - t0 > HANG_NS)
+                        say_hang("status", bench_now_ns() - t0);
                 note(&slot->s, phase == P_MEASURE, 0, bench_now_ns() - t0, r < 0 ? -r : 0);
                 if (r < 0 && r != -EREMOTE && r != -EBADMSG)
                         break; /* the connection is gone: counted, and nothing more to ask on it */
