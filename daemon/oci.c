@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "notify.h"
 #include "oci.h"
+#include "ociquery.h"
 #include "ocispec.h"
 #include "server.h"
 #include "unixsock.h"
@@ -106,6 +107,23 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
         return 0;
 }
 
+/* commitd-oci-runtime's question before a container starts (lib/ociquery.h): is its policy loaded. r is what
+ * ociquery_parse_request() returned. The answer is small and the socket new: one send, never waited for. */
+static void answer_query(struct oci_conn *c, int r, const char *policy, const char *why) {
+        _cleanup_free_ char *answer = NULL;
+        const char *name = r > 0 ? (policy ? policy : oci_default_policy) : NULL;
+        bool known = name && budgets_find_policy(&c->daemon->budgets, name);
+
+        if (ociquery_format_answer(name, known, r < 0 ? (why ? why : "out of memory") : NULL, &answer) < 0)
+                return;
+        if (send(loop_source_fd(c->source), answer, strlen(answer), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                log_debug("OCI agent: a query's answer: %m");
+        if (r < 0)
+                log_warning("OCI agent (%s): a malformed query: %s", oci_path, why ? why : "out of memory");
+        else
+                log_debug("OCI agent: policy %s asked for: %s", name ? name : "(none)", known ? "known" : "unknown");
+}
+
 static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
         struct oci_conn *c = userdata;
         union {
@@ -152,6 +170,15 @@ static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
         } else if (n < 0 || c->len == 0) {
                 conn_close(c); /* nothing came, or an error: nothing to enroll */
                 return;
+        }
+        {
+                _cleanup_free_ char *policy = NULL;
+                int r = ociquery_parse_request(c->buf, c->len, &policy, &why);
+                if (r != 0) {
+                        answer_query(c, r, policy, why);
+                        conn_close(c);
+                        return;
+                }
         }
         if (enroll(c, id, sizeof(id), &why) < 0)
                 /* runc and crun do not wait for an answer: the container starts, and with no one holding its
