@@ -643,7 +643,7 @@ int ocispec_parse_state(const char *buf, size_t len, struct ocispec_state *ret, 
         if (!json_is_object(state) || !id || !json_is_array(fds) || !json_is_integer(pid))
                 return bad_state(ret_why, "the state lacks state.id, fds or pid");
         /* pid_t is an int: a larger number must not wrap around to some other process. */
-        if (json_integer_value(pid) <= 0 || json_integer_value(pid) > INT_MAX)
+        if (json_integer_value(pid) < 0 || json_integer_value(pid) > INT_MAX)
                 return bad_state(ret_why, "the state's pid is not a process id");
         json_array_foreach(fds, i, v) {
                 if (json_is_string(v) && streq(json_string_value(v), "seccompFd"))

@@ -8,8 +8,7 @@ set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
 require_root
-command -v runc >/dev/null || { echo "FAIL: runc is not installed (apt-get install runc)" >&2; exit 1; }
-[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed" >&2; exit 1; }
+need runc
 start_commitd
 CGPATH=commitd-e2e-$$
 policy_file strict64 '"mode": "strict", "limit": "64M"'
@@ -18,9 +17,7 @@ policy_file strict64 '"mode": "strict", "limit": "64M"'
 fbs_cleanup() {
 	local rc=$?
 	for c in unknown nopolicy down ok; do runc delete --force "e2e-$$-$c" >/dev/null 2>&1; done
-	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
+	remove_runc_cgroups
 	(exit $rc)
 	cleanup
 }

@@ -22,7 +22,7 @@ static void state(const uint8_t *data, size_t size) {
                 fuzz_check(r == -ENOMEM || (r == -EBADMSG && why));
                 return;
         }
-        fuzz_check(st.id && st.pid > 0 && st.seccomp_index < st.n_fds);
+        fuzz_check(st.id && st.pid >= 0 && st.seccomp_index < st.n_fds);
         fuzz_check(!st.policy || st.policy[0]);
 }
 
