@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* ociexec SOCKET CONTAINER-ID: poses as a runtime's exec into a running container, from outside it. It loads a
- * filter that notifies mmap, hands its listener to commitd's OCI agent with a state of "pid": 0 (crun's exec)
- * and the container's id, then maps 1 MiB twice and prints what each mmap returned: "MMAP OK", "MMAP ENOMEM"
- * or "MMAP ENOSYS". Its process is neither in the container's cgroup nor in its pid namespace, so commitd must
- * refuse it (fail closed), never judge it under the container's budget. Between loading the filter and the
- * mmaps it makes no call the filter notifies (write(2) only; nothing of stdio allocates). */
+/* ociexec SOCKET CONTAINER-ID [POLICY]: poses as a runtime handing commitd's OCI agent a container process. It
+ * loads a filter that notifies mmap, hands its listener over with a state of the id and, without POLICY,
+ * "pid": 0 (crun's exec into that container), with POLICY its own pid and the annotation io.commitd.policy
+ * (a container whose process is this one), then maps 1 MiB twice and prints what each mmap returned:
+ * "MMAP OK", "MMAP ENOMEM" or "MMAP ENOSYS" (no one holds the listener: refused at enrollment). Between loading the
+ * filter and the mmaps it makes no call the filter notifies (write(2) only; nothing of stdio allocates). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,15 +50,15 @@ int main(int argc, char **argv) {
         scmp_filter_ctx ctx;
         int fd;
 
-        if (argc != 3) {
-                fprintf(stderr, "usage: ociexec SOCKET CONTAINER-ID\n");
+        if (argc != 3 && argc != 4) {
+                fprintf(stderr, "usage: ociexec SOCKET CONTAINER-ID [POLICY]\n");
                 return 2;
         }
         snprintf(state, sizeof(state),
-                 "{\"ociVersion\": \"1.0.2\", \"fds\": [\"seccompFd\"], \"pid\": 0, \"metadata\": \"\", "
-                 "\"state\": {\"ociVersion\": \"1.0.2\", \"id\": \"%s\", \"status\": \"running\", \"pid\": 1, "
-                 "\"bundle\": \"/nonexistent\"}}",
-                 argv[2]);
+                 "{\"ociVersion\": \"1.0.2\", \"fds\": [\"seccompFd\"], \"pid\": %d, \"metadata\": \"\", "
+                 "\"state\": {\"ociVersion\": \"1.0.2\", \"id\": \"%s\", \"status\": \"creating\", \"pid\": %d, "
+                 "\"bundle\": \"/nonexistent\", \"annotations\": {\"io.commitd.policy\": \"%s\"}}}",
+                 argc == 4 ? (int) getpid() : 0, argv[2], argc == 4 ? (int) getpid() : 1, argc == 4 ? argv[3] : "");
         ctx = seccomp_init(SCMP_ACT_ALLOW);
         if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mmap), 0) < 0 || seccomp_load(ctx) < 0) {
                 perror("ociexec: seccomp");
