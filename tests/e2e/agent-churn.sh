@@ -6,12 +6,12 @@ set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
 require_root
-command -v runc >/dev/null || { echo "FAIL: runc is not installed (apt-get install runc)" >&2; exit 1; }
+need runc
 start_commitd
 CGPATH=commitd-e2e-$$
 policy_file strict64 '"mode": "strict", "limit": "64M"'
 "$COMMITCTL" reload >/dev/null || fail "reload"
-trap 'rc=$?; for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done; (exit $rc); cleanup' EXIT
+trap 'rc=$?; remove_runc_cgroups; (exit $rc); cleanup' EXIT
 
 # Bad input on the agent socket: each is logged with its reason and refused; nothing else is disturbed.
 python3 - "$WORK/oci.sock" <<'PY' || fail "the agent did not close a bad connection"
@@ -47,6 +47,28 @@ for why in "container nofd refused: no seccompFd came" "container unknownpolicy 
 	"container nopolicy refused: it names no policy" "more than 262144 bytes of state"; do
 	grep -q "$why" "$WORK/commitd.log" || fail "not logged: $why"
 done
+# The wrapper's policy query (docs/protocol.md): answered, malformed ones with an error, nothing else disturbed.
+python3 - "$WORK/oci.sock" <<'PY' || fail "the agent's answers to policy queries"
+import json, socket, sys
+def ask(data):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(10)
+    out = b""
+    while chunk := s.recv(4096):
+        out += chunk
+    return json.loads(out)
+assert ask(b'{"query": "policy", "policy": "strict64"}') == {"query": "policy", "policy": "strict64", "known": True}
+assert ask(b'{"query": "policy", "policy": "nope"}')["known"] is False
+assert ask(b'{"query": "policy", "policy": null}') == {"query": "policy", "policy": None, "known": False}
+for bad in (b'{"query": "policy", "policy": "../x"}', b'{"query": "status"}',
+            b'{"query": "policy", "policy": "x", "pid": 1}', b'{"query": "policy", "policy": "x"' + b" " * 5000 + b"}"):
+    assert "error" in ask(bad), bad
+PY
+grep -q "OCI agent (.*): a malformed query: the query's policy is not a policy name" "$WORK/commitd.log" ||
+	fail "a malformed query was not logged"
 "$COMMITCTL" status >/dev/null || fail "commitd stopped answering after bad agent input"
 
 # Churn: one container to warm up, then twenty; fds and RSS of commitd must come back.
