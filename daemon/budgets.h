@@ -34,6 +34,7 @@ struct budget_entry {
         unsigned ghosts;    /* exited processes whose forks it still carries (records.h) */
         unsigned pins;      /* measures reading /proc for it without the daemon's lock (budgets_measure_begin()) */
         bool measuring;     /* the daemon's one measure of it runs (daemon_measure()) */
+        bool reading;       /* a thread reads /proc for it, d->lock let go (daemon_read_begin()) */
         uint64_t measuring_since_usec, measures_done;
         int measure_result;
         pid_t sample_pid;  /* a process of the cgroup, for the hybrid host's v1 limits */

@@ -13,7 +13,6 @@
 #include "container.h"
 #include "loop.h"
 #include "measure.h"
-#include "slowread.h"
 #include "vmaiter.h"
 
 struct thread;
@@ -28,6 +27,7 @@ struct daemon {
         pthread_mutex_t lock;
         atomic_uint lock_waiters;   /* listener threads waiting for lock: the loop lets them go first */
         pthread_cond_t measured;    /* with lock: a measure of some entry ended (daemon_measure()) */
+        pthread_cond_t read_done;   /* with lock: some entry's read of /proc ended (daemon_read_end()) */
         pthread_t remeasure_thread; /* the upkeep's measures (notify.c), woken by remeasure_wake */
         pthread_cond_t remeasure_wake;
         bool remeasure_thread_running, remeasure_due, remeasure_stopping;
@@ -39,7 +39,6 @@ struct daemon {
         struct measure_ctx measure;               /* how budgets are measured: /proc, the shm mount's device */
         struct measure_ctx measure_private;       /* the same, private sums only: a process's fork charge (records.c) */
         struct vmaiter *vmaiter;                  /* the BPF task_vma iterator both use, or NULL: smaps (vmaiter.h) */
-        struct slowread slowread;                 /* the threads that read /proc while lock is let go (slowread.h) */
         struct thread *threads[PROCS_BUCKETS];    /* records.h: threads that made a notified call, by tid */
         struct process *processes[PROCS_BUCKETS]; /* records.h: their processes, by tgid */
         struct sysv_claim *sysv_claims; /* sysv.h: segments judged processes made, by the cgroup they charge */
@@ -61,5 +60,12 @@ uint64_t now_usec(clockid_t clock);
  * the caller holds a pointer to must be pinned or looked up again (budget entries: pins; records: by id). */
 void daemon_unlock(struct daemon *d);
 void daemon_relock(struct daemon *d);
+/* A read of /proc for entry e (a measure of it, of one of its processes, an area of one): waits for the one
+ * running for e, pins e and lets d->lock go; daemon_read_end() takes it again. One read per budget at a time:
+ * a tenant whose refusals make commitd read it again and again keeps one CPU busy, not every one, and the
+ * other tenants' threads find one free (bench-neighbours). e may be freed by daemon_read_end() (an unused
+ * entry a reload left): the caller looks up again what it needs. */
+void daemon_read_begin(struct daemon *d, struct budget_entry *e);
+void daemon_read_end(struct daemon *d, struct budget_entry *e);
 /* A budget measured (budgets_measure_begin/read/end) with /proc read while the lock is let go (notify.c). */
 int daemon_measure(struct daemon *d, struct budget_entry *e, uint64_t now_usec);

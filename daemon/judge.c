@@ -17,7 +17,6 @@
 #include "macro.h"
 #include "notify.h"
 #include "records.h"
-#include "slowread.h"
 
 #define MAX_LEVELS 16
 
@@ -141,14 +140,6 @@ static void mprotect_exact(pid_t tid, uint64_t addr, uint64_t len, struct call_c
         c->noreserve = noreserve;
 }
 
-struct exact_job {
-        pid_t tid;
-        enum call_kind kind;
-        const uint64_t *args;
-        uint64_t page_size;
-        struct call_charge *c;
-};
-
 /* mremap's charge depends on the area at old_addr (accountable or not); before a refusal, smaps says which. */
 static void mremap_exact(pid_t tid, const uint64_t *args, uint64_t page_size, struct call_charge *c) {
         struct smaps_area a = {0};
@@ -175,11 +166,6 @@ static void exact_charge(pid_t tid, enum call_kind kind, const uint64_t *args, u
                 mprotect_exact(tid, args[0], charge_page_up(args[1], page_size), c);
         else if (kind == CALL_MREMAP)
                 mremap_exact(tid, args, page_size, c);
-}
-
-static void exact_charge_job(void *arg) {
-        struct exact_job *j = arg;
-        exact_charge(j->tid, j->kind, j->args, j->page_size, j->c);
 }
 
 /* Judges against every level; returns the index of the first that refuses, or -1. */
@@ -386,9 +372,11 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
                 r = records_measure(d, &t);
                 if (t && r >= 0 && (kind == CALL_MPROTECT || kind == CALL_MREMAP)) {
                         /* Their charge rests on the area's flags, not on the record: read from smaps, unlocked. */
-                        struct exact_job job = {tid, kind, args, d->page_size, &c};
+                        struct budget_entry *e = t->proc->entry;
                         charge_of_call(kind, args, &caller, d->page_size, &c);
-                        slowread_run(d, exact_charge_job, &job);
+                        daemon_read_begin(d, e);
+                        exact_charge(tid, kind, args, d->page_size, &c);
+                        daemon_read_end(d, e);
                         t = records_thread_find(d, tid);
                 }
                 if (!t)

@@ -23,7 +23,6 @@
 #include "notify.h"
 #include "oci.h"
 #include "server.h"
-#include "slowread.h"
 #include "sysv.h"
 
 #define UPKEEP_SEC 2 /* default --upkeep-interval */
@@ -310,7 +309,7 @@ static int run(const struct options *opts) {
         d.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
         pthread_mutex_init(&d.lock, NULL);
         pthread_cond_init(&d.measured, NULL);
-        slowread_init(&d);
+        pthread_cond_init(&d.read_done, NULL);
         pthread_attr_init(&d.thread_attr);
         pthread_attr_setstacksize(&d.thread_attr, 256 * 1024);
         d.started_usec = now_usec(CLOCK_MONOTONIC);
@@ -415,18 +414,15 @@ static int run(const struct options *opts) {
                  "cap_sys_ptrace, cap_dac_override, cap_checkpoint_restore",
                  o.socket, o.oci_socket, d.root.v2_mount);
 
-        r = slowread_start(&d);
-        if (r >= 0)
-                r = notify_remeasure_start(&d);
+        r = notify_remeasure_start(&d);
         if (r < 0) {
-                log_error("cannot start the slow-read and measure threads: %s", strerror(-r));
+                log_error("cannot start the measure thread: %s", strerror(-r));
                 return 1;
         }
         r = loop_run(d.loop);
         if (r < 0)
                 log_error("event loop failed: %s", strerror(-r));
         notify_remeasure_stop(&d);
-        slowread_stop(&d); /* what is queued runs first; later reads run in their callers */
         pthread_mutex_lock(&d.lock);
         events_stop(d.loop);
         server_stop(&d);

@@ -12,7 +12,6 @@
 
 #include "custody.h"
 #include "judge.h"
-#include "slowread.h"
 #include "sysv.h"
 #include "log.h"
 #include "macro.h"
@@ -43,14 +42,20 @@ void daemon_relock(struct daemon *d) {
         atomic_fetch_sub(&d->lock_waiters, 1);
 }
 
-struct measure_job {
-        struct budgets *budgets;
-        struct budget_measure *m;
-};
+void daemon_read_begin(struct daemon *d, struct budget_entry *e) {
+        e->pins++;
+        while (e->reading)
+                pthread_cond_wait(&d->read_done, &d->lock);
+        e->reading = true;
+        daemon_unlock(d);
+}
 
-static void measure_read_job(void *arg) {
-        struct measure_job *j = arg;
-        (void) budgets_measure_read(j->budgets, j->m);
+void daemon_read_end(struct daemon *d, struct budget_entry *e) {
+        daemon_relock(d);
+        e->reading = false;
+        e->pins--;
+        pthread_cond_broadcast(&d->read_done);
+        budgets_put(&d->budgets, e);
 }
 
 /* One measure of an entry at a time: a caller that finds one running that began at or after `now` (its own
@@ -77,7 +82,9 @@ int daemon_measure(struct daemon *d, struct budget_entry *e, uint64_t now) {
         e->measuring_since_usec = now_usec(CLOCK_MONOTONIC);
         r = budgets_measure_begin(&d->budgets, e, &m);
         if (r >= 0) {
-                slowread_run(d, measure_read_job, &(struct measure_job){&d->budgets, &m});
+                daemon_read_begin(d, e);
+                (void) budgets_measure_read(&d->budgets, &m);
+                daemon_read_end(d, e);
                 r = budgets_measure_end(&d->budgets, &m, now);
         }
         e->measuring = false;

@@ -18,7 +18,6 @@
 #include "measure.h"
 #include "notify.h"
 #include "records.h"
-#include "slowread.h"
 #include "sysv.h"
 
 /* ---- the tables ---- */
@@ -198,19 +197,6 @@ struct thread *records_thread_find(struct daemon *d, pid_t tid) {
         return thread_find(d, tid);
 }
 
-struct process_job {
-        const struct measure_ctx *ctx;
-        pid_t tid;
-        struct process_commit *pc;
-        int result;
-};
-
-static void measure_process_job(void *arg) {
-        struct process_job *j = arg;
-
-        j->result = measure_process(j->ctx, j->tid, j->pc);
-}
-
 int records_measure(struct daemon *d, struct thread **tp) {
         struct thread *t = *tp;
         pid_t tid = t->tid;
@@ -223,10 +209,12 @@ int records_measure(struct daemon *d, struct thread **tp) {
          * thread still shows the whole mm. A large process's smaps takes milliseconds: read without the lock,
          * the record looked up again after. */
         /* Only the private sums (fork's charge) are used here: no shmem object sizes, no fd walk. */
-        struct process_job job = {.ctx = &d->measure_private, .tid = tid, .pc = &pc};
         uint64_t number = ++d->process_measures;
-        slowread_run(d, measure_process_job, &job);
-        r = job.result;
+        struct budget_entry *reading = t->proc->entry; /* pinned while read: t may go meanwhile */
+
+        daemon_read_begin(d, reading);
+        r = measure_process(&d->measure_private, tid, &pc);
+        daemon_read_end(d, reading);
         t = thread_find(d, tid);
         if (!t || t->start_time != start_time) {
                 *tp = NULL;
