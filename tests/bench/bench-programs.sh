@@ -72,7 +72,11 @@ pair() {
 }
 
 echo "bench-programs: $ROUNDS rounds each, interleaved; strict budget of 64 GiB (far from its limit)"
-pair "python3 (1e6 ints)" python3 -c 'import json, re; x = list(range(10**6)); print(len(json.dumps(x[:1000])))'
+# What `commitctl run` costs a start by itself (connect, filter, enroll and its measure, exec): the fixed part
+# of every enrolled row below.
+pair "true (the start alone)" true
+# The system's Python: a `python3` found first in PATH may be a pyenv shim, a shell script that forks 40 times.
+pair "python3 (1e6 ints)" /usr/bin/python3 -c 'import json, re; x = list(range(10**6)); print(len(json.dumps(x[:1000])))'
 pair "node (1e7 loop)" node -e 'let s = 0; for (let i = 0; i < 1e7; i++) s += i; console.log(s)'
 pair "java (1e6 boxed ints)" java -cp "$WORK/java" Hello
 pair "gcc -O2 -c lib/*.c" bash -c "cd '$WORK' && gcc -O2 -c -D_GNU_SOURCE -I'$PWD/lib' -I'$BUILD' $(ls "$PWD"/lib/*.c | tr '\n' ' ')"
