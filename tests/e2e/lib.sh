@@ -32,3 +32,253 @@ PY
 wrapped() {
 	COMMITD_OCI_RUNTIME=$1 COMMITD_OCI_SOCKET=$WORK/oci.sock "$OCI_WRAPPER" "${@:2}"
 }
+
+# --- Container engines (podman.sh, docker.sh, containerd-*.sh) ---------------------------------------------
+# Each engine keeps everything of its own under $WORK (storage, state, sockets, pid files), puts its containers'
+# cgroups under $ENGINE_CG (below), and its EXIT trap stops it, removes those cgroups and then fails the test
+# for anything left on the host (engine_leftovers).
+
+# engine_require CMD...: fails (never skips) when an engine's program is missing: scripts/deps installs them.
+engine_require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || { echo "FAIL: $c is not installed (scripts/deps installs it)" >&2; exit 1; }
+	done
+	[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed (scripts/deps)" >&2; exit 1; }
+}
+
+# engine_begin: notes what the host has before the engine starts (mount points, network namespaces) and picks
+# $ENGINE_CG, the cgroup the engine's containers go under: commitd-e2e-PID below this shell's v1 memory cgroup on
+# a hybrid host (never at the root of the v1 memory hierarchy), below its v2 cgroup on a pure v2 host. Engines
+# that take an absolute cgroup parent create it in every hierarchy, with the parents it lacks there (the v1 cpu
+# hierarchy has no /process_api/...): ENGINE_CG_TOPS lists those, for engine_remove_cgroups.
+engine_begin() {
+	local own h top part
+	own=$(awk -F: '$2 == "memory" { print $3; exit }' /proc/self/cgroup)
+	[ -n "$own" ] || own=$(awk -F: '$1 == "0" { print $3; exit }' /proc/self/cgroup)
+	ENGINE_CG=${own%/}/commitd-e2e-$$
+	ENGINE_CG_TOPS=
+	for h in /sys/fs/cgroup/*/ "$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)/"; do
+		[ -f "$h/cgroup.procs" ] || continue
+		top=${h%/}
+		for part in $(tr / ' ' <<<"$ENGINE_CG"); do
+			top=$top/$part
+			[ -d "$top" ] || { ENGINE_CG_TOPS="$ENGINE_CG_TOPS $top"; break; }
+		done
+	done
+	awk '{ print $5 }' /proc/self/mountinfo | sort -u >"$WORK/mounts.before"
+	ls /run/netns 2>/dev/null | sort >"$WORK/netns.before"
+	CONTAINER_PIDS=
+}
+
+# engine_remove_cgroups: the cgroups the engine made under $ENGINE_CG (and the parents it had to make), once
+# its containers have ended: bottom-up, rmdir only (a cgroup that still has a process stays, and
+# engine_leftovers reports it).
+engine_remove_cgroups() {
+	local d
+	for d in $ENGINE_CG_TOPS /sys/fs/cgroup/*"$ENGINE_CG" /sys/fs/cgroup/*/"${ENGINE_CG##*/}"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}
+
+# engine_leftovers [CGROUP-NAME...]: fails the test for anything the engine left once it was stopped: a process
+# whose command line names $WORK (daemons, shims, conmon), a container process (CONTAINER_PIDS), a cgroup of
+# $ENGINE_CG or named CGROUP-NAME anywhere, a new mount point, a new network namespace. Kills what it finds (by
+# pid) and unmounts what is under $WORK, so that cleanup can still remove everything.
+engine_leftovers() {
+	local p m d name _
+	# what an engine starts as it stops (podman's "container cleanup" from conmon) gets 30 s to end by itself
+	for _ in $(seq 300); do
+		[ -z "$(work_pids)" ] && break
+		sleep 0.1
+	done
+	for p in $(work_pids); do
+		fail "left running: pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-200)"
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in $CONTAINER_PIDS; do
+		[ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null || continue
+		fail "left running: container process $p ($(cat "/proc/$p/comm" 2>/dev/null))"
+		kill -KILL "$p" 2>/dev/null
+	done
+	for m in $(awk '{ print $5 }' /proc/self/mountinfo | sort -u | comm -13 "$WORK/mounts.before" -); do
+		fail "left mounted: $m"
+		case $m in "$WORK"/*) umount -l "$m" ;; esac
+	done
+	for m in $(ls /run/netns 2>/dev/null | sort | comm -13 "$WORK/netns.before" -); do fail "left a netns: /run/netns/$m"; done
+	for d in $ENGINE_CG_TOPS /sys/fs/cgroup/*"$ENGINE_CG"; do [ -d "$d" ] && fail "left a cgroup: $d"; done
+	for name in "$@"; do
+		for d in $(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "*$name*" 2>/dev/null); do
+			fail "left a cgroup: $d"
+		done
+	done
+}
+
+# engine_trap STOP: on exit (failure too) STOP (the test's function that stops its engine and containers), then
+# the engine's cgroups removed, then what is left reported (engine_leftovers, with the ids in CONTAINER_IDS),
+# then cleanup (tests/root/lib.sh).
+engine_trap() {
+	ENGINE_STOP=$1
+	CONTAINER_IDS=
+	trap 'rc=$?; "$ENGINE_STOP"; engine_remove_cgroups; engine_leftovers $CONTAINER_IDS; (exit $rc); cleanup' EXIT
+}
+
+# stop_daemon PID NAME: SIGTERM to a daemon the test started, and up to 30 s for it to exit.
+stop_daemon() {
+	local _
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	fail "$2 did not stop in 30 s"
+}
+
+# work_pids: the processes whose command line names $WORK (read with builtins: no child of ours names it), but
+# the test's commitd and its keeper
+work_pids() {
+	local p args
+	for p in /proc/[0-9]*; do
+		case " $$ ${COMMITD_PID:-} $(cat "$WORK"/*.keeper.sock.pid 2>/dev/null) " in *" ${p#/proc/} "*) continue ;; esac
+		mapfile -d '' args 2>/dev/null <"$p/cmdline" || continue
+		case "${args[*]}" in *"$WORK"*) echo "${p#/proc/}" ;; esac
+	done
+}
+
+# image_rootfs_tar TAR: the root of the engines' test image as a tarball: busybox (as /bin/sh too) and the
+# static workload (tests/root/workload.c) as /bin/workload. No registry is reachable: engines import it.
+image_rootfs_tar() {
+	local root=$WORK/image-root
+	mkdir -p "$root/bin" "$root/dev" "$root/etc" "$root/proc" "$root/sys" "$root/tmp"
+	cp /bin/busybox "$root/bin/"
+	ln -s busybox "$root/bin/sh"
+	cp "$WORKLOAD_STATIC" "$root/bin/workload"
+	tar -C "$root" -cf "$1" .
+}
+
+# wait_log PATTERN: waits (up to 60 s: a busy host starts containers slowly) for commitd's log to match.
+wait_log() {
+	local _
+	for _ in $(seq 600); do
+		grep -q -- "$1" "$WORK/commitd.log" && return 0
+		sleep 0.1
+	done
+	fail "never logged by commitd: $1"
+	return 1
+}
+
+# expect_refused_at_64m OUTPUT WHAT: the workload's "steps" in OUTPUT ended in ENOMEM within a 64 MiB budget
+# (above 40 MiB: what the container's processes hold besides is small).
+expect_refused_at_64m() {
+	local mapped
+	mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$1")
+	[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
+		fail "$2: mapped ${mapped:-nothing} before ENOMEM; its budget is 64 MiB: $1"
+}
+
+# expect_container_refused OUTPUT ID CGROUP WHAT: the container ID ran "steps:4M:1G fork" enrolled in CGROUP (a
+# grep pattern) under strict64: refused within 64 MiB, its fork too, and the refusal is in commitctl events.
+expect_container_refused() {
+	CONTAINER_IDS="$CONTAINER_IDS $2"
+	expect_refused_at_64m "$1" "$4"
+	expect_in "$1" "ENOMEM fork"
+	grep -q "container $2 (pid [0-9]*) enrolled in $3 under policy strict64" "$WORK/commitd.log" ||
+		fail "$4: the container was not enrolled in $3 under policy strict64"
+	expect_events_name "$2" "$4"
+}
+
+# expect_unrefused OUTPUT WHAT: the same workload, unenrolled, mapped its whole 1 GiB and forked.
+expect_unrefused() {
+	expect_in "$1" "STEPS mapped=$((1 << 30)) result=max"
+	expect_in "$1" "OK fork"
+}
+
+# expect_status_names ID WHAT: commitctl status shows the running container's budget: the POLICY column and
+# --json's "policy" carry strict64@ID with the full container id.
+expect_status_names() {
+	local human json
+	human=$("$COMMITCTL" status 2>&1)
+	json=$("$COMMITCTL" --json status 2>&1)
+	expect_in "$human" "strict64@$1"
+	python3 -c '
+import json, sys
+sys.exit(0 if any(c.get("policy") == "strict64@" + sys.argv[1] for c in json.load(sys.stdin)["cgroups"]) else 1)
+' "$1" <<<"$json" || fail "$2: status --json has no cgroup under policy strict64@$1: $json"
+}
+
+# expect_events_name TEXT WHAT: commitctl events lists a refusal whose cgroup or policy names TEXT.
+expect_events_name() {
+	"$COMMITCTL" events 2>&1 | grep -q -- "$1" || fail "$2: commitctl events names no refusal of $1: $("$COMMITCTL" events 2>&1 | tail -5)"
+}
+
+# image_oci_archive TAR NAME: the same root as an OCI image archive (index.json, blobs) that `ctr images import`
+# takes, named NAME (io.containerd.image.name), its default command a long sleep (what a Pod's sandbox runs).
+image_oci_archive() {
+	image_rootfs_tar "$WORK/image-layer.tar"
+	python3 - "$WORK/image-layer.tar" "$1" "$2" <<'PY'
+import hashlib, io, json, sys, tarfile
+layer_path, out, name = sys.argv[1:]
+layer = open(layer_path, "rb").read()
+def blob(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest(), data
+layer_d, _ = blob(layer)
+config = json.dumps({"architecture": "amd64", "os": "linux",
+                     "config": {"Cmd": ["/bin/busybox", "sleep", "3600"]},
+                     "rootfs": {"type": "layers", "diff_ids": [layer_d]}}).encode()
+config_d, _ = blob(config)
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_d,
+                                  "size": len(config)},
+                       "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_d,
+                                   "size": len(layer)}]}).encode()
+manifest_d, _ = blob(manifest)
+index = json.dumps({"schemaVersion": 2, "manifests": [{
+    "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_d, "size": len(manifest),
+    "platform": {"architecture": "amd64", "os": "linux"},
+    "annotations": {"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]}}]}).encode()
+with tarfile.open(out, "w") as t:
+    def add(path, data):
+        info = tarfile.TarInfo(path)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    add("oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+    add("index.json", index)
+    for d, data in ((layer_d, layer), (config_d, config), (manifest_d, manifest)):
+        add("blobs/sha256/" + d.split(":")[1], data)
+PY
+}
+
+# containerd_start CONFIG-FILE: a containerd of the test's own (its config names root, state and sockets under
+# $WORK/containerd), its log in $WORK/containerd/containerd.log; waits for its socket. CONTAINERD_PID.
+containerd_start() {
+	local _
+	containerd --config "$1" >>"$WORK/containerd/containerd.log" 2>&1 &
+	CONTAINERD_PID=$!
+	for _ in $(seq 600); do
+		ctr --address "$WORK/containerd/containerd.sock" version >/dev/null 2>&1 && return 0
+		kill -0 "$CONTAINERD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "containerd did not start: $(tail -20 "$WORK/containerd/containerd.log")"
+	exit 1
+}
+
+# containerd_stop: stops the test's containerd (its shims exit with their containers) and waits for it.
+containerd_stop() {
+	stop_daemon "${CONTAINERD_PID:-}" containerd
+	CONTAINERD_PID=
+}
+
+# containerd_config_base: the part of a containerd config that keeps it to $WORK/containerd: root, state,
+# sockets (grpc, ttrpc, debug), the native snapshotter (no mounts outside a container's start).
+containerd_config_base() {
+	cat <<EOF
+version = 2
+root = "$WORK/containerd/root"
+state = "$WORK/containerd/state"
+[grpc]
+  address = "$WORK/containerd/containerd.sock"
+[ttrpc]
+  address = "$WORK/containerd/containerd.sock.ttrpc"
+[debug]
+  address = "$WORK/containerd/debug.sock"
+EOF
+}
