@@ -80,24 +80,26 @@ void status_print_line(FILE *f, const json_t *entry) {
 }
 
 void status_print_table(FILE *f, const json_t *cgroups) {
-        int width = (int) strlen("CGROUP");
+        int width = (int) strlen("CGROUP"), pwidth = (int) strlen("POLICY");
         const json_t *e;
         size_t i;
 
         json_array_foreach(cgroups, i, e) {
-                int n = (int) strlen(str_or(e, "cgroup", "?"));
+                int n = (int) strlen(str_or(e, "cgroup", "?")), p = (int) strlen(str_or(e, "policy", "-"));
                 width = MAX(width, n);
+                pwidth = MAX(pwidth, p);
         }
-        fprintf(f, "%-*s  %-9s  %7s  %9s  %4s  %5s  %9s  %7s\n", width, "CGROUP", "MODE", "LIMIT", "COMMITTED", "USE%",
-                "PROCS", "ADMITTED", "REFUSED");
+        fprintf(f, "%-*s  %-*s  %-9s  %7s  %9s  %4s  %5s  %9s  %7s\n", width, "CGROUP", pwidth, "POLICY", "MODE",
+                "LIMIT", "COMMITTED", "USE%", "PROCS", "ADMITTED", "REFUSED");
         json_array_foreach(cgroups, i, e) {
                 char a[UNITS_FORMAT_MAX], b[UNITS_FORMAT_MAX], c[UNITS_FORMAT_MAX], d[UNITS_FORMAT_MAX],
                         x[UNITS_FORMAT_MAX], y[UNITS_FORMAT_MAX];
 
-                fprintf(f, "%-*s  %-9s  %7s  %9s  %4s  %5s  %9s  %7s%s\n", width, str_or(e, "cgroup", "?"),
-                        str_or(e, "mode", "-"), size_or_dash(e, "commit_limit_bytes", a),
-                        size_or_dash(e, "committed_bytes", b), use_percent(e, c),
-                        count_or_dash(e, "enrolled_processes", d), count_or_dash(e, "admitted", x),
+                /* POLICY: the cgroup's own; a container's is TEMPLATE@ID, with the whole id. */
+                fprintf(f, "%-*s  %-*s  %-9s  %7s  %9s  %4s  %5s  %9s  %7s%s\n", width, str_or(e, "cgroup", "?"),
+                        pwidth, str_or(e, "policy", "-"), str_or(e, "mode", "-"),
+                        size_or_dash(e, "commit_limit_bytes", a), size_or_dash(e, "committed_bytes", b),
+                        use_percent(e, c), count_or_dash(e, "enrolled_processes", d), count_or_dash(e, "admitted", x),
                         count_or_dash(e, "refusals", y), audit(e) ? "  audit" : "");
         }
 }
@@ -105,7 +107,8 @@ void status_print_table(FILE *f, const json_t *cgroups) {
 static void status_help(FILE *f) {
         fprintf(f, "Usage: commitctl status [--json] [CGROUP]\n"
                    "\n"
-                   "Show each cgroup commitd budgets (or just CGROUP, like tenants/a): mode, CommitLimit (LIMIT),\n"
+                   "Show each cgroup commitd budgets (or just CGROUP, like tenants/a): its policy (a container's is\n"
+                   "TEMPLATE@CONTAINER-ID), mode, CommitLimit (LIMIT),\n"
                    "Committed_AS (COMMITTED), enrolled processes, calls admitted and refused. \"audit\" marks a\n"
                    "policy that logs refusals without enforcing them.\n"
                    "\n"

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* commitd-oci-runtime: an OCI runtime that enrolls every container it creates with commitd (SPEC 4), for
- * `podman --runtime`, Docker's `--add-runtime` and Kubernetes RuntimeClass. For `create` and `run` it adds
- * commitd's seccomp rules and listenerPath to the bundle's config.json (lib/ocispec.c); then, for every
- * command, it execs the real runtime with the arguments it was given.
- *
- *   COMMITD_OCI_RUNTIME  the real runtime (default "runc"), looked up in PATH
- *   COMMITD_OCI_SOCKET   commitd's agent socket (default COMMITD_OCI_SOCKET of the build)
+ * `podman --runtime`, Docker's runtimes and containerd's BinaryName. For `create` and `run` it settles the
+ * container's policy (lib/ociwrap.c: annotation, --commitd-policy, the config file's entry for the name it is
+ * called by, default_policy), asks commitd's agent socket whether that policy is loaded (lib/ociquery.c), and
+ * only then adds commitd's seccomp rules and listenerPath to the bundle's config.json (lib/ocispec.c): a
+ * container commitd would not judge never starts. Then, for every command, it execs the real runtime with its
+ * arguments less the wrapper's own --commitd-* options. docs/commitd-oci-runtime.8 is the manual.
  *
  * It runs with the runtime's privileges on a bundle its caller wrote: the config is size-limited and checked
  * field by field, and the profile it writes back never allows a call the bundle's profile refused. */
@@ -16,75 +16,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "config.h"
 #include "fileio.h"
+#include "errmsg.h"
 #include "macro.h"
+#include "ociquery.h"
 #include "ocispec.h"
+#include "ociwrap.h"
 
 #define PROGRAM          "commitd-oci-runtime"
 #define CONFIG_MAX_BYTES (4u * 1024 * 1024) /* Docker's configs are tens of kB */
-
-/* Global options of runc and crun that take a value as the next argument: the command is the first argument
- * that is neither an option nor such a value. */
-static const char *const global_with_value[] = {
-        "--root",      "-root",  "--log", "-log",       "--log-format", "-log-format",
-        "--log-level", "--criu", "-criu", "--rootless", "-rootless",    "--cgroup-manager",
-};
-
-static bool in_list(const char *s, const char *const *list, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (streq(s, list[i]))
-                        return true;
-        return false;
-}
-
-/* Index of the command in argv, or argc when there is none (`--version`). */
-static int find_command(int argc, char **argv) {
-        for (int i = 1; i < argc; i++) {
-                if (argv[i][0] != '-')
-                        return i;
-                if (!strchr(argv[i], '=') && in_list(argv[i], global_with_value, ELEMENTSOF(global_with_value)))
-                        i++;
-        }
-        return argc;
-}
-
-/* The --bundle of create/run (urfave/cli and crun's argp both take "--bundle DIR", "--bundle=DIR", "-b DIR";
- * urfave/cli also "-bundle"). NULL: the current directory, as the runtimes default. */
-static const char *find_bundle(int argc, char **argv, int command) {
-        static const char *const names[] = {"--bundle", "-bundle", "-b"};
-
-        for (int i = command + 1; i < argc; i++) {
-                const char *eq = strchr(argv[i], '=');
-
-                if (streq(argv[i], "--"))
-                        break;
-                if (in_list(argv[i], names, ELEMENTSOF(names)))
-                        return i + 1 < argc ? argv[i + 1] : NULL;
-                if (eq) {
-                        for (size_t n = 0; n < ELEMENTSOF(names); n++)
-                                if ((size_t) (eq - argv[i]) == strlen(names[n]) &&
-                                    strncmp(argv[i], names[n], strlen(names[n])) == 0)
-                                        return eq + 1;
-                }
-        }
-        return NULL;
-}
-
-_printf_(3, 4) static int fail(char **ret_error, int error, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(ret_error, format, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return error;
-}
+#define AGENT_TIMEOUT_S  30 /* commitd answers a query from its loop; a stuck one must not hang an engine */
 
 /* Writes text to path through a temporary file in the same directory and rename(): the runtime reads the
  * old config or the new one, never a part. The new file keeps the old one's mode and, as root, its owner. */
@@ -99,7 +48,7 @@ static int write_atomic(const char *path, const char *text, const struct stat *o
                 return -ENOMEM;
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
-                return fail(ret_error, -errno, "cannot create a file beside it: %m");
+                return errmsg_set(ret_error, -errno, "cannot create a file beside it: %m");
         if (fchmod(fd, old->st_mode & 07777) < 0 || (geteuid() == 0 && fchown(fd, old->st_uid, old->st_gid) < 0))
                 r = -errno;
         while (r == 0 && done < len) {
@@ -114,71 +63,241 @@ static int write_atomic(const char *path, const char *text, const struct stat *o
                 r = -errno;
         if (r < 0) {
                 (void) unlink(tmp);
-                return fail(ret_error, r, "cannot write it: %s", strerror(-r));
+                return errmsg_set(ret_error, r, "cannot write it: %s", strerror(-r));
         }
         return 0;
 }
 
-/* Reads, edits and writes back BUNDLE/config.json. On failure the file is untouched and *ret_error says why. */
-static int enroll_bundle(const char *path, const char *socket, char **ret_error) {
-        _cleanup_free_ char *buf = NULL, *text = NULL;
+/* Reads BUNDLE/config.json: the parsed config, its policy annotation (borrowed from it), its stat. */
+static int bundle_load(const char *path, json_t **ret, const char **ret_policy, struct stat *ret_st, char **ret_error) {
+        _cleanup_free_ char *buf = NULL;
         json_auto_t *config = NULL;
-        const char *policy = NULL;
         json_error_t jerr;
-        struct stat st;
         size_t len;
         int r;
 
         r = fileio_read_full(path, CONFIG_MAX_BYTES, &buf, &len);
         if (r == -EFBIG)
-                return fail(ret_error, r, "larger than %u bytes, more than a config.json may hold here",
-                            CONFIG_MAX_BYTES);
+                return errmsg_set(ret_error, r, "larger than %u bytes, more than a config.json may hold here",
+                                  CONFIG_MAX_BYTES);
         if (r < 0)
-                return fail(ret_error, r, "%s", strerror(-r));
-        if (stat(path, &st) < 0)
-                return fail(ret_error, -errno, "%m");
+                return errmsg_set(ret_error, r, "%s", strerror(-r));
+        if (stat(path, ret_st) < 0)
+                return errmsg_set(ret_error, -errno, "%m");
         /* Duplicate keys would let the runtime read another value than the one edited here. */
         config = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!config)
-                return fail(ret_error, -EINVAL, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-        r = ocispec_policy_annotation(config, &policy, ret_error);
-        if (r >= 0)
-                r = ocispec_add_commitd(config, socket, policy, ret_error);
+                return errmsg_set(ret_error, -EINVAL, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+        r = ocispec_policy_annotation(config, ret_policy, ret_error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(config);
+        return 0;
+}
+
+/* Edits the loaded config and writes it back. On failure the file is untouched and *ret_error says why. */
+static int bundle_enroll(const char *path, json_t *config, const struct stat *st, const char *socket,
+                         const char *policy, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = ocispec_add_commitd(config, socket, policy, ret_error);
         if (r < 0)
                 return r;
         text = json_dumps(config, JSON_INDENT(2));
         if (!text)
                 return -ENOMEM;
-        return write_atomic(path, text, &st, ret_error);
+        return write_atomic(path, text, st, ret_error);
+}
+
+/* Asks commitd's agent socket which policy would judge the container (policy NULL: commitd's default). */
+static int ask_commitd(const char *socket_path, const char *policy, struct ociquery_answer *ret, char **ret_error) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct timeval tv = {.tv_sec = AGENT_TIMEOUT_S};
+        _cleanup_free_ char *request = NULL;
+        _cleanup_close_ int fd = -1;
+        char answer[OCIQUERY_MAX_BYTES + 1];
+        size_t len = 0;
+        ssize_t n;
+        int r;
+
+        if (strlen(socket_path) >= sizeof(sa.sun_path))
+                return errmsg_set(ret_error, -ENAMETOOLONG, "the socket path is too long");
+        memcpy(sa.sun_path, socket_path, strlen(socket_path));
+        r = ociquery_format_request(policy, &request);
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return errmsg_set(ret_error, -errno, "socket: %m");
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return errmsg_set(ret_error, -errno, "connect: %m");
+        if (send(fd, request, strlen(request), MSG_NOSIGNAL) != (ssize_t) strlen(request))
+                return errmsg_set(ret_error, -EIO, "send: %m");
+        (void) shutdown(fd, SHUT_WR);
+        while (len < sizeof(answer) - 1 && (n = recv(fd, answer + len, sizeof(answer) - 1 - len, 0)) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return errmsg_set(ret_error, -errno, "no answer: %m");
+                len += (size_t) n;
+        }
+        r = ociquery_parse_answer(answer, len, ret);
+        if (r == -EBADMSG)
+                return errmsg_set(ret_error, r,
+                                  "its answer is not one this wrapper knows (%zu bytes; an older commitd?)", len);
+        return r;
+}
+
+static void help(const char *name) {
+        printf("Usage: %s [--commitd-OPTION VALUE...] [RUNTIME-OPTION...] COMMAND [ARG...]\n"
+               "\n"
+               "An OCI runtime that enrolls the containers it creates with commitd, then runs the real runtime\n"
+               "(runc, crun) with the same arguments less its own. Before a create or run it asks commitd whether the\n"
+               "container's policy is loaded; a container commitd would not judge is not started (exit 1).\n"
+               "\n"
+               "Its own options, among the runtime's global options (before COMMAND), as --commitd-NAME VALUE or\n"
+               "--commitd-NAME=VALUE:\n"
+               "  --commitd-config FILE     its config file (default " OCIWRAP_CONFIG_DEFAULT ")\n"
+               "  --commitd-socket PATH     commitd's OCI agent socket (default " COMMITD_OCI_SOCKET ")\n"
+               "  --commitd-runtime PATH    the real runtime, a path or a name in PATH (default runc)\n"
+               "  --commitd-policy NAME     the policy of containers without the annotation io.commitd.policy\n"
+               "  --commitd-help            this text (so does --help alone)\n"
+               "\n"
+               "Policy: the annotation io.commitd.policy, else --commitd-policy, else the config file's\n"
+               "runtimes.\"%s\".policy (the name it is called by), else its default_policy, else commitd's\n"
+               "--oci-default-policy. Socket and runtime: the option, else COMMITD_OCI_SOCKET / COMMITD_OCI_RUNTIME,\n"
+               "else the config file's runtimes entry (runtime only), else its top level, else the default.\n"
+               "\n"
+               "`%s help` and `%s COMMAND --help` show the runtime's own help; --version shows both\n"
+               "versions. Manual: commitd-oci-runtime(8).\n",
+               name, name, name, name);
+}
+
+static const char *base_name(const char *path) {
+        const char *slash = strrchr(path, '/');
+        return slash ? slash + 1 : path;
+}
+
+/* Loads the config file: the default one may be missing, one named by --commitd-config may not. */
+static int config_load(const struct ociwrap_args *a, struct ociwrap_config *ret, char **ret_error) {
+        const char *path = a->config ? a->config : OCIWRAP_CONFIG_DEFAULT;
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        r = fileio_read_full(path, OCIWRAP_CONFIG_MAX_BYTES, &buf, &len);
+        if (r == -ENOENT && !a->config) {
+                *ret = (struct ociwrap_config){0};
+                return 0;
+        }
+        if (r == -EFBIG)
+                return errmsg_set(ret_error, r, "%s: larger than %u bytes", path, OCIWRAP_CONFIG_MAX_BYTES);
+        if (r < 0)
+                return errmsg_set(ret_error, r, "%s: %s", path, strerror(-r));
+        return ociwrap_parse_config(path, buf, len, ret, ret_error);
+}
+
+/* create and run: the policy settled and known to commitd, the bundle enrolled. Returns 0, or 1 with the
+ * reason printed: the container is not started. */
+static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, const char *name,
+                  const char *config_path) {
+        const char *bundle = ociwrap_find_bundle(a), *annotation = NULL;
+        _cleanup_free_ char *path = NULL, *error = NULL, *policy = NULL;
+        _cleanup_(ociquery_answer_done) struct ociquery_answer answer = {0};
+        json_auto_t *config = NULL;
+        struct ociwrap_choice ch;
+        struct stat st;
+        int r;
+
+        if (asprintf(&path, "%s/config.json", bundle ? bundle : ".") < 0)
+                return fprintf(stderr, PROGRAM ": out of memory\n"), 1;
+        r = bundle_load(path, &config, &annotation, &st, &error);
+        if (r < 0)
+                return fprintf(stderr, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
+        ociwrap_choose(a, c, name, getenv("COMMITD_OCI_SOCKET"), getenv("COMMITD_OCI_RUNTIME"), annotation,
+                       COMMITD_OCI_SOCKET, &ch);
+        r = ask_commitd(ch.socket, ch.policy, &answer, &error);
+        if (r < 0) {
+                fprintf(stderr,
+                        PROGRAM ": commitd does not answer at %s (%s), so the container is not started: start commitd, "
+                                "or name its agent socket (--commitd-socket, \"socket\" in %s)\n",
+                        ch.socket, error ? error : strerror(-r), config_path);
+                return 1;
+        }
+        if (answer.error) {
+                fprintf(stderr, PROGRAM ": commitd at %s refused the question about policy \"%s\": %s\n", ch.socket,
+                        ch.policy ? ch.policy : "(none)", answer.error);
+                return 1;
+        }
+        if (!ch.policy && !answer.policy) {
+                fprintf(stderr,
+                        PROGRAM ": the container names no policy and commitd at %s has no --oci-default-policy, so it "
+                                "is not started: set the annotation " OCISPEC_POLICY_ANNOTATION
+                                "=NAME, --commitd-policy NAME (podman: --runtime-flag commitd-policy=NAME), or "
+                                "\"default_policy\" or runtimes.\"%s\".policy in %s\n",
+                        ch.socket, name, config_path);
+                return 1;
+        }
+        if (!answer.known) {
+                fprintf(stderr,
+                        PROGRAM ": policy \"%s\"%s is not known to commitd at %s (commitctl policy list shows the "
+                                "loaded ones), so the container is not started\n",
+                        ch.policy ? ch.policy : answer.policy, ch.policy ? "" : " (commitd's --oci-default-policy)",
+                        ch.socket);
+                return 1;
+        }
+        /* The edit may move what the annotation's string lives in. */
+        if (ch.policy && !(policy = strdup(ch.policy)))
+                return fprintf(stderr, PROGRAM ": out of memory\n"), 1;
+        r = bundle_enroll(path, config, &st, ch.socket, policy, &error);
+        if (r < 0)
+                return fprintf(stderr, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
+        return 0;
 }
 
 int main(int argc, char **argv) {
-        const char *runtime = getenv("COMMITD_OCI_RUNTIME"), *socket = getenv("COMMITD_OCI_SOCKET");
-        int command = find_command(argc, argv);
+        const char *name = base_name(argc > 0 ? argv[0] : PROGRAM), *config_path;
+        _cleanup_(ociwrap_config_done) struct ociwrap_config c = {0};
+        _cleanup_(ociwrap_args_done) struct ociwrap_args a = {0};
+        _cleanup_free_ char *error = NULL;
+        struct ociwrap_choice ch;
+        int r;
 
-        if (!runtime || !*runtime)
-                runtime = "runc";
-        if (!socket || !*socket)
-                socket = COMMITD_OCI_SOCKET;
-
-        if (command < argc && (streq(argv[command], "create") || streq(argv[command], "run"))) {
-                const char *bundle = find_bundle(argc, argv, command);
-                _cleanup_free_ char *path = NULL, *error = NULL;
-                int r;
-
-                if (asprintf(&path, "%s/config.json", bundle ? bundle : ".") < 0) {
-                        fprintf(stderr, PROGRAM ": out of memory\n");
-                        return 1;
-                }
-                r = enroll_bundle(path, socket, &error);
-                if (r < 0) {
-                        fprintf(stderr, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r));
-                        return 1;
-                }
+        r = ociwrap_parse_args(argc, argv, &a, &error);
+        if (r < 0) {
+                fprintf(stderr, PROGRAM ": %s (see %s --help)\n", error ? error : strerror(-r), name);
+                return 2;
+        }
+        if (a.help) {
+                help(name);
+                return 0;
+        }
+        config_path = a.config ? a.config : OCIWRAP_CONFIG_DEFAULT;
+        r = config_load(&a, &c, &error);
+        if (r < 0) {
+                fprintf(stderr, PROGRAM ": %s\n", error ? error : strerror(-r));
+                return 1;
+        }
+        ociwrap_choose(&a, &c, name, getenv("COMMITD_OCI_SOCKET"), getenv("COMMITD_OCI_RUNTIME"), NULL,
+                       COMMITD_OCI_SOCKET, &ch);
+        if (a.version) {
+                printf(PROGRAM " version %s (commitd agent socket %s)\n", COMMITD_VERSION, ch.socket);
+                fflush(stdout);
+        }
+        if (a.command < a.n_rest && (streq(a.rest[a.command], "create") || streq(a.rest[a.command], "run"))) {
+                r = enroll(&a, &c, name, config_path);
+                if (r != 0)
+                        return r;
         }
 
-        argv[0] = (char *) runtime;
-        execvp(runtime, argv);
-        fprintf(stderr, PROGRAM ": cannot run %s: %m\n", runtime);
+        /* argv[0] is the runtime's name as given: runc and crun read nothing from it. */
+        memmove(a.rest + 1, a.rest, (size_t) a.n_rest * sizeof(char *));
+        a.rest[0] = (char *) ch.runtime;
+        execvp(ch.runtime, a.rest);
+        fprintf(stderr, PROGRAM ": cannot run %s (the real runtime, from %s): %m\n", ch.runtime,
+                ociwrap_source_name(ch.runtime_from));
         return 127;
 }

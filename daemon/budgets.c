@@ -83,7 +83,8 @@ int budgets_instantiate(struct budgets *b, const struct budget_entry *template, 
         *p = *template->policy;
         p->description = NULL;
         p->cgroup = strdup(cgroup);
-        if (asprintf(&p->name, "%.31s@%.31s", template->policy->name, id) < 0)
+        /* The whole id: status names the container by it (ids are at most OCI_MAX_ID, oci.h). */
+        if (asprintf(&p->name, "%s@%s", template->policy->name, id) < 0)
                 p->name = NULL;
         if (!p->cgroup || !p->name) {
                 policy_done(p);
@@ -134,6 +135,8 @@ void budgets_container_ended(struct budgets *b, struct budget_entry *e) {
                 e->policy = NULL;
         }
         e->container = false;
+        e->oci_cgroup = false;
+        e->pidns = 0;
         budgets_refresh(b); /* entries below pointed at it as their parent */
         budgets_put(b, e);
 }
@@ -579,8 +582,9 @@ json_t *budgets_entry_json(const struct budget_entry *e) {
         const struct budget *bd = limit_of ? &limit_of->budget : NULL;
 
         return json_pack(
-                "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:i, s:I, s:I, s:b}", "cgroup", e->cgroup,
-                "policy", p ? json_string(p->name) : json_null(), "mode",
+                "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:i, s:I, s:I, s:b}", "cgroup", e->cgroup,
+                "policy", p ? json_string(p->name) : json_null(), "container",
+                e->container && e->container_id ? json_string(e->container_id) : json_null(), "mode",
                 bd ? json_string(commit_mode_to_string(bd->mode)) : json_null(), "formula",
                 bd ? json_string(commit_formula_to_string(bd->formula)) : json_null(), "ratio",
                 bd && !bd->has_limit ? json_integer(bd->ratio) : json_null(), "limit_bytes",

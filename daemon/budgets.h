@@ -40,6 +40,8 @@ struct budget_entry {
         pid_t skipped_pid; /* the unreadable, unjudged process its measures last left out (said once) */
         bool container;    /* made for a container by the OCI agent: forgotten when its listener goes */
         char *template_name, *container_id; /* a container's: the policy it was made from, its OCI id */
+        bool oci_cgroup; /* commitd made the cgroup for the container (container.h): removed when it ends */
+        uint64_t pidns;  /* the container's pid namespace (inode), 0 when unknown: its execs are checked by it */
         struct budget_entry *next;
 };
 

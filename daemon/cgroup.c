@@ -91,6 +91,61 @@ int cgroup_owned_by(const struct cgroup_root *r, const char *cgroup, uid_t uid) 
         return 0;
 }
 
+int cgroup_remove(const struct cgroup_root *r, const char *cgroup) {
+        _cleanup_free_ char *path = NULL;
+        int ret;
+
+        if (streq(cgroup, "/"))
+                return -EBUSY;
+        ret = cgroup_fs_path(r, cgroup, &path);
+        if (ret < 0)
+                return ret;
+        return rmdir(path) < 0 ? -errno : 0;
+}
+
+int cgroup_remove_empty_children(const struct cgroup_root *r, const char *cgroup,
+                                 bool (*keep)(const char *child, void *userdata), void *userdata) {
+        _cleanup_free_ char *path = NULL;
+        struct dirent *de;
+        int ret, n = 0;
+        DIR *dir;
+
+        ret = cgroup_fs_path(r, cgroup, &path);
+        if (ret < 0)
+                return ret;
+        dir = opendir(path);
+        if (!dir)
+                return -errno;
+        while ((de = readdir(dir))) {
+                _cleanup_free_ char *child = NULL;
+
+                if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                        continue;
+                if (asprintf(&child, "%s%s%s", streq(cgroup, "/") ? "" : cgroup, "/", de->d_name) < 0) {
+                        closedir(dir);
+                        return -ENOMEM;
+                }
+                if ((!keep || !keep(child, userdata)) && cgroup_remove(r, child) == 0)
+                        n++;
+        }
+        closedir(dir);
+        return n;
+}
+
+int cgroup_holds_others(const struct cgroup_root *r, const char *cgroup, pid_t pid) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int ret;
+
+        ret = cgroup_list_pids(r, cgroup, &pids, &n);
+        if (ret < 0)
+                return ret;
+        for (size_t i = 0; i < n; i++)
+                if (pids[i] != pid)
+                        return 1;
+        return 0;
+}
+
 static int write_string(const char *path, const char *s) {
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         size_t len = strlen(s);

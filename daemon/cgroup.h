@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -23,6 +24,14 @@ void cgroup_root_done(struct cgroup_root *r);
 int cgroup_fs_path(const struct cgroup_root *r, const char *cgroup, char **ret);
 /* mkdir -p of a canonical cgroup path below the v2 mount. */
 int cgroup_create(const struct cgroup_root *r, const char *cgroup);
+/* rmdir of a cgroup below the v2 mount: it must hold no process and no child (-EBUSY, -ENOTEMPTY). */
+int cgroup_remove(const struct cgroup_root *r, const char *cgroup);
+/* Removes every child of cgroup that is empty (rmdir, which the kernel refuses for one that holds a process or
+ * a child of its own), except the one named keep (may be NULL). Returns how many went, or -errno. */
+int cgroup_remove_empty_children(const struct cgroup_root *r, const char *cgroup,
+                                 bool (*keep)(const char *child, void *userdata), void *userdata);
+/* 1 when the cgroup or a cgroup below it holds a process other than pid, 0 when not, -errno. */
+int cgroup_holds_others(const struct cgroup_root *r, const char *cgroup, pid_t pid);
 /* 1 when uid owns the cgroup's v2 directory or that of an ancestor below the root (a delegated subtree),
  * 0 when not (or when no such directory exists), -errno on failure. */
 int cgroup_owned_by(const struct cgroup_root *r, const char *cgroup, uid_t uid);

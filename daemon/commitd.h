@@ -10,6 +10,7 @@
 
 #include "budgets.h"
 #include "cgroup.h"
+#include "container.h"
 #include "loop.h"
 #include "measure.h"
 #include "slowread.h"
@@ -34,6 +35,7 @@ struct daemon {
         struct loop *loop;
         struct cgroup_root root;
         struct budgets budgets;
+        struct containers containers;             /* the cgroups commitd makes for containers (container.h) */
         struct measure_ctx measure;               /* how budgets are measured: /proc, the shm mount's device */
         struct measure_ctx measure_private;       /* the same, private sums only: a process's fork charge (records.c) */
         struct vmaiter *vmaiter;                  /* the BPF task_vma iterator both use, or NULL: smaps (vmaiter.h) */

@@ -70,6 +70,10 @@ static char *listener_tag(const struct listener *l) {
         if (j && l->entry->container && l->entry->template_name && l->entry->container_id) {
                 json_object_set_new(j, "template", json_string(l->entry->template_name));
                 json_object_set_new(j, "container", json_string(l->entry->container_id));
+                if (l->entry->oci_cgroup)
+                        json_object_set_new(j, "oci_cgroup", json_true());
+                if (l->exec_pending)
+                        json_object_set_new(j, "exec_pending", json_true());
         }
         return j ? json_dumps(j, JSON_COMPACT) : NULL;
 }
@@ -184,7 +188,14 @@ static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
         }
         if (pid > 0)
                 e->sample_pid = pid;
-        return notify_listener_new(d, a->fd, pid, e, a->key - 1, ret);
+        if (e->container && json_is_true(json_object_get(tag, "oci_cgroup")))
+                e->oci_cgroup = true; /* made by an earlier commitd: removed when the container ends */
+        if (e->container && pid > 0)
+                e->pidns = container_pidns(pid);
+        r = notify_listener_new(d, a->fd, pid, e, a->key - 1, ret);
+        if (r >= 0)
+                (*ret)->exec_pending = json_is_true(json_object_get(tag, "exec_pending"));
+        return r;
 }
 
 static void keeper_resync(struct daemon *d);

@@ -312,6 +312,18 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
                 answer(resp, req->id, -ENOSYS);
                 return true;
         }
+        if (l->exec_pending) {
+                const char *why = NULL;
+                r = container_exec_check(d, l->entry, req->pid, &why);
+                if (r < 0) {
+                        /* Fail closed: this call is refused, and the listener let go at the next upkeep. */
+                        log_error("container %s: exec refused: pid %d: %s; its calls fail",
+                                  l->entry->container_id ? l->entry->container_id : "?", (int) req->pid, why);
+                        atomic_store(&l->broken, true);
+                        return fail_closed(l, req, kind, "?", r, resp);
+                }
+                l->exec_pending = false;
+        }
         r = records_thread(d, l, req->pid, &t);
         read_proc = r > 0;
         if (r >= 0 && (kind == CALL_FORK || kind == CALL_CLONE || kind == CALL_BRK) && !read_proc &&

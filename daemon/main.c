@@ -30,6 +30,7 @@
 
 struct options {
         const char *socket, *policy_dir, *state_dir, *cgroup_root, *group, *oci_socket, *oci_default_policy;
+        const char *oci_cgroup;
         const char *keeper_socket;
         mode_t socket_mode;
         unsigned upkeep_sec;
@@ -49,6 +50,8 @@ static void help(FILE *f) {
                    "  --socket-mode MODE   0660 (default) or 0666 to let tenants read their own cgroups\n"
                    "  --oci-socket PATH    OCI seccomp agent socket (default " COMMITD_OCI_SOCKET ")\n"
                    "  --oci-default-policy NAME   policy of containers that name none (default: refuse them)\n"
+                   "  --oci-cgroup CGROUP  where a container in `/` or in a shared cgroup gets a cgroup of its own\n"
+                   "                       (default: commitd-containers below commitd's own cgroup)\n"
                    "  --keeper-socket PATH the keeper holding the listeners across restarts (default: the control\n"
                    "                       socket's name with .keeper.sock; started when none answers there)\n"
                    "  --upkeep-interval SEC   forget exited processes and re-measure grown ledgers every SEC\n"
@@ -184,6 +187,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 {"version", no_argument, NULL, 'V'},
                 {"oci-socket", required_argument, NULL, 'o'},
                 {"oci-default-policy", required_argument, NULL, 'D'},
+                {"oci-cgroup", required_argument, NULL, 'C'},
                 {"keeper-socket", required_argument, NULL, 'k'},
                 {"socket-mode", required_argument, NULL, 'm'},
                 {"upkeep-interval", required_argument, NULL, 'u'},
@@ -223,6 +227,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
                         break;
                 case 'D':
                         o->oci_default_policy = optarg;
+                        break;
+                case 'C':
+                        o->oci_cgroup = optarg;
                         break;
                 case 'k':
                         o->keeper_socket = optarg;
@@ -392,6 +399,12 @@ static int run(const struct options *opts) {
                 log_error("cannot set up the in-flight table: %s", strerror(-r));
                 return 1;
         }
+        r = container_setup(&d, o.oci_cgroup);
+        if (r < 0) {
+                log_error("cannot place containers' own cgroups (--oci-cgroup %s): %s",
+                          o.oci_cgroup ? o.oci_cgroup : "unset", strerror(-r));
+                return 1;
+        }
         /* Setup is over: the sockets are bound and handed to their group, the keeper is started. */
         r = caps_drop_to_runtime();
         if (r < 0) {
@@ -419,6 +432,7 @@ static int run(const struct options *opts) {
         server_stop(&d);
         oci_stop(&d);
         notify_free(&d);
+        container_teardown(&d);
         pthread_mutex_unlock(&d.lock);
         budgets_free(&d.budgets);
         vmaiter_close(d.vmaiter);

@@ -129,7 +129,7 @@ static void listener_release(struct daemon *d, struct listener *l, bool hung_up)
         if (e->enrolled > 0)
                 e->enrolled--;
         if (hung_up && e->container && e->enrolled == 0)
-                budgets_container_ended(&d->budgets, e); /* the container ended: its budget goes with it */
+                container_ended(d, e); /* the container ended: its budget and the cgroup made for it go */
         else
                 budgets_put(&d->budgets, e);
 }
@@ -250,7 +250,8 @@ int notify_listener_start(struct daemon *d, struct listener *l) {
         return 0;
 }
 
-int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e) {
+static int add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e, bool exec_pending,
+                        struct listener **ret) {
         struct listener *l;
         unsigned slot;
         int r;
@@ -263,8 +264,19 @@ int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry
         r = notify_listener_new(d, fd, pid, e, slot, &l);
         if (r < 0)
                 return r;
+        l->exec_pending = exec_pending; /* before the thread starts: it reads it */
         custody_hold(l);
+        if (ret)
+                *ret = l;
         return notify_listener_start(d, l);
+}
+
+int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e) {
+        return add_listener(d, fd, pid, e, false, NULL);
+}
+
+int notify_add_listener_pending(struct daemon *d, int fd, struct budget_entry *e, struct listener **ret) {
+        return add_listener(d, fd, 0, e, true, ret);
 }
 
 int notify_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary) {
@@ -284,6 +296,7 @@ void notify_upkeep(struct daemon *d) {
                         listener_release(d, l, true);
         }
         records_upkeep(d);
+        container_upkeep(d);
         if (d->remeasure_thread_running) {
                 d->remeasure_due = true;
                 pthread_cond_signal(&d->remeasure_wake);

@@ -26,6 +26,7 @@ struct listener {
         bool started;           /* the thread runs */
         atomic_bool stopping;   /* set by the loop on HUP, before it interrupts the thread */
         atomic_bool broken;     /* the thread met an error receiving and stopped: upkeep lets the listener go */
+        bool exec_pending;      /* an exec's listener (container.h): its first caller is checked before any is judged */
         struct process *ghosts; /* exited processes whose forked children may live on (records.h) */
         struct listener *next;
 };
@@ -37,6 +38,8 @@ int notify_init(void);
 int notify_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary);
 /* Takes ownership of fd; the listener is held by the keeper too. */
 int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e);
+/* The same for an exec's listener (container.h): its process is not known yet; the first caller is checked. */
+int notify_add_listener_pending(struct daemon *d, int fd, struct budget_entry *e, struct listener **ret);
 /* Registers a listener in slot without starting its thread (custody.c's adoption); takes ownership of fd. */
 int notify_listener_new(struct daemon *d, int fd, pid_t pid, struct budget_entry *e, unsigned slot,
                         struct listener **ret);

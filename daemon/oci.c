@@ -13,6 +13,7 @@
 #include "macro.h"
 #include "notify.h"
 #include "oci.h"
+#include "ociquery.h"
 #include "ocispec.h"
 #include "server.h"
 #include "unixsock.h"
@@ -40,6 +41,49 @@ static void conn_close(struct oci_conn *c) {
         free(c);
 }
 
+static int check_listener(struct oci_conn *c, const struct ocispec_state *st, const char **ret_why) {
+        int r = unix_check_seccomp_listener(c->fds[st->seccomp_index], NULL, 0);
+
+        if (r < 0)
+                *ret_why = "its seccompFd is not a seccomp listener";
+        return r;
+}
+
+/* An exec into a running container e (crun sends pid 0, runc the exec's own pid): judged under the container's
+ * budget once its process is known to be the container's (container_exec_check()): now, or with pid 0 at the
+ * listener's first notification. A container enrolled again under its id is the same. */
+static int enroll_exec(struct oci_conn *c, const struct ocispec_state *st, struct budget_entry *e,
+                       const char **ret_why) {
+        struct daemon *d = c->daemon;
+        struct listener *l;
+        int r;
+
+        if (!e) {
+                *ret_why = "an exec into a container commitd does not judge";
+                return -ENOENT;
+        }
+        r = check_listener(c, st, ret_why);
+        if (r < 0)
+                return r;
+        if (st->pid > 0) {
+                r = container_exec_check(d, e, st->pid, ret_why);
+                if (r < 0)
+                        return r;
+                r = notify_add_listener(d, TAKE_FD(c->fds[st->seccomp_index]), st->pid, e);
+        } else
+                r = notify_add_listener_pending(d, TAKE_FD(c->fds[st->seccomp_index]), e, &l);
+        if (r < 0) {
+                *ret_why = "its listener cannot be watched";
+                return r;
+        }
+        if (st->pid > 0)
+                log_info("container %s: an exec (pid %d) enrolled in %s", st->id, (int) st->pid, e->cgroup);
+        else
+                log_info("container %s: an exec enrolled in %s; its process is checked at its first call", st->id,
+                         e->cgroup);
+        return 0;
+}
+
 /* Enrolls the container process the state describes. Returns 0, or -errno with *ret_why for the log; the
  * container id is copied to id_buf (the parsed state is freed on return). */
 static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **ret_why) {
@@ -48,6 +92,7 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
         _cleanup_free_ char *cgroup = NULL;
         struct budget_entry *template, *e;
         const char *policy;
+        bool made;
         int r;
 
         snprintf(id_buf, id_len, "?");
@@ -66,6 +111,9 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
                 *ret_why = "no seccompFd came with the state (fds names and descriptors differ)";
                 return -EBADMSG;
         }
+        e = container_find(d, st.id);
+        if (st.pid == 0 || e)
+                return enroll_exec(c, &st, e, ret_why);
         /* The policy: the container's own (annotation, else its bundle's listenerMetadata), else the default. */
         policy = st.policy ? st.policy : oci_default_policy;
         if (!policy) {
@@ -78,23 +126,29 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
                 *ret_why = "its policy is not loaded (see commitctl policy list)";
                 return -ENOENT;
         }
-        r = unix_check_seccomp_listener(c->fds[st.seccomp_index], NULL, 0);
-        if (r < 0) {
-                *ret_why = "its seccompFd is not a seccomp listener";
+        r = check_listener(c, &st, ret_why);
+        if (r < 0)
                 return r;
-        }
         /* The state carries no cgroup path: the kernel's word for the container's process is. */
         r = cgroup_of_pid(st.pid, &cgroup);
         if (r < 0) {
                 *ret_why = "its process's cgroup cannot be read";
                 return r;
         }
+        /* Never `/`, never shared: before anything is judged, the container has a cgroup of its own. */
+        r = container_place(d, st.id, st.pid, &cgroup, &made, ret_why);
+        if (r < 0)
+                return r;
         r = budgets_instantiate(&d->budgets, template, cgroup, st.id, &e);
         if (r < 0) {
                 *ret_why = "out of memory";
                 return r;
         }
         e->sample_pid = st.pid;
+        if (e->container) {
+                e->oci_cgroup = made;
+                e->pidns = container_pidns(st.pid);
+        }
         budgets_refresh(&d->budgets);
         r = notify_add_listener(d, TAKE_FD(c->fds[st.seccomp_index]), st.pid, e);
         if (r < 0) {
@@ -104,6 +158,23 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
         (void) daemon_measure(d, e, now_usec(CLOCK_MONOTONIC));
         log_info("container %s (pid %d) enrolled in %s under policy %s", st.id, (int) st.pid, cgroup, policy);
         return 0;
+}
+
+/* commitd-oci-runtime's question before a container starts (lib/ociquery.h): is its policy loaded. r is what
+ * ociquery_parse_request() returned. The answer is small and the socket new: one send, never waited for. */
+static void answer_query(struct oci_conn *c, int r, const char *policy, const char *why) {
+        _cleanup_free_ char *answer = NULL;
+        const char *name = r > 0 ? (policy ? policy : oci_default_policy) : NULL;
+        bool known = name && budgets_find_policy(&c->daemon->budgets, name);
+
+        if (ociquery_format_answer(name, known, r < 0 ? (why ? why : "out of memory") : NULL, &answer) < 0)
+                return;
+        if (send(loop_source_fd(c->source), answer, strlen(answer), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+                log_debug("OCI agent: a query's answer: %m");
+        if (r < 0)
+                log_warning("OCI agent (%s): a malformed query: %s", oci_path, why ? why : "out of memory");
+        else
+                log_debug("OCI agent: policy %s asked for: %s", name ? name : "(none)", known ? "known" : "unknown");
 }
 
 static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
@@ -152,6 +223,15 @@ static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
         } else if (n < 0 || c->len == 0) {
                 conn_close(c); /* nothing came, or an error: nothing to enroll */
                 return;
+        }
+        {
+                _cleanup_free_ char *policy = NULL;
+                int r = ociquery_parse_request(c->buf, c->len, &policy, &why);
+                if (r != 0) {
+                        answer_query(c, r, policy, why);
+                        conn_close(c);
+                        return;
+                }
         }
         if (enroll(c, id, sizeof(id), &why) < 0)
                 /* runc and crun do not wait for an answer: the container starts, and with no one holding its

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "errmsg.h"
 #include "macro.h"
 #include "calls.h"
 #include "ocispec.h"
@@ -60,29 +61,17 @@ static const struct {
         {"SCMP_ACT_TRACE", ACTION_REFUSES}, /* without a tracer the call fails with ENOSYS */
 };
 
-_printf_(3, 4) static int fail(char **ret_error, int error, const char *format, ...) {
-        va_list ap;
-
-        if (ret_error) {
-                va_start(ap, format);
-                if (vasprintf(ret_error, format, ap) < 0)
-                        *ret_error = NULL;
-                va_end(ap);
-        }
-        return error;
-}
-
 static int action_parse(const json_t *v, const char *path, enum action_class *ret, char **ret_error) {
         if (!v)
-                return fail(ret_error, -EINVAL, "%s: missing", path);
+                return errmsg_set(ret_error, -EINVAL, "%s: missing", path);
         if (!json_is_string(v))
-                return fail(ret_error, -EINVAL, "%s: not a string", path);
+                return errmsg_set(ret_error, -EINVAL, "%s: not a string", path);
         for (size_t i = 0; i < ELEMENTSOF(actions); i++)
                 if (streq(json_string_value(v), actions[i].name)) {
                         *ret = actions[i].class;
                         return 0;
                 }
-        return fail(ret_error, -EINVAL, "%s: unknown action \"%.40s\"", path, json_string_value(v));
+        return errmsg_set(ret_error, -EINVAL, "%s: unknown action \"%.40s\"", path, json_string_value(v));
 }
 
 static bool is_uint(const json_t *v) {
@@ -95,25 +84,25 @@ static int cond_parse(const json_t *arg, const char *path, struct call_cond *ret
         struct call_cond c = {};
 
         if (!json_is_object(arg))
-                return fail(ret_error, -EINVAL, "%s: not an object", path);
+                return errmsg_set(ret_error, -EINVAL, "%s: not an object", path);
         index = json_object_get(arg, "index");
         value = json_object_get(arg, "value");
         value_two = json_object_get(arg, "valueTwo");
         op = json_object_get(arg, "op");
         if (!is_uint(index) || json_integer_value(index) > ARG_MAX_INDEX)
-                return fail(ret_error, -EINVAL, "%s.index: not an integer from 0 to %d", path, ARG_MAX_INDEX);
+                return errmsg_set(ret_error, -EINVAL, "%s.index: not an integer from 0 to %d", path, ARG_MAX_INDEX);
         if (!is_uint(value))
-                return fail(ret_error, -EINVAL, "%s.value: not a non-negative integer", path);
+                return errmsg_set(ret_error, -EINVAL, "%s.value: not a non-negative integer", path);
         if (value_two && !is_uint(value_two))
-                return fail(ret_error, -EINVAL, "%s.valueTwo: not a non-negative integer", path);
+                return errmsg_set(ret_error, -EINVAL, "%s.valueTwo: not a non-negative integer", path);
         if (!json_is_string(op))
-                return fail(ret_error, -EINVAL, "%s.op: not a string", path);
+                return errmsg_set(ret_error, -EINVAL, "%s.op: not a string", path);
         c.op = _CALL_OP_MAX;
         for (size_t i = 0; i < _CALL_OP_MAX; i++)
                 if (streq(json_string_value(op), op_names[i]))
                         c.op = (enum call_op) i;
         if (c.op == _CALL_OP_MAX)
-                return fail(ret_error, -EINVAL, "%s.op: unknown operator \"%.40s\"", path, json_string_value(op));
+                return errmsg_set(ret_error, -EINVAL, "%s.op: unknown operator \"%.40s\"", path, json_string_value(op));
         c.index = (unsigned) json_integer_value(index);
         c.value = (uint64_t) json_integer_value(value);
         c.value_two = value_two ? (uint64_t) json_integer_value(value_two) : 0;
@@ -137,17 +126,17 @@ static int entry_parse(json_t *e, size_t i, struct entry *ret, char **ret_error)
 
         snprintf(path, sizeof(path), "linux.seccomp.syscalls[%zu]", i);
         if (!json_is_object(e))
-                return fail(ret_error, -EINVAL, "%s: not an object", path);
+                return errmsg_set(ret_error, -EINVAL, "%s: not an object", path);
         names = json_object_get(e, "names");
         if (!names)
-                return fail(ret_error, -EINVAL, "%s.names: missing", path);
+                return errmsg_set(ret_error, -EINVAL, "%s.names: missing", path);
         if (!json_is_array(names))
-                return fail(ret_error, -EINVAL, "%s.names: not an array", path);
+                return errmsg_set(ret_error, -EINVAL, "%s.names: not an array", path);
         if (json_array_size(names) == 0)
-                return fail(ret_error, -EINVAL, "%s.names: empty", path);
+                return errmsg_set(ret_error, -EINVAL, "%s.names: empty", path);
         for (size_t j = 0; j < json_array_size(names); j++)
                 if (!json_is_string(json_array_get(names, j)))
-                        return fail(ret_error, -EINVAL, "%s.names[%zu]: not a string", path, j);
+                        return errmsg_set(ret_error, -EINVAL, "%s.names[%zu]: not a string", path, j);
         {
                 char action_path[sizeof(path) + 8];
 
@@ -158,12 +147,12 @@ static int entry_parse(json_t *e, size_t i, struct entry *ret, char **ret_error)
         }
         errno_ret = json_object_get(e, "errnoRet");
         if (errno_ret && !is_uint(errno_ret))
-                return fail(ret_error, -EINVAL, "%s.errnoRet: not a non-negative integer", path);
+                return errmsg_set(ret_error, -EINVAL, "%s.errnoRet: not a non-negative integer", path);
         args = json_object_get(e, "args");
         if (json_is_null(args))
                 args = NULL;
         if (args && !json_is_array(args))
-                return fail(ret_error, -EINVAL, "%s.args: not an array", path);
+                return errmsg_set(ret_error, -EINVAL, "%s.args: not an array", path);
         for (size_t j = 0; args && j < json_array_size(args); j++) {
                 char arg_path[sizeof(path) + 32];
 
@@ -393,10 +382,10 @@ static int plan_call(const struct entry *entries, size_t n, const struct call_ro
                         int r = conjoin(entries[i].args, &call->cells[c], &args, &bad);
 
                         if (r == -EOPNOTSUPP)
-                                return fail(ret_error, r,
-                                            "linux.seccomp.syscalls[%zu].args[%zu]: commitd cannot combine this "
-                                            "condition with its own rules for %s",
-                                            i, bad, call->name);
+                                return errmsg_set(ret_error, r,
+                                                  "linux.seccomp.syscalls[%zu].args[%zu]: commitd cannot combine this "
+                                                  "condition with its own rules for %s",
+                                                  i, bad, call->name);
                         if (r < 0)
                                 return r;
                 }
@@ -413,11 +402,12 @@ static int plan_call(const struct entry *entries, size_t n, const struct call_ro
                 /* A notify rule next to a rule refusing part of the call would overlap it; only a rule without
                  * conditions (clone3's ENOSYS) overrides the others whatever their shape. */
                 if (cell->kind == CALL_CELL_NOTIFY && refused_somewhere)
-                        return fail(ret_error, -EOPNOTSUPP,
-                                    "linux.seccomp.syscalls[%zu]: refuses %s only under conditions while "
-                                    "defaultAction allows it: commitd cannot add its notify rules without widening "
-                                    "the profile",
-                                    refusing, call->name);
+                        return errmsg_set(
+                                ret_error, -EOPNOTSUPP,
+                                "linux.seccomp.syscalls[%zu]: refuses %s only under conditions while "
+                                "defaultAction allows it: commitd cannot add its notify rules without widening "
+                                "the profile",
+                                refusing, call->name);
                 p.add[c] = true;
         }
         *ret = p;
@@ -539,7 +529,7 @@ static int object_member(json_t *parent, const char *key, const char *path, json
 
         if (v && !json_is_null(v)) {
                 if (!json_is_object(v))
-                        return fail(ret_error, -EINVAL, "%s: not an object", path);
+                        return errmsg_set(ret_error, -EINVAL, "%s: not an object", path);
                 *ret = v;
                 return 0;
         }
@@ -564,7 +554,7 @@ int ocispec_add_commitd(json_t *config, const char *listener_path, const char *m
 
         assert(listener_path);
         if (!json_is_object(config))
-                return fail(ret_error, -EINVAL, "the top level is not an object");
+                return errmsg_set(ret_error, -EINVAL, "the top level is not an object");
         r = object_member(config, "linux", "linux", &linux_, ret_error);
         if (r < 0)
                 return r;
@@ -577,14 +567,15 @@ int ocispec_add_commitd(json_t *config, const char *listener_path, const char *m
                 return r;
         /* runc and crun refuse a notifying default: every call, their own writes included, would wait. */
         if (default_class == ACTION_NOTIFIES)
-                return fail(ret_error, -EINVAL, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default");
+                return errmsg_set(ret_error, -EINVAL,
+                                  "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default");
         syscalls = json_object_get(seccomp, "syscalls");
         if (!syscalls || json_is_null(syscalls)) {
                 syscalls = json_array();
                 if (!syscalls || json_object_set_new(seccomp, "syscalls", syscalls) < 0)
                         return -ENOMEM;
         } else if (!json_is_array(syscalls))
-                return fail(ret_error, -EINVAL, "linux.seccomp.syscalls: not an array");
+                return errmsg_set(ret_error, -EINVAL, "linux.seccomp.syscalls: not an array");
 
         n = json_array_size(syscalls);
         entries = calloc(n ? n : 1, sizeof(*entries));
@@ -615,17 +606,17 @@ int ocispec_policy_annotation(const json_t *config, const char **ret, char **ret
         const json_t *annotations, *v;
 
         if (!json_is_object(config))
-                return fail(ret_error, -EINVAL, "the top level is not an object");
+                return errmsg_set(ret_error, -EINVAL, "the top level is not an object");
         annotations = json_object_get(config, "annotations");
         if (!annotations || json_is_null(annotations)) {
                 *ret = NULL;
                 return 0;
         }
         if (!json_is_object(annotations))
-                return fail(ret_error, -EINVAL, "annotations: not an object");
+                return errmsg_set(ret_error, -EINVAL, "annotations: not an object");
         v = json_object_get(annotations, OCISPEC_POLICY_ANNOTATION);
         if (v && !json_is_string(v))
-                return fail(ret_error, -EINVAL, "annotations.%s: not a string", OCISPEC_POLICY_ANNOTATION);
+                return errmsg_set(ret_error, -EINVAL, "annotations.%s: not a string", OCISPEC_POLICY_ANNOTATION);
         *ret = v ? json_string_value(v) : NULL;
         return 0;
 }
@@ -652,7 +643,7 @@ int ocispec_parse_state(const char *buf, size_t len, struct ocispec_state *ret, 
         if (!json_is_object(state) || !id || !json_is_array(fds) || !json_is_integer(pid))
                 return bad_state(ret_why, "the state lacks state.id, fds or pid");
         /* pid_t is an int: a larger number must not wrap around to some other process. */
-        if (json_integer_value(pid) <= 0 || json_integer_value(pid) > INT_MAX)
+        if (json_integer_value(pid) < 0 || json_integer_value(pid) > INT_MAX)
                 return bad_state(ret_why, "the state's pid is not a process id");
         json_array_foreach(fds, i, v) {
                 if (json_is_string(v) && streq(json_string_value(v), "seccompFd"))

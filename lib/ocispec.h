@@ -33,7 +33,8 @@ int ocispec_policy_annotation(const json_t *config, const char **ret, char **ret
  * "annotations": {...}}}. It comes from runc or crun as root, still every field is checked before use. */
 struct ocispec_state {
         char *id;             /* state.id */
-        pid_t pid;            /* the container process, > 0 */
+        pid_t pid;            /* the container process, > 0; 0 for an exec (runc and crun send 0 for the process
+                                 of `exec`: the container is state.id, the process the one that notifies first) */
         size_t n_fds;         /* names in fds: the descriptors that came with the state must be as many */
         size_t seccomp_index; /* the index of "seccompFd" among them: the listener */
         char *policy;         /* state.annotations' OCISPEC_POLICY_ANNOTATION, else metadata; NULL when neither
@@ -41,6 +42,6 @@ struct ocispec_state {
 };
 
 /* Parses a state. Returns 0, or -EBADMSG with *ret_why (a static sentence for the log) when it is not JSON,
- * lacks state.id, fds (with "seccompFd") or a pid that is a process id; -ENOMEM. */
+ * lacks state.id, fds (with "seccompFd") or a pid that is a process id or 0; -ENOMEM. */
 int ocispec_parse_state(const char *buf, size_t len, struct ocispec_state *ret, const char **ret_why);
 void ocispec_state_done(struct ocispec_state *s);

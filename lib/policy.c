@@ -370,7 +370,7 @@ int policy_name_for_cgroup(const char *cgroup, bool hashed, char **ret) {
         return 0;
 }
 
-static bool name_valid(const char *name) {
+bool policy_name_valid(const char *name) {
         size_t n = strlen(name);
 
         if (n == 0 || n > POLICY_MAX_NAME || streq(name, ".") || streq(name, ".."))
@@ -479,7 +479,7 @@ int policy_parse(const char *filename, const char *buf, size_t len, struct polic
 
                 switch ((enum policy_key) key) {
                 case KEY_NAME:
-                        if (!json_is_string(v) || !name_valid(json_string_value(v)))
+                        if (!json_is_string(v) || !policy_name_valid(json_string_value(v)))
                                 return fail(ret_error, filename, at, -EINVAL,
                                             "\"name\" must be a string of 1 to %u letters, digits, '_', '.' or "
                                             "'-', not %s",
@@ -603,7 +603,7 @@ int policy_parse(const char *filename, const char *buf, size_t len, struct polic
                 p.name = default_name(filename);
                 if (!p.name)
                         return -ENOMEM;
-                if (!name_valid(p.name))
+                if (!policy_name_valid(p.name))
                         return fail(ret_error, filename, s.start, -EINVAL,
                                     "the policy is named after the file, and %s is not a valid name: set \"name\" "
                                     "(1 to %u letters, digits, '_', '.' or '-') or rename the file",

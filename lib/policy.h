@@ -38,6 +38,8 @@ int policy_parse(const char *filename, const char *buf, size_t len, struct polic
  * their own -errno (-ENOENT, -EFBIG, ...), so a caller tells a vanished file from a bad one (-EINVAL). */
 int policy_load_file(const char *path, struct policy *ret, char **ret_error);
 void policy_done(struct policy *p);
+/* A policy name: 1 to POLICY_MAX_NAME bytes of [A-Za-z0-9_.-], not "." or ".." (it names files). */
+bool policy_name_valid(const char *name);
 
 /* A name for the policy of a cgroup that has none (a live change creates it, and persists it as NAME.json): the
  * path below the root with '/' as '-', ASCII letters, digits and '.' as they are, and every other byte (each '-'

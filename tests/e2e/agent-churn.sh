@@ -6,12 +6,12 @@ set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
 require_root
-command -v runc >/dev/null || { echo "FAIL: runc is not installed (apt-get install runc)" >&2; exit 1; }
+need runc
 start_commitd
 CGPATH=commitd-e2e-$$
 policy_file strict64 '"mode": "strict", "limit": "64M"'
 "$COMMITCTL" reload >/dev/null || fail "reload"
-trap 'rc=$?; for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done; (exit $rc); cleanup' EXIT
+trap 'rc=$?; remove_runc_cgroups; (exit $rc); cleanup' EXIT
 
 # Bad input on the agent socket: each is logged with its reason and refused; nothing else is disturbed.
 python3 - "$WORK/oci.sock" <<'PY' || fail "the agent did not close a bad connection"

@@ -33,6 +33,20 @@ wrapped() {
 	COMMITD_OCI_RUNTIME=$1 COMMITD_OCI_SOCKET=$WORK/oci.sock "$OCI_WRAPPER" "${@:2}"
 }
 
+# need RUNTIME: the runtime and busybox-static, or a failure naming the package (never a skip: CI=true).
+need() {
+	command -v "$1" >/dev/null || { echo "FAIL: $1 is not installed (apt-get install $1)" >&2; exit 1; }
+	[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed" >&2; exit 1; }
+}
+
+# remove_runc_cgroups: the cgroups runc made for the bundles' cgroupsPath $CGPATH/NAME (v1 and v2), bottom-up.
+remove_runc_cgroups() {
+	local d
+	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}
+
 # --- Container engines (podman.sh, docker.sh, containerd-*.sh) ---------------------------------------------
 # Each engine keeps everything of its own under $WORK (storage, state, sockets, pid files), puts its containers'
 # cgroups under $ENGINE_CG (below), and its EXIT trap stops it, removes those cgroups and then fails the test

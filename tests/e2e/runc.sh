@@ -7,8 +7,7 @@ set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
 require_root
-command -v runc >/dev/null || { echo "FAIL: runc is not installed (apt-get install runc)" >&2; exit 1; }
-[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed" >&2; exit 1; }
+need runc
 start_commitd
 CGPATH=commitd-e2e-$$
 policy_file strict64 '"mode": "strict", "limit": "64M"'
@@ -20,9 +19,7 @@ runc_cleanup() {
 	local rc=$?
 	for c in e2e-$$-strict e2e-$$-lenient e2e-$$-profiled e2e-$$-holder e2e-$$-survivor e2e-$$-par1 e2e-$$-par2 e2e-$$-par3 \
 		e2e-$$-par4 e2e-$$-par5 e2e-$$-par6; do runc delete --force "$c" >/dev/null 2>&1; done
-	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-	done
+	remove_runc_cgroups
 	(exit $rc) # cleanup reads the test's status from $?
 	cleanup
 }

@@ -6,7 +6,9 @@
 
 #include "fuzz.h"
 #include "macro.h"
+#include "ociquery.h"
 #include "ocispec.h"
+#include "ociwrap.h"
 
 #define LISTENER "/run/commitd/oci.sock"
 
@@ -20,7 +22,7 @@ static void state(const uint8_t *data, size_t size) {
                 fuzz_check(r == -ENOMEM || (r == -EBADMSG && why));
                 return;
         }
-        fuzz_check(st.id && st.pid > 0 && st.seccomp_index < st.n_fds);
+        fuzz_check(st.id && st.pid >= 0 && st.seccomp_index < st.n_fds);
         fuzz_check(!st.policy || st.policy[0]);
 }
 
@@ -54,8 +56,29 @@ static void config(const uint8_t *data, size_t size) {
         fuzz_check(json_equal(c, once));
 }
 
+/* The agent socket's other message (lib/ociquery.h): a query, told apart from a state, and its answer; and the
+ * wrapper's config file (lib/ociwrap.h). */
+static void query(const uint8_t *data, size_t size) {
+        _cleanup_(ociquery_answer_done) struct ociquery_answer a = {0};
+        _cleanup_(ociwrap_config_done) struct ociwrap_config c = {0};
+        _cleanup_free_ char *policy = NULL, *error = NULL;
+        const char *why = NULL;
+        int r;
+
+        r = ociquery_parse_request((const char *) data, size, &policy, &why);
+        fuzz_check(r == 1 || r == 0 || r == -ENOMEM || (r == -EBADMSG && why));
+        fuzz_check(r == 1 || !policy);
+        if (r == 1)
+                fuzz_check(size <= OCIQUERY_MAX_BYTES);
+        r = ociquery_parse_answer((const char *) data, size, &a);
+        fuzz_check(r == 0 || r == -EBADMSG || r == -ENOMEM);
+        r = ociwrap_parse_config("f", (const char *) data, size, &c, &error);
+        fuzz_check(r == 0 || r == -ENOMEM || ((r == -EINVAL || r == -EFBIG) && error));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         state(data, size);
         config(data, size);
+        query(data, size);
         return 0;
 }

@@ -20,6 +20,7 @@ if [ -n "${COMMITD_SANITIZED:-}" ]; then COMMITD=$COMMITD_SANITIZED; fi
 # scratch cgroup below the v2 root. Everything is removed on exit, also on failure (trap).
 # After start_commitd: $WORK, $POLICIES, $SCRATCH (the scratch cgroup, like /commitd-test-123), $CG_FS (its
 # directory), and COMMITD_SOCKET exported for commitctl. COMMITD_ARGS, when set, adds options to commitd.
+# Containers that need a cgroup of their own get it below $SCRATCH/containers (--oci-cgroup).
 start_commitd() {
 	WORK=$(mktemp -d /tmp/commitd-test.XXXXXX)
 	POLICIES=$WORK/policies
@@ -41,7 +42,8 @@ start_commitd() {
 # Starts commitd on the test's directories (again, after stop_commitd), waits for its socket.
 launch_commitd() {
 	"$COMMITD" --foreground --socket "$COMMITD_SOCKET" --oci-socket "$WORK/oci.sock" --policy-dir "$POLICIES" \
-		--state-dir "$WORK/state" --log-level debug ${COMMITD_ARGS:-} >>"$WORK/commitd.log" 2>&1 &
+		--state-dir "$WORK/state" --oci-cgroup "$SCRATCH/containers" --log-level debug ${COMMITD_ARGS:-} \
+		>>"$WORK/commitd.log" 2>&1 &
 	COMMITD_PID=$!
 	for _ in $(seq 100); do
 		[ -S "$COMMITD_SOCKET" ] && "$COMMITCTL" status >/dev/null 2>&1 && return 0

@@ -367,7 +367,9 @@ static void test_state(void **state) {
                 /* a pid past pid_t would have wrapped around to pid 1 */
                 {"{\"fds\":[\"seccompFd\"],\"pid\":4294967297,\"state\":{\"id\":\"c\"}}", -EBADMSG, NULL, NULL, 0, 0,
                  0},
-                {"{\"fds\":[\"seccompFd\"],\"pid\":0,\"state\":{\"id\":\"c\"}}", -EBADMSG, NULL, NULL, 0, 0, 0},
+                /* an exec: runc and crun send pid 0 */
+                {"{\"fds\":[\"seccompFd\"],\"pid\":0,\"state\":{\"id\":\"c\"}}", 0, "c", NULL, 0, 1, 0},
+                {"{\"fds\":[\"seccompFd\"],\"pid\":-1,\"state\":{\"id\":\"c\"}}", -EBADMSG, NULL, NULL, 0, 0, 0},
                 {"{\"fds\":[\"other\"],\"pid\":7,\"state\":{\"id\":\"c\"}}", -EBADMSG, NULL, NULL, 0, 0, 0},
                 {"{\"fds\":[\"seccompFd\"],\"pid\":7,\"state\":{\"id\":1}}", -EBADMSG, NULL, NULL, 0, 0, 0},
                 {"{\"fds\":[\"seccompFd\"],\"pid\":7,\"pid\":8,\"state\":{\"id\":\"c\"}}", -EBADMSG, NULL, NULL, 0, 0,

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* commitd-oci-runtime's own settings (docs/commitd-oci-runtime.8): its options, taken out of the runtime's
+ * argv, its config file, and which of them wins. Pure: argv and file contents in, structs out. */
+
+#define OCIWRAP_CONFIG_DEFAULT   "/etc/commitd/oci-runtime.json"
+#define OCIWRAP_CONFIG_MAX_BYTES (64u * 1024)
+#define OCIWRAP_RUNTIME_DEFAULT  "runc"
+#define OCIWRAP_MAX_RUNTIMES     256
+#define OCIWRAP_MAX_PATH         4096
+
+/* The wrapper's options, all --commitd-NAME VALUE or --commitd-NAME=VALUE, taken from among the runtime's
+ * global options (before its command): Docker's runtimeArgs and podman's --runtime-flag put them there. */
+struct ociwrap_args {
+        const char *config;  /* --commitd-config: NULL means OCIWRAP_CONFIG_DEFAULT, which may be missing */
+        const char *socket;  /* --commitd-socket */
+        const char *runtime; /* --commitd-runtime */
+        const char *policy;  /* --commitd-policy */
+        bool help;           /* --commitd-help, or --help (-h) as the only argument */
+        bool version;        /* --version (-v) and no command: the wrapper's version, then the runtime's */
+        char **rest;         /* the runtime's arguments, argv[1...] without the wrapper's, NULL-terminated, with
+                                room for one more in front */
+        int n_rest;
+        int command; /* index in rest of the runtime's command (create, run, exec, ...); n_rest when none */
+};
+
+/* Parses argv. Strings are borrowed from argv; rest is allocated (ociwrap_args_done()). -EINVAL with a
+ * message (caller frees) for an unknown --commitd- option, a missing or empty value; -ENOMEM. */
+int ociwrap_parse_args(int argc, char **argv, struct ociwrap_args *ret, char **ret_error);
+void ociwrap_args_done(struct ociwrap_args *a);
+
+/* The --bundle of a create or run in rest (urfave/cli and crun's argp both take "--bundle DIR",
+ * "--bundle=DIR", "-b DIR"; urfave/cli also "-bundle"). NULL: the working directory, as the runtimes default. */
+const char *ociwrap_find_bundle(const struct ociwrap_args *a);
+
+/* /etc/commitd/oci-runtime.json:
+ *   {"socket": PATH, "runtime": PATH-OR-NAME, "default_policy": NAME,
+ *    "runtimes": {"ARGV0-BASENAME": {"policy": NAME, "runtime": PATH-OR-NAME}}}
+ * every key optional, no other key allowed. */
+struct ociwrap_runtime {
+        char *name;    /* the basename the wrapper is called by (a symlink's name) */
+        char *policy;  /* may be NULL */
+        char *runtime; /* may be NULL */
+};
+struct ociwrap_config {
+        char *socket, *runtime, *default_policy; /* each may be NULL */
+        struct ociwrap_runtime *runtimes;
+        size_t n_runtimes;
+};
+
+/* Parses a config file's contents. filename is used in messages. -EINVAL with a message "FILE: what"
+ * (FILE:LINE:COLUMN for JSON syntax; an unknown key is named with the keys known there), -EFBIG past
+ * OCIWRAP_CONFIG_MAX_BYTES, -ENOMEM. */
+int ociwrap_parse_config(const char *filename, const char *buf, size_t len, struct ociwrap_config *ret,
+                         char **ret_error);
+void ociwrap_config_done(struct ociwrap_config *c);
+/* The entry of runtimes named name (the basename of argv[0]), or NULL. */
+const struct ociwrap_runtime *ociwrap_config_runtime(const struct ociwrap_config *c, const char *name);
+
+/* Where a setting came from, for messages. */
+enum ociwrap_source {
+        OCIWRAP_FROM_NONE,
+        OCIWRAP_FROM_ANNOTATION, /* the bundle's io.commitd.policy */
+        OCIWRAP_FROM_FLAG,       /* --commitd-... */
+        OCIWRAP_FROM_ENV,        /* COMMITD_OCI_SOCKET, COMMITD_OCI_RUNTIME */
+        OCIWRAP_FROM_RUNTIMES,   /* runtimes[ARGV0] of the config file */
+        OCIWRAP_FROM_CONFIG,     /* the config file's top level */
+        OCIWRAP_FROM_BUILTIN,
+};
+
+struct ociwrap_choice {
+        const char *socket, *runtime, *policy; /* policy NULL: none named anywhere */
+        enum ociwrap_source socket_from, runtime_from, policy_from;
+};
+
+/* The precedence (borrowed strings; config may be NULL):
+ *   policy:  annotation > --commitd-policy > runtimes[name].policy > default_policy;
+ *   socket:  --commitd-socket > env_socket > socket > builtin_socket;
+ *   runtime: --commitd-runtime > env_runtime > runtimes[name].runtime > runtime > "runc".
+ * Empty strings count as not set. */
+void ociwrap_choose(const struct ociwrap_args *a, const struct ociwrap_config *c, const char *name,
+                    const char *env_socket, const char *env_runtime, const char *annotation, const char *builtin_socket,
+                    struct ociwrap_choice *ret);
+const char *ociwrap_source_name(enum ociwrap_source s);

@@ -1,0 +1,57 @@
+#!/bin/bash
+# Issue 11: `runc exec` into a running enrolled container. runc 1.1.5 sends the exec's listener with a state
+# naming the exec's own pid and the container's id (crun sends pid 0: tests/e2e/crun-shared.sh). commitd
+# takes it as an exec of the container already enrolled under that id, checks that the process is in the
+# container's cgroup, and judges it under the container's budget: refused beside the 32 MiB the container
+# holds, not killed, and the container keeps its budget. status shows the container's 64-character id whole
+# (its policy was named after the first 31). A container that shares its cgroup gets one of its
+# own, but an exec is not a container: it must not get a fresh budget of its own (a first version of the fix
+# gave it one: the exec mapped 52 MiB beside the container's 32 MiB in 64 MiB).
+set -u
+. "$(dirname "$0")/../root/lib.sh"
+. "$(dirname "$0")/lib.sh"
+require_root
+need runc
+start_commitd
+CGPATH=commitd-e2e-$$
+ID=e2e-$$-exec-$(printf '%064d' 0)
+ID=${ID:0:64} # as long as Docker's and containerd's ids: status names it whole
+policy_file strict64 '"mode": "strict", "limit": "64M"'
+"$COMMITCTL" reload >/dev/null || fail "reload"
+runc_exec_cleanup() {
+	local rc=$?
+	exec 8>&-
+	runc delete --force "$ID" >/dev/null 2>&1
+	remove_runc_cgroups
+	(exit $rc)
+	cleanup
+}
+trap runc_exec_cleanup EXIT
+
+bundle holder strict64 map:32M wait
+mkfifo "$WORK/holder.in"
+(cd "$WORK/holder" && wrapped runc run "$ID" <"$WORK/holder.in" >"$WORK/holder.out" 2>&1) &
+holder=$!
+exec 8>"$WORK/holder.in"
+for _ in $(seq 600); do grep -q WAITING "$WORK/holder.out" && break; sleep 0.1; done
+grep -q WAITING "$WORK/holder.out" || fail "the container never waited: $(cat "$WORK/holder.out")"
+[ "$(status_field "/$CGPATH/holder" policy 2>/dev/null)" = "strict64@$ID" ] || fail "the container is not enrolled under strict64@ID"
+[ "$(status_field "/$CGPATH/holder" container 2>/dev/null)" = "$ID" ] || fail "status --json does not name the whole container id"
+table=$("$COMMITCTL" status)
+expect_in "$(head -1 <<<"$table")" "POLICY"
+grep -qE "^/$CGPATH/holder +strict64@$ID +strict " <<<"$table" || fail "the table's line of the container:"$'\n'"$table"
+
+out=$(wrapped runc exec "$ID" /bin/workload steps:4M:1G 2>&1) || fail "runc exec exited $?: $out"
+mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
+[ -n "$mapped" ] && [ "$mapped" -le $((32 << 20)) ] && [ "$mapped" -ge $((8 << 20)) ] ||
+	fail "the exec'd process mapped ${mapped:-no} bytes before ENOMEM beside the container's 32 MiB in 64 MiB: $out"
+grep -q "container $ID: an exec (pid [0-9]*) enrolled in /$CGPATH/holder" "$WORK/commitd.log" || fail "the exec was not enrolled"
+grep -q "refused cgroup=/$CGPATH/holder .*comm=workload call=mmap.*limit=64Mi" "$WORK/commitd.log" ||
+	fail "the exec'd process's refusal is not logged under the container's cgroup"
+# The container goes on, its budget intact.
+[ "$(status_field "/$CGPATH/holder" policy 2>/dev/null)" = "strict64@$ID" ] || fail "the exec's end took the container's budget"
+
+echo >&8
+exec 8>&-
+wait "$holder" || fail "the container exited $?: $(cat "$WORK/holder.out")"
+finish
