@@ -87,12 +87,11 @@ if wait_log "container $held (pid [0-9]*) enrolled"; then
 fi
 
 # A policy commitd does not have, or commitd down: the container does not start, and Docker says why.
-for how in "commitd-nope nope" "commitd-down strict64"; do
-	set -- $how
-	out=$(dk run --rm --network none --runtime "$1" commitd-e2e /bin/workload map:1M 2>&1) &&
-		fail "a container started under runtime $1: $out"
-	case $out in *"OK map:1M"*) fail "the container's program ran under runtime $1: $out" ;; esac
-	expect_in "$out" "commitd"
-	expect_in "$out" "$2"
-done
+# The wrapper's reason must reach `docker run` (through the runtime's --log file: containerd reads no stderr).
+out=$(dk run --rm --network none --runtime commitd-nope commitd-e2e /bin/workload map:1M 2>&1) &&
+	fail "a container started under policy nope: $out"
+expect_not_started "$out" "docker run, policy nope" nope
+out=$(dk run --rm --network none --runtime commitd-down commitd-e2e /bin/workload map:1M 2>&1) &&
+	fail "a container started with commitd down: $out"
+expect_not_started "$out" "docker run, commitd down" strict64 "$WORK/nobody.sock"
 finish

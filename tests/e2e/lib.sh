@@ -199,6 +199,19 @@ expect_container_refused() {
 	expect_events_name "$2" "$4"
 }
 
+# expect_not_started OUTPUT WHAT POLICY [SOCKET]: what the engine printed for a container the wrapper did not
+# start shows the wrapper's reason (the user sees why, naming commitd): POLICY unknown to commitd, or, with
+# SOCKET, no commitd answering there; and the container's program never ran. The exact phrases: an engine's
+# own words (a runtime named commitd-nope, a path) must not pass for them.
+expect_not_started() {
+	case $1 in *"OK map:1M"*) fail "$2: the container's program ran: $1" ;; esac
+	if [ -n "${4:-}" ]; then
+		expect_in "$1" "commitd does not answer at $4"
+	else
+		expect_in "$1" "policy \"$3\" is not known to commitd"
+	fi
+}
+
 # expect_unrefused OUTPUT WHAT: the same workload, unenrolled, mapped its whole 1 GiB and forked.
 expect_unrefused() {
 	expect_in "$1" "STEPS mapped=$((1 << 30)) result=max"
@@ -212,6 +225,7 @@ expect_status_names() {
 	human=$("$COMMITCTL" status 2>&1)
 	json=$("$COMMITCTL" --json status 2>&1)
 	expect_in "$human" "strict64@$1"
+	grep -e '^CGROUP' -e "strict64@$1" <<<"$human" # in the test's log, for docs/containers.md
 	python3 -c '
 import json, sys
 sys.exit(0 if any(c.get("policy") == "strict64@" + sys.argv[1] for c in json.load(sys.stdin)["cgroups"]) else 1)
@@ -220,6 +234,7 @@ sys.exit(0 if any(c.get("policy") == "strict64@" + sys.argv[1] for c in json.loa
 
 # expect_events_name TEXT WHAT: commitctl events lists a refusal whose cgroup or policy names TEXT.
 expect_events_name() {
+	"$COMMITCTL" events 2>&1 | grep -- "$1" | tail -1 # in the test's log
 	"$COMMITCTL" events 2>&1 | grep -q -- "$1" || fail "$2: commitctl events names no refusal of $1: $("$COMMITCTL" events 2>&1 | tail -5)"
 }
 
