@@ -12,9 +12,10 @@
 #include "notify.h"
 #include "procfs.h"
 
-#define DEFAULT_PARENT_NAME "commitd-containers"
-#define MAX_DOOMED          4096
-#define MAX_ID_IN_CGROUP    200 /* a cgroup name is a file name: 255 bytes at most */
+#define DEFAULT_PARENT_NAME     "commitd-containers"
+#define CONTAINER_CGROUP_PREFIX "commitd-" /* a container's cgroup below a shared one: a name no runtime gives */
+#define MAX_DOOMED              4096
+#define MAX_ID_IN_CGROUP        200 /* a cgroup name is a file name: 255 bytes at most */
 
 uint64_t container_pidns(pid_t pid) {
         char path[64];
@@ -153,7 +154,13 @@ int container_place(struct daemon *d, const char *id, pid_t pid, char **io_cgrou
                 *ret_why = "its cgroup is shared and its id cannot name a cgroup of its own";
                 return -EINVAL;
         }
-        if (asprintf(&own, "%s/%s", streq(d->containers.parent, "/") ? "" : d->containers.parent, id) < 0)
+        /* Below the shared cgroup, so that what limits it (memory.max, pids.max on a v2 host) and every budget
+         * above it still hold the container, and its memory is charged where it was; `/` limits nothing, and a
+         * cgroup of the root's own would be one more top-level cgroup: there, below --oci-cgroup. */
+        if (streq(*io_cgroup, "/")) {
+                if (asprintf(&own, "%s/%s", streq(d->containers.parent, "/") ? "" : d->containers.parent, id) < 0)
+                        return -ENOMEM;
+        } else if (asprintf(&own, "%s/" CONTAINER_CGROUP_PREFIX "%s", *io_cgroup, id) < 0)
                 return -ENOMEM;
         if (budgets_find(&d->budgets, own)) {
                 *ret_why = "a container of the same id is judged already";

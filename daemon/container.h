@@ -12,8 +12,9 @@ struct budget_entry;
 
 /* Never `/`, never shared: a container's policy applies only to a cgroup that holds nothing but the container.
  * A container whose process sits in `/` or in a cgroup with other processes (crun --cgroup-manager=disabled
- * leaves it in its caller's cgroup, which under an engine is `/`) gets a v2 cgroup of its own below
- * --oci-cgroup, named after its id, moved into before any of its calls is judged, and removed when it ends.
+ * leaves it in its caller's cgroup, which under an engine is `/`) gets a v2 cgroup of its own, moved into before
+ * any of its calls is judged, and removed when it ends: SHARED/commitd-ID below a shared cgroup (its limits and
+ * the budgets above it still hold), --oci-cgroup/ID for a container in `/`.
  * On a hybrid host only the v2 cgroup moves: the v1 memory cgroup it started in stays (SPEC 6).
  * An exec into a container (the runtime's state has pid 0) is judged under the container's budget once its
  * first notification shows a process of the container. */

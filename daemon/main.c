@@ -50,7 +50,7 @@ static void help(FILE *f) {
                    "  --socket-mode MODE   0660 (default) or 0666 to let tenants read their own cgroups\n"
                    "  --oci-socket PATH    OCI seccomp agent socket (default " COMMITD_OCI_SOCKET ")\n"
                    "  --oci-default-policy NAME   policy of containers that name none (default: refuse them)\n"
-                   "  --oci-cgroup CGROUP  where a container in `/` or in a shared cgroup gets a cgroup of its own\n"
+                   "  --oci-cgroup CGROUP  where a container in `/` gets a cgroup of its own\n"
                    "                       (default: commitd-containers below commitd's own cgroup)\n"
                    "  --keeper-socket PATH the keeper holding the listeners across restarts (default: the control\n"
                    "                       socket's name with .keeper.sock; started when none answers there)\n"

@@ -47,6 +47,28 @@ for why in "container nofd refused: no seccompFd came" "container unknownpolicy 
 	"container nopolicy refused: it names no policy" "more than 262144 bytes of state"; do
 	grep -q "$why" "$WORK/commitd.log" || fail "not logged: $why"
 done
+# The wrapper's policy query (docs/protocol.md): answered, malformed ones with an error, nothing else disturbed.
+python3 - "$WORK/oci.sock" <<'PY' || fail "the agent's answers to policy queries"
+import json, socket, sys
+def ask(data):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(10)
+    out = b""
+    while chunk := s.recv(4096):
+        out += chunk
+    return json.loads(out)
+assert ask(b'{"query": "policy", "policy": "strict64"}') == {"query": "policy", "policy": "strict64", "known": True}
+assert ask(b'{"query": "policy", "policy": "nope"}')["known"] is False
+assert ask(b'{"query": "policy", "policy": null}') == {"query": "policy", "policy": None, "known": False}
+for bad in (b'{"query": "policy", "policy": "../x"}', b'{"query": "status"}',
+            b'{"query": "policy", "policy": "x", "pid": 1}', b'{"query": "policy", "policy": "x"' + b" " * 5000 + b"}"):
+    assert "error" in ask(bad), bad
+PY
+grep -q "OCI agent (.*): a malformed query: the query's policy is not a policy name" "$WORK/commitd.log" ||
+	fail "a malformed query was not logged"
 "$COMMITCTL" status >/dev/null || fail "commitd stopped answering after bad agent input"
 
 # Churn: one container to warm up, then twenty; fds and RSS of commitd must come back.

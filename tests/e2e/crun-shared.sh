@@ -2,10 +2,10 @@
 # Issue 11, never `/`, never shared: crun 1.8.1 on this hybrid host runs with --cgroup-manager=disabled (in a
 # mount namespace without the cgroup2 mount), so its container stays in the cgroup of whoever started it; under
 # an engine that is `/`. Here the container is started from a cgroup shared with an enrolled neighbour: commitd
-# moves the container into a cgroup of its own before judging it, the neighbour is not judged by the
+# moves the container into a cgroup of its own below the shared one before judging it, the neighbour is not judged by the
 # container's 64 MiB budget (it maps 100 MiB), the container is, and so is a `crun exec` into it, whose process
 # (left in its caller's cgroup by crun) commitd moves into the container's cgroup. When the container ends its
-# cgroup is gone. (Before: the policy went onto the shared cgroup, the neighbour was refused, and every exec
+# cgroup is gone. One started from `/` gets its cgroup below --oci-cgroup. (Before: the policy went onto the shared cgroup, the neighbour was refused, and every exec
 # died: commitd refused its pid 0.)
 set -u
 . "$(dirname "$0")/../root/lib.sh"
@@ -15,7 +15,7 @@ need crun
 start_commitd
 CGPATH=unused
 ID=e2e-$$-shared
-OWN=$SCRATCH/containers/$ID
+OWN=$SCRATCH/shared/commitd-$ID
 policy_file strict64 '"mode": "strict", "limit": "64M"'
 "$COMMITCTL" reload >/dev/null || fail "reload"
 mkdir -p "$CG_FS/shared"
@@ -28,6 +28,7 @@ shift
 exec unshare -m --propagation private bash -c 'umount "$(awk '\''$9 == "cgroup2" { print $5; exit }'\'' /proc/self/mountinfo)" && exec "$@"' _ "$@"
 EOF
 chmod +x "$WORK/crun-from"
+V2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 crun_wrapped() { # CGDIR ARGS...: crun through the wrapper, started from CGDIR
 	"$WORK/crun-from" "$1" "$OCI_WRAPPER" --commitd-socket "$WORK/oci.sock" --commitd-runtime crun \
 		--cgroup-manager=disabled "${@:2}"
@@ -35,7 +36,9 @@ crun_wrapped() { # CGDIR ARGS...: crun through the wrapper, started from CGDIR
 crun_shared_cleanup() {
 	local rc=$?
 	exec 8>&- 9>&-
-	"$WORK/crun-from" "$CG_FS" crun --cgroup-manager=disabled delete --force "$ID" >/dev/null 2>&1
+	for c in "$ID" "e2e-$$-rooted"; do
+		"$WORK/crun-from" "$CG_FS" crun --cgroup-manager=disabled delete --force "$c" >/dev/null 2>&1
+	done
 	(exit $rc)
 	cleanup
 }
@@ -57,7 +60,7 @@ grep -q "container $ID: its cgroup $SCRATCH/shared is shared with other processe
 	"$WORK/commitd.log" || fail "commitd did not give the container a cgroup of its own"
 [ "$(status_field "$OWN" policy 2>/dev/null)" = "strict64@$ID" ] || fail "status does not show $OWN under strict64@$ID"
 [ "$(status_field "$SCRATCH/shared" policy 2>/dev/null)" = None ] || fail "the shared cgroup got a policy"
-[ -n "$(cat "$CG_FS/containers/$ID/cgroup.procs")" ] || fail "no process in the container's own cgroup"
+[ -n "$(cat "$CG_FS/shared/commitd-$ID/cgroup.procs")" ] || fail "no process in the container's own cgroup"
 
 # The neighbour maps past the container's budget: not its budget.
 echo >&9
@@ -78,7 +81,21 @@ echo >&8
 exec 8>&-
 wait "$holder" || fail "the container exited $?: $(cat "$WORK/holder.out")"
 expect_in "$(cat "$WORK/holder.out")" "OK map:32M"
-for _ in $(seq 600); do [ -d "$CG_FS/containers/$ID" ] || break; sleep 0.1; done
-[ ! -d "$CG_FS/containers/$ID" ] || fail "the container's cgroup is still there after it ended"
+for _ in $(seq 600); do [ -d "$CG_FS/shared/commitd-$ID" ] || break; sleep 0.1; done
+[ ! -d "$CG_FS/shared/commitd-$ID" ] || fail "the container's cgroup is still there after it ended"
 "$COMMITCTL" status "$OWN" >/dev/null 2>&1 && fail "the ended container is still in status"
+
+# Started from `/`, as under an engine: a cgroup of its own below --oci-cgroup ($SCRATCH/containers here),
+# judged there, gone after.
+ROOTED=e2e-$$-rooted
+bundle rooted strict64 steps:4M:1G
+out=$(crun_wrapped "$V2" run --bundle "$WORK/rooted" "$ROOTED" 2>&1) || fail "crun run from / exited $?: $out"
+mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
+[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
+	fail "the container started from / mapped ${mapped:-no} bytes before ENOMEM; its budget is 64 MiB: $out"
+grep -q "container $ROOTED: its cgroup / is the root; moved into $SCRATCH/containers/$ROOTED, a cgroup of its own" \
+	"$WORK/commitd.log" || fail "the container started from / did not get a cgroup of its own below --oci-cgroup"
+grep -q "refused cgroup=/ " "$WORK/commitd.log" && fail "something was judged in /"
+for _ in $(seq 600); do [ -d "$CG_FS/containers/$ROOTED" ] || break; sleep 0.1; done
+[ ! -d "$CG_FS/containers/$ROOTED" ] || fail "the cgroup of the container started from / is still there"
 finish

@@ -25,6 +25,6 @@ mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
 	fail "the container mapped ${mapped:-no} bytes before ENOMEM; its budget is 64 MiB: $out"
 expect_in "$out" "ENOMEM fork"
 # The shell and crun share the cgroup it started in: the container got one of its own (tests/e2e/crun-shared.sh).
-grep -q "container e2e-$$-crun (pid [0-9]*) enrolled in $SCRATCH/containers/e2e-$$-crun under policy strict64" "$WORK/commitd.log" ||
+grep -q "container e2e-$$-crun (pid [0-9]*) enrolled in $SCRATCH/crun/commitd-e2e-$$-crun under policy strict64" "$WORK/commitd.log" ||
 	fail "the crun container was not enrolled by its annotation"
 finish

@@ -237,4 +237,21 @@ version=$("$OCI_WRAPPER" --version) || fail "--version exited $?"
 	fail "--version's first line: $version"
 expect_argv --version
 
+# 12. No policy named anywhere, and commitd has --oci-default-policy: the container starts under it (the
+# metadata stays empty: commitd applies its default); a default commitd does not know stops it.
+stop_commitd
+COMMITD_ARGS="--oci-default-policy redis" launch_commitd
+config
+sed -i 's/"annotations": {"io.commitd.policy": "redis"},//' "$B/config.json"
+wrap create --bundle "$B" ctr9
+[ $rc = 0 ] || fail "create under commitd's default policy: exit $rc: $out"
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["linux"]["seccomp"]["listenerMetadata"] == ""' \
+	"$T/seen.json" || fail "the default policy: the metadata is not empty"
+stop_commitd
+COMMITD_ARGS="--oci-default-policy nosuch" launch_commitd
+config
+sed -i 's/"annotations": {"io.commitd.policy": "redis"},//' "$B/config.json"
+not_started "unknown default" "commitd-oci-runtime: policy \"nosuch\" (commitd's --oci-default-policy) is not known to commitd at $WORK/oci.sock (commitctl policy list shows the loaded ones), so the container is not started" \
+	create --bundle "$B" ctr9
+
 finish
