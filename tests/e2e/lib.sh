@@ -100,12 +100,7 @@ engine_remove_cgroups() {
 # $ENGINE_CG or named CGROUP-NAME anywhere, a new mount point, a new network namespace. Kills what it finds (by
 # pid) and unmounts what is under $WORK, so that cleanup can still remove everything.
 engine_leftovers() {
-	local p m d name _
-	# what an engine starts as it stops (podman's "container cleanup" from conmon) gets 30 s to end by itself
-	for _ in $(seq 300); do
-		[ -z "$(work_pids)" ] && break
-		sleep 0.1
-	done
+	local p m d name
 	for p in $(work_pids); do
 		fail "left running: pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-200)"
 		kill -KILL "$p" 2>/dev/null
@@ -134,7 +129,17 @@ engine_leftovers() {
 engine_trap() {
 	ENGINE_STOP=$1
 	CONTAINER_IDS=
-	trap 'rc=$?; "$ENGINE_STOP"; engine_remove_cgroups; engine_leftovers $CONTAINER_IDS; (exit $rc); cleanup' EXIT
+	trap 'rc=$?; "$ENGINE_STOP"; engine_settle; engine_remove_cgroups; engine_leftovers $CONTAINER_IDS; (exit $rc); cleanup' EXIT
+}
+
+# engine_settle: what an engine starts as it stops (conmon, and podman's "container cleanup" it runs) gets 30 s
+# to end by itself and leave its cgroups.
+engine_settle() {
+	local _
+	for _ in $(seq 300); do
+		[ -z "$(work_pids)" ] && return 0
+		sleep 0.1
+	done
 }
 
 # stop_daemon PID NAME: SIGTERM to a daemon the test started, and up to 30 s for it to exit.
