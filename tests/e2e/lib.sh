@@ -100,16 +100,22 @@ engine_remove_cgroups() {
 # $ENGINE_CG or named CGROUP-NAME anywhere, a new mount point, a new network namespace. Kills what it finds (by
 # pid) and unmounts what is under $WORK, so that cleanup can still remove everything.
 engine_leftovers() {
-	local p m d name
+	local p m d name killed= end
 	for p in $(work_pids); do
 		fail "left running: pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-200)"
-		kill -KILL "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null && killed="$killed $p"
 	done
 	for p in $CONTAINER_PIDS; do
-		[ -d "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null || continue
+		running "$p" || continue
 		fail "left running: container process $p ($(cat "/proc/$p/comm" 2>/dev/null))"
-		kill -KILL "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null && killed="$killed $p"
 	done
+	# what was killed leaves its cgroups once it is gone: then they can go too
+	end=$((SECONDS + 10))
+	for p in $killed; do
+		while running "$p" && [ $SECONDS -lt $end ]; do sleep 0.1; done
+	done
+	[ -n "$killed" ] && engine_remove_cgroups
 	for m in $(awk '{ print $5 }' /proc/self/mountinfo | sort -u | comm -13 "$WORK/mounts.before" -); do
 		fail "left mounted: $m"
 		case $m in "$WORK"/*) umount -l "$m" ;; esac
@@ -135,10 +141,10 @@ engine_trap() {
 # engine_settle: what an engine starts as it stops (conmon, and podman's "container cleanup" it runs) gets 30 s
 # to end by itself and leave its cgroups.
 engine_settle() {
-	local _
-	for _ in $(seq 300); do
+	local end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
 		[ -z "$(work_pids)" ] && return 0
-		sleep 0.1
+		sleep 0.2
 	done
 }
 
@@ -151,12 +157,16 @@ stop_daemon() {
 	fail "$2 did not stop in 30 s"
 }
 
+# running PID: the process exists and is not a zombie.
+running() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
 # work_pids: the processes whose command line names $WORK (read with builtins: no child of ours names it), but
 # the test's commitd and its keeper
 work_pids() {
-	local p args
+	local p args skip
+	skip=" $$ ${COMMITD_PID:-} $(cat "$WORK"/*.keeper.sock.pid 2>/dev/null) "
 	for p in /proc/[0-9]*; do
-		case " $$ ${COMMITD_PID:-} $(cat "$WORK"/*.keeper.sock.pid 2>/dev/null) " in *" ${p#/proc/} "*) continue ;; esac
+		case $skip in *" ${p#/proc/} "*) continue ;; esac
 		mapfile -d '' args 2>/dev/null <"$p/cmdline" || continue
 		case "${args[*]}" in *"$WORK"*) echo "${p#/proc/}" ;; esac
 	done

@@ -98,7 +98,7 @@ cg=$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")
 own=$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup)
 [ -n "$cg" ] && [ "$cg" != / ] && [ "$cg" != "$own" ] ||
 	fail "the container runs in cgroup '$cg', not one of its own (podman's is $own)"
-[ "$(status_field "$cg" policy 2>&1)" = "strict64@$held" ] ||
+[ "$(status_field "$cg" policy)" = "strict64@$held" ] ||
 	fail "the container's cgroup $cg is not under its budget: $("$COMMITCTL" status "$cg" 2>&1)"
 out=$(pm exec "$held" /bin/workload steps:4M:1G 2>&1)
 expect_refused_at_64m "$out" "podman exec"
