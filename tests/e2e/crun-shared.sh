@@ -85,6 +85,14 @@ for _ in $(seq 600); do [ -d "$CG_FS/shared/commitd-$ID" ] || break; sleep 0.1; 
 [ ! -d "$CG_FS/shared/commitd-$ID" ] || fail "the container's cgroup is still there after it ended"
 "$COMMITCTL" status "$OWN" >/dev/null 2>&1 && fail "the ended container is still in status"
 
+# A container process in a shared cgroup whose id cannot name a cgroup: refused, logged, the shared cgroup never
+# given its policy (its mmaps fail: nobody holds its listener).
+out=$(bash -c 'echo $$ >"$1/cgroup.procs" && exec "$2" "$3" "bad id" strict64' _ "$CG_FS/shared" "$OCIEXEC" "$WORK/oci.sock" 2>&1)
+[ "$(head -1 <<<"$out")" = "MMAP ENOSYS" ] || fail "a container that could not get a cgroup of its own was judged: $out"
+grep -q "container bad id refused: its cgroup is shared and its id cannot name a cgroup of its own" "$WORK/commitd.log" ||
+	fail "the refusal of a container that could not get a cgroup of its own is not logged"
+[ "$(status_field "$SCRATCH/shared" policy 2>/dev/null)" = None ] || fail "the shared cgroup got a policy"
+
 # Started from `/`, as under an engine: a cgroup of its own below --oci-cgroup ($SCRATCH/containers here),
 # judged there, gone after.
 ROOTED=e2e-$$-rooted

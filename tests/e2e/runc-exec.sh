@@ -6,7 +6,8 @@
 # holds, not killed, and the container keeps its budget. status shows the container's 64-character id whole
 # (its policy was named after the first 31). A container that shares its cgroup gets one of its
 # own, but an exec is not a container: it must not get a fresh budget of its own (a first version of the fix
-# gave it one: the exec mapped 52 MiB beside the container's 32 MiB in 64 MiB).
+# gave it one: the exec mapped 52 MiB beside the container's 32 MiB in 64 MiB). A listener handed over as an
+# exec of the container by a process outside it is refused, fail closed.
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
@@ -50,6 +51,14 @@ grep -q "refused cgroup=/$CGPATH/holder .*comm=workload call=mmap.*limit=64Mi" "
 	fail "the exec'd process's refusal is not logged under the container's cgroup"
 # The container goes on, its budget intact.
 [ "$(status_field "/$CGPATH/holder" policy 2>/dev/null)" = "strict64@$ID" ] || fail "the exec's end took the container's budget"
+
+# An "exec" from outside the container (a listener of a process in neither its cgroup nor its pid namespace,
+# handed over with the container's id and pid 0): refused, fail closed, never judged under its budget.
+out=$("$OCIEXEC" "$WORK/oci.sock" "$ID" 2>&1) || fail "ociexec exited $?: $out"
+[ "$(head -1 <<<"$out")" = "MMAP ENOMEM" ] || fail "a foreign process named as the container's exec was not refused: $out"
+grep -q "MMAP OK" <<<"$out" && fail "a foreign process named as the container's exec was admitted: $out"
+grep -q "container $ID: exec refused: pid [0-9]*: its process is neither in the container's cgroup nor in its pid namespace" \
+	"$WORK/commitd.log" || fail "the foreign exec's refusal is not logged"
 
 echo >&8
 exec 8>&-
