@@ -64,6 +64,7 @@ held=e2e-$$-held
 c run -d --snapshotter native --runc-binary "$OCI_WRAPPER" --cgroup "$ENGINE_CG/$held" \
 	--annotation io.commitd.policy=strict64 "$IMAGE" "$held" /bin/busybox sleep 600 >/dev/null ||
 	fail "ctr run -d exited $?"
+CONTAINER_IDS="$CONTAINER_IDS $held"
 if wait_log "container $held (pid [0-9]*) enrolled"; then
 	CONTAINER_PIDS="$CONTAINER_PIDS $(c tasks list | awk -v id="$held" '$1 == id { print $2 }')"
 	expect_status_names "$held" "ctr run -d"

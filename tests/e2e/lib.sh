@@ -67,7 +67,7 @@ engine_require() {
 # that take an absolute cgroup parent create it in every hierarchy, with the parents it lacks there (the v1 cpu
 # hierarchy has no /process_api/...): ENGINE_CG_TOPS lists those, for engine_remove_cgroups.
 engine_begin() {
-	local own h top part
+	local own h top part p
 	own=$(awk -F: '$2 == "memory" { print $3; exit }' /proc/self/cgroup)
 	[ -n "$own" ] || own=$(awk -F: '$1 == "0" { print $3; exit }' /proc/self/cgroup)
 	ENGINE_CG=${own%/}/commitd-e2e-$$
@@ -83,7 +83,18 @@ engine_begin() {
 	awk '{ print $5 }' /proc/self/mountinfo | sort -u >"$WORK/mounts.before"
 	ls /run/netns 2>/dev/null | sort >"$WORK/netns.before"
 	CONTAINER_PIDS=
+	ENGINE_HOST_NEW=
+	for p in $ENGINE_HOST_PATHS; do [ -e "$p" ] || ENGINE_HOST_NEW="$ENGINE_HOST_NEW $p"; done
 }
+
+# What the engines make on the host whatever their root, state and socket say, deepest first: dockerd's
+# trust key and plugin socket directory (fixed paths in Docker 20.10), the runc shim's socket directory and
+# runc roots and ctr's FIFOs (fixed below /run/containerd in containerd 1.6), runc's and crun's default state
+# roots (podman passes none). engine_begin notes which are missing; engine_leftovers removes those the test
+# made (directories once empty) and fails for what it cannot remove.
+ENGINE_HOST_PATHS="/etc/docker/key.json /run/docker/plugins /run/docker /run/containerd/fifo /run/containerd/s
+	/run/containerd/runc/commitd-e2e /run/containerd/runc/k8s.io /run/containerd/runc/moby /run/containerd/runc
+	/run/containerd /run/runc /run/crun"
 
 # engine_remove_cgroups: the cgroups the engine made under $ENGINE_CG (and the parents it had to make), once
 # its containers have ended: bottom-up, rmdir only (a cgroup that still has a process stays, and
@@ -122,6 +133,20 @@ engine_leftovers() {
 	done
 	for m in $(ls /run/netns 2>/dev/null | sort | comm -13 "$WORK/netns.before" -); do fail "left a netns: /run/netns/$m"; done
 	for d in $ENGINE_CG_TOPS /sys/fs/cgroup/*"$ENGINE_CG"; do [ -d "$d" ] && fail "left a cgroup: $d"; done
+	# a container's runtime state (runc's, crun's, the runc shim's)
+	for name in "$@"; do
+		for d in /run/runc/"$name" /run/crun/"$name" /run/containerd/runc/*/"$name"; do
+			[ -e "$d" ] && fail "left the runtime state of container $name: $d" && rm -rf "$d"
+		done
+	done
+	for p in $ENGINE_HOST_NEW; do
+		if [ -d "$p" ]; then
+			find "$p" -depth -type d -empty -delete 2>/dev/null
+		elif [ -e "$p" ]; then
+			rm -f "$p"
+		fi
+		[ -e "$p" ] && fail "left on the host: $p: $(find "$p" | head -5 | tr '\n' ' ')"
+	done
 	for name in "$@"; do
 		for d in $(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "*$name*" 2>/dev/null); do
 			fail "left a cgroup: $d"
