@@ -1,12 +1,14 @@
 #!/bin/bash
 # Issue 11: podman 4.3 runs its containers through commitd-oci-runtime with runc or crun (the argument), the
-# way docs/containers.md tells a user to: `--runtime WRAPPER --runtime-flag commitd-...` (conmon passes the
-# runtime no environment but PATH, XDG_RUNTIME_DIR and PWD, so the wrapper is configured by flags). A container
-# is refused at its policy's 64 MiB; the same program in an unenrolled container maps 1 GiB; status and events
-# name the container; `podman exec` is judged under the container's budget; an unknown policy or a commitd that
-# is down keeps the container from starting, naming commitd; and podman leaves nothing on the host.
+# way docs/containers.md tells a user to. conmon passes the runtime no environment but PATH, XDG_RUNTIME_DIR and
+# PWD, and podman gives --runtime-flag only to the runtime calls of the command it was given to: with runc the
+# wrapper takes the agent socket and the policy from `--runtime-flag commitd-...` (runc, the default, serves
+# every other call); with crun a runtime of podman's names the wrapper's config file, which says crun. A
+# container is refused at its policy's 64 MiB; the same program in an unenrolled container maps 1 GiB; status
+# and events name the container; `podman exec` is judged under the container's budget; an unknown policy or a
+# commitd that is down keeps the container from starting, naming commitd; and podman leaves nothing on the host.
 #
-# podman's storage, state, locks and events stay under $WORK (vfs: no mounts); --network none (no netns).
+# podman's storage, state, locks and events stay under $WORK (vfs); --network none (no netns).
 # crun 1.8 refuses a hybrid host: podman then runs in a mount namespace without the cgroup2 mount, with
 # --cgroups=disabled (podman passes crun --cgroup-manager disabled), and commitd gives the container a cgroup
 # of its own.
@@ -77,7 +79,9 @@ pm import "$WORK/image.tar" "$IMAGE" >/dev/null || fail "podman import"
 out=$(pm run --rm "${run_opts[@]}" $(runtime_opts "$WORK/oci.sock" strict64) --cidfile "$PM/strict.cid" "$IMAGE" \
 	/bin/workload steps:4M:1G fork 2>&1) || fail "podman run (strict) exited $?: $out"
 strict=$(cat "$PM/strict.cid" 2>/dev/null)
-expect_container_refused "$out" "$strict" ".*" "podman run --runtime-flag commitd-policy=strict64"
+# runc: podman's cgroup for it below the test's; crun: the one commitd made for it, named by its id
+[ "$RUNTIME" = runc ] && cg="$ENGINE_CG/libpod-$strict" || cg=".*/$strict"
+expect_container_refused "$out" "$strict" "$cg" "podman run --runtime-flag commitd-policy=strict64"
 
 # The same program in a container of the same image, without the wrapper: nothing refuses it.
 out=$(pm run --rm "${run_opts[@]}" --runtime "$RUNTIME" "$IMAGE" /bin/workload steps:4M:1G fork 2>&1) ||
