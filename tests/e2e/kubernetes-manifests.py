@@ -4,8 +4,9 @@
 # DaemonSet apps/v1, Pod v1): required fields, types, enums, name formats, and no field the API does not have
 # (a typo such as "hostPid" is an error, as `kubectl apply --validate=strict` makes it). Then what ties the files
 # together: the handler name, the annotation, the wrapper's path, the policies (through `commitctl policy check`),
-# commitd's flags (through `commitd --help`), and what commitd needs of the node.
-# Args: none; env COMMITCTL, COMMITD (meson's test_env), or the files' directory as $1.
+# the wrapper's config (through the wrapper), commitd's flags (through `commitd --help`), and what commitd needs of
+# the node.
+# Args: none, or the files' directory; env COMMITCTL, COMMITD, OCI_WRAPPER (meson's root_env).
 import json
 import os
 import re
@@ -277,6 +278,14 @@ if not errors:
     pod_policy in names or err("pod-example.yaml", f"policy {pod_policy!r} is not in the ConfigMap")
     oci = json.loads(ocicfg["data"]["oci-runtime.json"])
     oci.get("default_policy") in names or err("ConfigMap commitd-oci-runtime", "default_policy is not in the ConfigMap")
+    # the wrapper's own parser takes the node's config (--version reads it, then runs the real runtime's)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        f.write(ocicfg["data"]["oci-runtime.json"])
+        f.flush()
+        r = subprocess.run([os.environ.get("OCI_WRAPPER", "commitd-oci-runtime"), "--commitd-config", f.name,
+                            "--version"], capture_output=True, text=True)
+        r.returncode == 0 and "agent socket " + oci.get("socket", "?") in r.stdout or \
+            err("ConfigMap commitd-oci-runtime", f"commitd-oci-runtime does not take it: {r.stdout}{r.stderr}")
     # commitd: its flags exist, and the node's paths it needs are mounted where it looks
     c = next(c for c in spec["containers"] if c["name"] == "commitd")
     helptext = subprocess.run([os.environ.get("COMMITD", "commitd"), "--help"], capture_output=True, text=True)
