@@ -1,13 +1,15 @@
 #!/bin/bash
-# Issue 11: containerd 1.6 (Debian 12) through ctr: `ctr run --runc-binary WRAPPER --annotation
-# io.commitd.policy=strict64` runs the container through commitd-oci-runtime under the runc v2 shim. A container
-# is refused at its 64 MiB; the same program under plain runc maps 1 GiB; status and events name the container;
-# `ctr task exec` is judged under its budget; an unknown policy keeps the container from starting, naming commitd;
-# and nothing is left on the host.
+# Issue 11: containerd 1.6 (Debian 12) through ctr, the runc v2 shim calling commitd-oci-runtime in place of
+# runc: `ctr run --runc-binary WRAPPER --annotation io.commitd.policy=strict64`, and the BinaryName route,
+# `--runc-binary` a symlink named commitd-strict64 whose entry in /etc/commitd/oci-runtime.json names the policy
+# (no annotation). A container is refused at its 64 MiB; the same program under plain runc maps 1 GiB; status
+# and events name the container; `ctr task exec` is judged under its budget; an unknown policy keeps the
+# container from starting, naming commitd; and nothing is left on the host.
 #
 # containerd is the test's own (root, state and sockets under $WORK/containerd), without its CRI plugin (that is
-# containerd-cri.sh); the shims and runc inherit its environment, which names the agent socket
-# (COMMITD_OCI_SOCKET: ctr gives the runtime no arguments of its own). Images and containers use the native
+# containerd-cri.sh). ctr gives the runtime no arguments of its own: the wrapper reads the agent socket and the
+# symlink's policy from its default config file, which containerd (and so its shims) sees in a mount namespace of
+# its own with the test's file over /etc (the host's /etc is untouched). Images and containers use the native
 # snapshotter (no overlay mounts); the containers' cgroups are under $ENGINE_CG.
 set -u
 . "$(dirname "$0")/../root/lib.sh"
@@ -44,7 +46,12 @@ ctr_stop() {
 	containerd_stop
 }
 engine_trap ctr_stop
-COMMITD_OCI_SOCKET=$WORK/oci.sock containerd_start "$WORK/containerd/config.toml"
+mkdir -p "$WORK/etc/upper/commitd" "$WORK/etc/work" "$WORK/bin"
+cat >"$WORK/etc/upper/commitd/oci-runtime.json" <<EOF
+{"socket": "$WORK/oci.sock", "runtimes": {"commitd-strict64": {"policy": "strict64"}}}
+EOF
+ln -s "$OCI_WRAPPER" "$WORK/bin/commitd-strict64"
+containerd_start "$WORK/containerd/config.toml" "$WORK/etc"
 
 image_oci_archive "$WORK/image.oci.tar" "$IMAGE"
 c images import --snapshotter native "$WORK/image.oci.tar" >/dev/null || fail "ctr images import"
@@ -53,6 +60,12 @@ c images import --snapshotter native "$WORK/image.oci.tar" >/dev/null || fail "c
 id=e2e-$$-strict
 out=$(wrapped_run "$id" strict64 /bin/workload steps:4M:1G fork 2>&1) || fail "ctr run (strict) exited $?: $out"
 expect_container_refused "$out" "$id" "$ENGINE_CG/$id" "ctr run --runc-binary WRAPPER"
+
+# The BinaryName route: the runtime's name picks the policy, with no annotation.
+id=e2e-$$-byname
+out=$(c run --rm --snapshotter native --runc-binary "$WORK/bin/commitd-strict64" --cgroup "$ENGINE_CG/$id" "$IMAGE" \
+	"$id" /bin/workload steps:4M:1G fork 2>&1) || fail "ctr run (commitd-strict64) exited $?: $out"
+expect_container_refused "$out" "$id" "$ENGINE_CG/$id" "ctr run --runc-binary commitd-strict64"
 
 # The same program in a container of the same image under plain runc: nothing refuses it.
 out=$(c run --rm --snapshotter native --cgroup "$ENGINE_CG/e2e-$$-plain" "$IMAGE" "e2e-$$-plain" \

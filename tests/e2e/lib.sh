@@ -318,11 +318,19 @@ with tarfile.open(out, "w") as t:
 PY
 }
 
-# containerd_start CONFIG-FILE: a containerd of the test's own (its config names root, state and sockets under
-# $WORK/containerd), its log in $WORK/containerd/containerd.log; waits for its socket. CONTAINERD_PID.
+# containerd_start CONFIG-FILE [ETC-UPPER]: a containerd of the test's own (its config names root, state and
+# sockets under $WORK/containerd), its log in $WORK/containerd/containerd.log; waits for its socket.
+# CONTAINERD_PID. With ETC-UPPER (a directory holding upper/ and work/), containerd, its shims and so the wrapper
+# run in a mount namespace of their own whose /etc is the host's with ETC-UPPER/upper over it (overlayfs): the
+# wrapper finds its default /etc/commitd/oci-runtime.json there, as on a node, and the host's /etc is untouched.
 containerd_start() {
 	local _
-	containerd --config "$1" >>"$WORK/containerd/containerd.log" 2>&1 &
+	if [ -n "${2:-}" ]; then
+		unshare -m --propagation private sh -c 'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc &&
+			exec containerd --config "$2"' _ "$2" "$1" >>"$WORK/containerd/containerd.log" 2>&1 &
+	else
+		containerd --config "$1" >>"$WORK/containerd/containerd.log" 2>&1 &
+	fi
 	CONTAINERD_PID=$!
 	for _ in $(seq 600); do
 		ctr --address "$WORK/containerd/containerd.sock" version >/dev/null 2>&1 && return 0
