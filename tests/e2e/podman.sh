@@ -49,12 +49,15 @@ if [ "$RUNTIME" = runc ]; then
 	}
 else
 	# crun is not the wrapper's default, and every runtime call must reach it, flags or not: the wrapper's
-	# config file says so, here through a runtime of podman's (engine.runtimes) that names the test's file (a
-	# host has /etc/commitd/oci-runtime.json, the default). podman runs without cgroups (--cgroups=disabled, which
-	# makes it pass crun --cgroup-manager disabled) only runtimes named in runtime_supports_nocgroup.
-	echo "{\"socket\": \"$WORK/oci.sock\", \"runtime\": \"crun\"}" >"$WORK/oci-runtime.json"
-	printf '#!/bin/sh\nexec "%s" --commitd-config "%s" "$@"\n' "$OCI_WRAPPER" "$WORK/oci-runtime.json" >"$PM/commitd-crun"
-	chmod +x "$PM/commitd-crun"
+	# default config file says so for the name it is called by, commitd-crun, a symlink that is podman's
+	# runtime of that name (engine.runtimes). podman runs in a mount namespace whose /etc has the test's
+	# commitd/oci-runtime.json over the host's (a read-only overlayfs: one per podman command, as conmon keeps
+	# its own); the host's /etc is untouched. podman runs without cgroups (--cgroups=disabled, which makes it
+	# pass crun --cgroup-manager disabled) only runtimes named in runtime_supports_nocgroup.
+	mkdir -p "$WORK/etc/commitd"
+	echo "{\"socket\": \"$WORK/oci.sock\", \"runtimes\": {\"commitd-crun\": {\"runtime\": \"crun\"}}}" \
+		>"$WORK/etc/commitd/oci-runtime.json"
+	ln -s "$OCI_WRAPPER" "$PM/commitd-crun"
 	cat >>"$PM/containers.conf" <<EOF
 runtime_supports_nocgroup = ["crun", "krun", "commitd-crun"]
 [engine.runtimes]
@@ -62,7 +65,10 @@ commitd-crun = ["$PM/commitd-crun"]
 EOF
 	run_opts+=(--cgroups=disabled)
 	# crun 1.8 refuses a hybrid host: podman (and the conmon it leaves) in a mount namespace without cgroup2
-	pm() { unshare -m --propagation private sh -c 'umount "$0" && exec "$@"' "$V2" "${podman_cmd[@]}" "$@"; }
+	pm() {
+		unshare -m --propagation private sh -c 'umount "$0" && mount -t overlay overlay -o "lowerdir=$1:/etc" /etc &&
+			shift && exec "$@"' "$V2" "$WORK/etc" "${podman_cmd[@]}" "$@"
+	}
 	runtime_opts() {
 		echo --runtime commitd-crun ${2:+--runtime-flag commitd-policy=$2}
 		[ "$1" = "$WORK/oci.sock" ] || echo --runtime-flag "commitd-socket=$1"
