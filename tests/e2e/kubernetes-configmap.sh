@@ -20,7 +20,7 @@ trap 'rc=$?; remove_runc_cgroups; (exit $rc); cleanup' EXIT
 configmap_write() {
 	local stamp
 	stamp=..$(date +%Y_%m_%d_%H_%M_%S.%N)
-	python3 - "$MANIFEST" "$1" "$2/$stamp" "${3:-}" <<'PY' || fail "no ConfigMap $1 in $MANIFEST"
+	/usr/bin/python3 - "$MANIFEST" "$1" "$2/$stamp" "${3:-}" <<'PY' || fail "no ConfigMap $1 in $MANIFEST"
 import os, re, sys, yaml
 manifest, name, out, edit = sys.argv[1:]
 for doc in yaml.safe_load_all(open(manifest)):

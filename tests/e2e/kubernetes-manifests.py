@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # Issue 11: contrib/kubernetes/ checked offline (no kubelet or API server here). Each manifest against a schema of
 # the fields it uses, written from the Kubernetes API reference (v1.27: RuntimeClass node.k8s.io/v1, ConfigMap v1,
 # DaemonSet apps/v1, Pod v1): required fields, types, enums, name formats, and no field the API does not have
