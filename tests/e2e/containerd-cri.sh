@@ -85,6 +85,7 @@ cri_log() { sed 's/^[^ ]* std[a-z]* [FP] //' "$1/$2.log"; }
 
 # A Pod of the commitd handler, its budget named by its annotation alone.
 pod=$(cri runp worker commitd strict64 "$ENGINE_CG" "$WORK/pods/worker") || fail "RunPodSandbox (commitd): $pod"
+CONTAINER_IDS="$CONTAINER_IDS $pod"
 cid=$(cri create "$pod" "$WORK/pods/worker" steps "$IMAGE" /bin/workload steps:4M:1G fork) ||
 	fail "CreateContainer: $cid"
 cri start "$cid" || fail "StartContainer"
@@ -110,6 +111,7 @@ cri rmp "$pod" || fail "StopPodSandbox/RemovePodSandbox"
 
 # The same program in a Pod of the runc handler (no RuntimeClass): nothing refuses it.
 pod=$(cri runp plain runc - "$ENGINE_CG" "$WORK/pods/plain") || fail "RunPodSandbox (runc): $pod"
+CONTAINER_IDS="$CONTAINER_IDS $pod"
 cid=$(cri create "$pod" "$WORK/pods/plain" steps "$IMAGE" /bin/workload steps:4M:1G fork) || fail "CreateContainer: $cid"
 cri start "$cid" && cri wait "$cid" 120 >/dev/null || fail "the runc Pod's container did not run"
 expect_unrefused "$(cri_log "$WORK/pods/plain" steps)"

@@ -112,13 +112,19 @@ engine_remove_cgroups() {
 # below /tmp aside), a new network namespace, one of ENGINE_HOST_PATHS the test made. Kills what it finds (by
 # pid), unmounts what is under $WORK and removes the rest it can, so that cleanup can still remove everything.
 engine_leftovers() {
-	local p m d name killed= end
+	local p m d name killed= end ids=
+	# container ids only (a failed command's words in the list must not match every cgroup)
+	for name in "$@"; do [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{7,}$ ]] && ids="$ids $name"; done
+	set -- $ids
 	for p in $(work_pids); do
 		fail "left running: pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-200)"
 		kill -KILL "$p" 2>/dev/null && killed="$killed $p"
 	done
-	for p in $CONTAINER_PIDS; do
+	# container processes: those the test noted, and any still in the engine's cgroups (a Pod's sandbox)
+	for p in $CONTAINER_PIDS $(cat /sys/fs/cgroup/*"$ENGINE_CG"/*/cgroup.procs /sys/fs/cgroup/*"$ENGINE_CG"/cgroup.procs \
+		2>/dev/null | sort -u); do
 		running "$p" || continue
+		case " $killed " in *" $p "*) continue ;; esac
 		fail "left running: container process $p ($(cat "/proc/$p/comm" 2>/dev/null))"
 		kill -KILL "$p" 2>/dev/null && killed="$killed $p"
 	done
@@ -148,7 +154,9 @@ engine_leftovers() {
 		elif [ -e "$p" ]; then
 			rm -f "$p"
 		fi
-		[ -e "$p" ] && fail "left on the host: $p: $(find "$p" | head -5 | tr '\n' ' ')"
+		[ -e "$p" ] || continue
+		fail "left on the host: $p: $(find "$p" | head -5 | tr '\n' ' ')"
+		rm -rf "$p" # the test made it: what is in it is the engine's
 	done
 	for name in "$@"; do
 		for d in $(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "*$name*" 2>/dev/null); do
