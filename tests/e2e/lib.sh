@@ -69,6 +69,10 @@ engine_require() {
 engine_begin() {
 	local own h top part p
 	own=$(awk -F: '$2 == "memory" { print $3; exit }' /proc/self/cgroup)
+	if [ "$own" = / ]; then
+		echo "FAIL: this shell is in the root of the v1 memory hierarchy: the engines' cgroups would go there" >&2
+		exit 1
+	fi
 	[ -n "$own" ] || own=$(awk -F: '$1 == "0" { print $3; exit }' /proc/self/cgroup)
 	ENGINE_CG=${own%/}/commitd-e2e-$$
 	ENGINE_CG_TOPS=
@@ -91,7 +95,7 @@ engine_begin() {
 # trust key and plugin socket directory (fixed paths in Docker 20.10), the runc shim's socket directory and
 # runc roots and ctr's FIFOs (fixed below /run/containerd in containerd 1.6), runc's and crun's default state
 # roots (podman passes none). engine_begin notes which are missing; engine_leftovers removes those the test
-# made (directories once empty) and fails for what it cannot remove.
+# made (dockerd always writes its key), and fails for a directory with something still in it.
 ENGINE_HOST_PATHS="/etc/docker/key.json /run/docker/plugins /run/docker /run/containerd/fifo /run/containerd/s
 	/run/containerd/runc/commitd-e2e /run/containerd/runc/k8s.io /run/containerd/runc/moby /run/containerd/runc
 	/run/containerd /run/runc /run/crun"
