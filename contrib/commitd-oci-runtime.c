@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -201,9 +202,9 @@ static int config_load(const struct ociwrap_args *a, struct ociwrap_config *ret,
 }
 
 /* create and run: the policy settled and known to commitd, the bundle enrolled. Returns 0, or 1 with the
- * reason printed: the container is not started. */
+ * reason printed to err: the container is not started. */
 static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, const char *name,
-                  const char *config_path) {
+                  const char *config_path, FILE *err) {
         const char *bundle = ociwrap_find_bundle(a), *annotation = NULL;
         _cleanup_free_ char *path = NULL, *error = NULL, *policy = NULL;
         _cleanup_(ociquery_answer_done) struct ociquery_answer answer = {0};
@@ -213,27 +214,27 @@ static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, 
         int r;
 
         if (asprintf(&path, "%s/config.json", bundle ? bundle : ".") < 0)
-                return fprintf(stderr, PROGRAM ": out of memory\n"), 1;
+                return fprintf(err, PROGRAM ": out of memory\n"), 1;
         r = bundle_load(path, &config, &annotation, &st, &error);
         if (r < 0)
-                return fprintf(stderr, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
+                return fprintf(err, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
         ociwrap_choose(a, c, name, getenv("COMMITD_OCI_SOCKET"), getenv("COMMITD_OCI_RUNTIME"), annotation,
                        COMMITD_OCI_SOCKET, &ch);
         r = ask_commitd(ch.socket, ch.policy, &answer, &error);
         if (r < 0) {
-                fprintf(stderr,
+                fprintf(err,
                         PROGRAM ": commitd does not answer at %s (%s), so the container is not started: start commitd, "
                                 "or name its agent socket (--commitd-socket, \"socket\" in %s)\n",
                         ch.socket, error ? error : strerror(-r), config_path);
                 return 1;
         }
         if (answer.error) {
-                fprintf(stderr, PROGRAM ": commitd at %s refused the question about policy \"%s\": %s\n", ch.socket,
+                fprintf(err, PROGRAM ": commitd at %s refused the question about policy \"%s\": %s\n", ch.socket,
                         ch.policy ? ch.policy : "(none)", answer.error);
                 return 1;
         }
         if (!ch.policy && !answer.policy) {
-                fprintf(stderr,
+                fprintf(err,
                         PROGRAM ": the container names no policy and commitd at %s has no --oci-default-policy, so it "
                                 "is not started: set the annotation " OCISPEC_POLICY_ANNOTATION
                                 "=NAME, --commitd-policy NAME (podman: --runtime-flag commitd-policy=NAME), or "
@@ -242,7 +243,7 @@ static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, 
                 return 1;
         }
         if (!answer.known) {
-                fprintf(stderr,
+                fprintf(err,
                         PROGRAM ": policy \"%s\"%s is not known to commitd at %s (commitctl policy list shows the "
                                 "loaded ones), so the container is not started\n",
                         ch.policy ? ch.policy : answer.policy, ch.policy ? "" : " (commitd's --oci-default-policy)",
@@ -251,11 +252,41 @@ static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, 
         }
         /* The edit may move what the annotation's string lives in. */
         if (ch.policy && !(policy = strdup(ch.policy)))
-                return fprintf(stderr, PROGRAM ": out of memory\n"), 1;
+                return fprintf(err, PROGRAM ": out of memory\n"), 1;
         r = bundle_enroll(path, config, &st, ch.socket, policy, &error);
         if (r < 0)
-                return fprintf(stderr, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
+                return fprintf(err, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
         return 0;
+}
+
+/* The reason a container is not started, where the engine shows it: stderr (podman prints conmon's), and the
+ * runtime's --log file in its --log-format, the only place containerd's runc shim reads a runtime's error from
+ * (Docker and ctr print "unable to retrieve OCI runtime error" without it). The runtime would have written there
+ * with the same privileges; a log that cannot be written costs only that line. */
+static void report_not_started(const struct ociwrap_args *a, const char *reason) {
+        const char *path = ociwrap_find_global(a, "log");
+        _cleanup_free_ char *line = NULL, *msg = NULL;
+        _cleanup_close_ int fd = -1;
+        char stamp[64];
+        struct timespec ts;
+        struct tm tm;
+        size_t len;
+
+        fputs(reason, stderr);
+        if (!path || !*reason || !(msg = strdup(reason)))
+                return;
+        len = strlen(msg);
+        if (msg[len - 1] == '\n')
+                msg[len - 1] = '\0';
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        if (!gmtime_r(&ts.tv_sec, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                return;
+        snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%09ldZ", ts.tv_nsec);
+        if (ociwrap_runtime_log_line(ociwrap_find_global(a, "log-format"), msg, stamp, &line) < 0)
+                return;
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd >= 0)
+                (void) !write(fd, line, strlen(line));
 }
 
 int main(int argc, char **argv) {
@@ -288,9 +319,17 @@ int main(int argc, char **argv) {
                 fflush(stdout);
         }
         if (a.command < a.n_rest && (streq(a.rest[a.command], "create") || streq(a.rest[a.command], "run"))) {
-                r = enroll(&a, &c, name, config_path);
-                if (r != 0)
+                _cleanup_free_ char *reason = NULL;
+                size_t len = 0;
+                FILE *err = open_memstream(&reason, &len);
+
+                r = enroll(&a, &c, name, config_path, err ? err : stderr);
+                if (err && fclose(err) != 0)
+                        return 1;
+                if (r != 0) {
+                        report_not_started(&a, reason ? reason : "");
                         return r;
+                }
         }
 
         /* argv[0] is the runtime's name as given: runc and crun read nothing from it. */

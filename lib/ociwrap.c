@@ -132,6 +132,44 @@ const char *ociwrap_find_bundle(const struct ociwrap_args *a) {
         return NULL;
 }
 
+const char *ociwrap_find_global(const struct ociwrap_args *a, const char *name) {
+        size_t len = strlen(name);
+
+        for (int i = 0; i < a->command; i++) {
+                const char *s = a->rest[i];
+
+                if (s[0] != '-')
+                        continue;
+                s += s[1] == '-' ? 2 : 1;
+                if (strncmp(s, name, len) != 0)
+                        continue;
+                if (s[len] == '=')
+                        return s + len + 1;
+                if (s[len] == '\0')
+                        return i + 1 < a->command ? a->rest[i + 1] : NULL;
+        }
+        return NULL;
+}
+
+int ociwrap_runtime_log_line(const char *format, const char *reason, const char *time, char **ret) {
+        json_auto_t *line = NULL, *msg = NULL;
+        _cleanup_free_ char *text = NULL, *quoted = NULL;
+
+        if (format && streq(format, "json")) {
+                line = json_pack("{s:s, s:s, s:s}", "level", "error", "msg", reason, "time", time);
+                text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+                if (!text || asprintf(ret, "%s\n", text) < 0)
+                        return -ENOMEM;
+                return 0;
+        }
+        /* logfmt, as runc's text log: the message quoted (JSON's escapes are Go's %q for what a reason holds) */
+        msg = json_string(reason);
+        quoted = msg ? json_dumps(msg, JSON_ENCODE_ANY) : NULL;
+        if (!quoted || asprintf(ret, "time=\"%s\" level=error msg=%s\n", time, quoted) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 /* A string member: a path or a name, not empty, bounded. */
 static int string_member(const char *filename, const char *where, const char *key, const json_t *v, char **ret,
                          char **ret_error) {

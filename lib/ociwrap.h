@@ -37,6 +37,16 @@ void ociwrap_args_done(struct ociwrap_args *a);
  * "--bundle=DIR", "-b DIR"; urfave/cli also "-bundle"). NULL: the working directory, as the runtimes default. */
 const char *ociwrap_find_bundle(const struct ociwrap_args *a);
 
+/* The value of the runtime's global option NAME ("log", "log-format") before the command: "--NAME V",
+ * "--NAME=V", "-NAME V", "-NAME=V" (urfave/cli takes one dash or two). NULL when it is not given. */
+const char *ociwrap_find_global(const struct ociwrap_args *a, const char *name);
+
+/* The line a runtime writes to its --log file for an error, in its --log-format FORMAT ("json", else text):
+ * {"level":"error","msg":REASON,"time":TIME} or time="TIME" level=error msg="REASON", newline-terminated.
+ * containerd's runc shim (Docker, ctr, Kubernetes) reports a failed runtime by the last error line of that file
+ * (go-runc), never by its stderr. TIME is RFC 3339. Returns 0 or -ENOMEM. */
+int ociwrap_runtime_log_line(const char *format, const char *reason, const char *time, char **ret);
+
 /* /etc/commitd/oci-runtime.json:
  *   {"socket": PATH, "runtime": PATH-OR-NAME, "default_policy": NAME,
  *    "runtimes": {"ARGV0-BASENAME": {"policy": NAME, "runtime": PATH-OR-NAME}}}

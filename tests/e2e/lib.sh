@@ -46,3 +46,331 @@ remove_runc_cgroups() {
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 }
+
+# --- Container engines (podman.sh, docker.sh, containerd-*.sh) ---------------------------------------------
+# Each engine keeps everything of its own under $WORK (storage, state, sockets, pid files), puts its containers'
+# cgroups under $ENGINE_CG (below), and its EXIT trap stops it, removes those cgroups and then fails the test
+# for anything left on the host (engine_leftovers).
+
+# engine_require CMD...: fails (never skips) when an engine's program is missing: scripts/deps installs them.
+engine_require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || { echo "FAIL: $c is not installed (scripts/deps installs it)" >&2; exit 1; }
+	done
+	[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed (scripts/deps)" >&2; exit 1; }
+}
+
+# engine_begin: notes what the host has before the engine starts (mount points, network namespaces) and picks
+# $ENGINE_CG, the cgroup the engine's containers go under: commitd-e2e-PID below this shell's v1 memory cgroup on
+# a hybrid host (never at the root of the v1 memory hierarchy), below its v2 cgroup on a pure v2 host. Engines
+# that take an absolute cgroup parent create it in every hierarchy, with the parents it lacks there (the v1 cpu
+# hierarchy has no /process_api/...): ENGINE_CG_TOPS lists those, for engine_remove_cgroups.
+engine_begin() {
+	local own h top part p
+	own=$(awk -F: '$2 == "memory" { print $3; exit }' /proc/self/cgroup)
+	if [ "$own" = / ]; then
+		echo "FAIL: this shell is in the root of the v1 memory hierarchy: the engines' cgroups would go there" >&2
+		exit 1
+	fi
+	[ -n "$own" ] || own=$(awk -F: '$1 == "0" { print $3; exit }' /proc/self/cgroup)
+	ENGINE_CG=${own%/}/commitd-e2e-$$
+	ENGINE_CG_TOPS=
+	for h in /sys/fs/cgroup/*/ "$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)/"; do
+		[ -f "$h/cgroup.procs" ] || continue
+		top=${h%/}
+		for part in $(tr / ' ' <<<"$ENGINE_CG"); do
+			top=$top/$part
+			[ -d "$top" ] || { ENGINE_CG_TOPS="$ENGINE_CG_TOPS $top"; break; }
+		done
+	done
+	awk '{ print $5 }' /proc/self/mountinfo | sort -u >"$WORK/mounts.before"
+	ls /run/netns 2>/dev/null | sort >"$WORK/netns.before"
+	CONTAINER_PIDS=
+	ENGINE_HOST_NEW=
+	for p in $ENGINE_HOST_PATHS; do [ -e "$p" ] || ENGINE_HOST_NEW="$ENGINE_HOST_NEW $p"; done
+}
+
+# What the engines make on the host whatever their root, state and socket say, deepest first: dockerd's
+# trust key and plugin socket directory (fixed paths in Docker 20.10), the runc shim's socket directory and
+# runc roots and ctr's FIFOs (fixed below /run/containerd in containerd 1.6), runc's and crun's default state
+# roots (podman passes none). engine_begin notes which are missing; engine_leftovers removes those the test
+# made (dockerd always writes its key), and fails for a directory with something still in it.
+ENGINE_HOST_PATHS="/etc/docker/key.json /run/docker/plugins /run/docker /run/containerd/fifo /run/containerd/s
+	/run/containerd/runc/commitd-e2e /run/containerd/runc/k8s.io /run/containerd/runc/moby /run/containerd/runc
+	/run/containerd /run/runc /run/crun"
+
+# engine_remove_cgroups: the cgroups the engine made under $ENGINE_CG (and the parents it had to make), once
+# its containers have ended: bottom-up, rmdir only (a cgroup that still has a process stays, and
+# engine_leftovers reports it).
+engine_remove_cgroups() {
+	local d
+	for d in $ENGINE_CG_TOPS /sys/fs/cgroup/*"$ENGINE_CG" /sys/fs/cgroup/*/"${ENGINE_CG##*/}"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+}
+
+# engine_leftovers [CONTAINER-ID...]: fails the test for anything the engine left once it was stopped: a process
+# whose command line names $WORK (daemons, shims, conmon), a container process (CONTAINER_PIDS), a cgroup of
+# $ENGINE_CG or named by a container id anywhere, a container's runtime state, a new mount point (other tests'
+# below /tmp aside), a new network namespace, one of ENGINE_HOST_PATHS the test made. Kills what it finds (by
+# pid), unmounts what is under $WORK and removes the rest it can, so that cleanup can still remove everything.
+engine_leftovers() {
+	local p m d name killed= end ids=
+	# container ids only (a failed command's words in the list must not match every cgroup)
+	for name in "$@"; do [[ $name =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{7,}$ ]] && ids="$ids $name"; done
+	set -- $ids
+	for p in $(work_pids); do
+		fail "left running: pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" | cut -c1-200)"
+		kill -KILL "$p" 2>/dev/null && killed="$killed $p"
+	done
+	# container processes: those the test noted, and any still in the engine's cgroups (a Pod's sandbox)
+	for p in $CONTAINER_PIDS $(cat /sys/fs/cgroup/*"$ENGINE_CG"/*/cgroup.procs /sys/fs/cgroup/*"$ENGINE_CG"/cgroup.procs \
+		2>/dev/null | sort -u); do
+		running "$p" || continue
+		case " $killed " in *" $p "*) continue ;; esac
+		fail "left running: container process $p ($(cat "/proc/$p/comm" 2>/dev/null))"
+		kill -KILL "$p" 2>/dev/null && killed="$killed $p"
+	done
+	# what was killed leaves its cgroups once it is gone: then they can go too
+	end=$((SECONDS + 10))
+	for p in $killed; do
+		while running "$p" && [ $SECONDS -lt $end ]; do sleep 0.1; done
+	done
+	[ -n "$killed" ] && engine_remove_cgroups
+	for m in $(awk '{ print $5 }' /proc/self/mountinfo | sort -u | comm -13 "$WORK/mounts.before" -); do
+		# another test's scratch directory on a shared machine is not this engine's
+		case $m in "$WORK"/*) ;; /tmp/*) continue ;; esac
+		fail "left mounted: $m"
+		case $m in "$WORK"/*) umount -l "$m" ;; esac
+	done
+	for m in $(ls /run/netns 2>/dev/null | sort | comm -13 "$WORK/netns.before" -); do fail "left a netns: /run/netns/$m"; done
+	for d in $ENGINE_CG_TOPS /sys/fs/cgroup/*"$ENGINE_CG"; do [ -d "$d" ] && fail "left a cgroup: $d"; done
+	# a container's runtime state (runc's, crun's, the runc shim's)
+	for name in "$@"; do
+		for d in /run/runc/"$name" /run/crun/"$name" /run/containerd/runc/*/"$name"; do
+			[ -e "$d" ] && fail "left the runtime state of container $name: $d" && rm -rf "$d"
+		done
+	done
+	for p in $ENGINE_HOST_NEW; do
+		if [ -d "$p" ]; then
+			find "$p" -depth -type d -empty -delete 2>/dev/null
+		elif [ -e "$p" ]; then
+			rm -f "$p"
+		fi
+		[ -e "$p" ] || continue
+		fail "left on the host: $p: $(find "$p" | head -5 | tr '\n' ' ')"
+		rm -rf "$p" # the test made it: what is in it is the engine's
+	done
+	for name in "$@"; do
+		for d in $(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "*$name*" 2>/dev/null); do
+			fail "left a cgroup: $d"
+		done
+	done
+}
+
+# engine_trap STOP: on exit (failure too) STOP (the test's function that stops its engine and containers), then
+# the engine's cgroups removed, then what is left reported (engine_leftovers, with the ids in CONTAINER_IDS),
+# then cleanup (tests/root/lib.sh).
+engine_trap() {
+	ENGINE_STOP=$1
+	CONTAINER_IDS=
+	trap 'rc=$?; "$ENGINE_STOP"; engine_settle; engine_remove_cgroups; engine_leftovers $CONTAINER_IDS; (exit $rc); cleanup' EXIT
+}
+
+# engine_settle: what an engine starts as it stops (conmon, and podman's "container cleanup" it runs) gets 30 s
+# to end by itself and leave its cgroups.
+engine_settle() {
+	local end=$((SECONDS + 30))
+	while [ $SECONDS -lt $end ]; do
+		[ -z "$(work_pids)" ] && return 0
+		sleep 0.2
+	done
+}
+
+# stop_daemon PID NAME: SIGTERM to a daemon the test started, and up to 30 s for it to exit.
+stop_daemon() {
+	local _
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+	fail "$2 did not stop in 30 s"
+}
+
+# running PID: the process exists and is not a zombie.
+running() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+
+# work_pids: the processes whose command line names $WORK (read with builtins: no child of ours names it), but
+# the test's commitd and its keeper
+work_pids() {
+	local p args skip
+	skip=" $$ ${COMMITD_PID:-} $(cat "$WORK"/*.keeper.sock.pid 2>/dev/null) "
+	for p in /proc/[0-9]*; do
+		case $skip in *" ${p#/proc/} "*) continue ;; esac
+		mapfile -d '' args 2>/dev/null <"$p/cmdline" || continue
+		case "${args[*]}" in *"$WORK"*) echo "${p#/proc/}" ;; esac
+	done
+}
+
+# image_rootfs_tar TAR: the root of the engines' test image as a tarball: busybox (as /bin/sh too) and the
+# static workload (tests/root/workload.c) as /bin/workload. No registry is reachable: engines import it.
+image_rootfs_tar() {
+	local root=$WORK/image-root
+	mkdir -p "$root/bin" "$root/dev" "$root/etc" "$root/proc" "$root/sys" "$root/tmp"
+	cp /bin/busybox "$root/bin/"
+	ln -s busybox "$root/bin/sh"
+	cp "$WORKLOAD_STATIC" "$root/bin/workload"
+	tar -C "$root" -cf "$1" .
+}
+
+# wait_log PATTERN: waits (up to 60 s: a busy host starts containers slowly) for commitd's log to match.
+wait_log() {
+	local _
+	for _ in $(seq 600); do
+		grep -q -- "$1" "$WORK/commitd.log" && return 0
+		sleep 0.1
+	done
+	fail "never logged by commitd: $1"
+	return 1
+}
+
+# expect_refused_at_64m OUTPUT WHAT: the workload's "steps" in OUTPUT ended in ENOMEM within a 64 MiB budget
+# (above 40 MiB: what the container's processes hold besides is small).
+expect_refused_at_64m() {
+	local mapped
+	mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$1")
+	[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
+		fail "$2: mapped ${mapped:-nothing} before ENOMEM; its budget is 64 MiB: $1"
+}
+
+# expect_container_refused OUTPUT ID CGROUP WHAT: the container ID ran "steps:4M:1G fork" enrolled in CGROUP (a
+# grep pattern) under strict64: refused within 64 MiB, its fork too, and the refusal is in commitctl events.
+expect_container_refused() {
+	CONTAINER_IDS="$CONTAINER_IDS $2"
+	expect_refused_at_64m "$1" "$4"
+	expect_in "$1" "ENOMEM fork"
+	grep -q "container $2 (pid [0-9]*) enrolled in $3 under policy strict64" "$WORK/commitd.log" ||
+		fail "$4: the container was not enrolled in $3 under policy strict64"
+	expect_events_name "$2" "$4"
+}
+
+# expect_not_started OUTPUT WHAT POLICY [SOCKET]: what the engine printed for a container the wrapper did not
+# start shows the wrapper's reason (the user sees why, naming commitd): POLICY unknown to commitd, or, with
+# SOCKET, no commitd answering there; and the container's program never ran. The exact phrases: an engine's
+# own words (a runtime named commitd-nope, a path) must not pass for them.
+expect_not_started() {
+	case $1 in *"OK map:1M"*) fail "$2: the container's program ran: $1" ;; esac
+	if [ -n "${4:-}" ]; then
+		expect_in "$1" "commitd does not answer at $4"
+	else
+		expect_in "$1" "policy \"$3\" is not known to commitd"
+	fi
+}
+
+# expect_unrefused OUTPUT WHAT: the same workload, unenrolled, mapped its whole 1 GiB and forked.
+expect_unrefused() {
+	expect_in "$1" "STEPS mapped=$((1 << 30)) result=max"
+	expect_in "$1" "OK fork"
+}
+
+# expect_status_names ID WHAT: commitctl status shows the running container's budget: the POLICY column and
+# --json's "policy" carry strict64@ID with the full container id.
+expect_status_names() {
+	local human json
+	human=$("$COMMITCTL" status 2>&1)
+	json=$("$COMMITCTL" --json status 2>&1)
+	expect_in "$human" "strict64@$1"
+	grep -e '^CGROUP' -e "strict64@$1" <<<"$human" # in the test's log, for docs/containers.md
+	python3 -c '
+import json, sys
+sys.exit(0 if any(c.get("policy") == "strict64@" + sys.argv[1] for c in json.load(sys.stdin)["cgroups"]) else 1)
+' "$1" <<<"$json" || fail "$2: status --json has no cgroup under policy strict64@$1: $json"
+}
+
+# expect_events_name TEXT WHAT: commitctl events lists a refusal whose cgroup or policy names TEXT.
+expect_events_name() {
+	"$COMMITCTL" events 2>&1 | grep -- "$1" | tail -1 # in the test's log
+	"$COMMITCTL" events 2>&1 | grep -q -- "$1" || fail "$2: commitctl events names no refusal of $1: $("$COMMITCTL" events 2>&1 | tail -5)"
+}
+
+# image_oci_archive TAR NAME: the same root as an OCI image archive (index.json, blobs) that `ctr images import`
+# takes, named NAME (io.containerd.image.name), its default command a long sleep (what a Pod's sandbox runs).
+image_oci_archive() {
+	image_rootfs_tar "$WORK/image-layer.tar"
+	python3 - "$WORK/image-layer.tar" "$1" "$2" <<'PY'
+import hashlib, io, json, sys, tarfile
+layer_path, out, name = sys.argv[1:]
+layer = open(layer_path, "rb").read()
+def blob(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest(), data
+layer_d, _ = blob(layer)
+config = json.dumps({"architecture": "amd64", "os": "linux",
+                     "config": {"Cmd": ["/bin/busybox", "sleep", "3600"]},
+                     "rootfs": {"type": "layers", "diff_ids": [layer_d]}}).encode()
+config_d, _ = blob(config)
+manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                       "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_d,
+                                  "size": len(config)},
+                       "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_d,
+                                   "size": len(layer)}]}).encode()
+manifest_d, _ = blob(manifest)
+index = json.dumps({"schemaVersion": 2, "manifests": [{
+    "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_d, "size": len(manifest),
+    "platform": {"architecture": "amd64", "os": "linux"},
+    "annotations": {"io.containerd.image.name": name, "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]}}]}).encode()
+with tarfile.open(out, "w") as t:
+    def add(path, data):
+        info = tarfile.TarInfo(path)
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    add("oci-layout", b'{"imageLayoutVersion": "1.0.0"}')
+    add("index.json", index)
+    for d, data in ((layer_d, layer), (config_d, config), (manifest_d, manifest)):
+        add("blobs/sha256/" + d.split(":")[1], data)
+PY
+}
+
+# containerd_start CONFIG-FILE [ETC-UPPER]: a containerd of the test's own (its config names root, state and
+# sockets under $WORK/containerd), its log in $WORK/containerd/containerd.log; waits for its socket.
+# CONTAINERD_PID. With ETC-UPPER (a directory holding upper/ and work/), containerd, its shims and so the wrapper
+# run in a mount namespace of their own whose /etc is the host's with ETC-UPPER/upper over it (overlayfs): the
+# wrapper finds its default /etc/commitd/oci-runtime.json there, as on a node, and the host's /etc is untouched.
+containerd_start() {
+	local _
+	if [ -n "${2:-}" ]; then
+		unshare -m --propagation private sh -c 'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc &&
+			exec containerd --config "$2"' _ "$2" "$1" >>"$WORK/containerd/containerd.log" 2>&1 &
+	else
+		containerd --config "$1" >>"$WORK/containerd/containerd.log" 2>&1 &
+	fi
+	CONTAINERD_PID=$!
+	for _ in $(seq 600); do
+		ctr --address "$WORK/containerd/containerd.sock" version >/dev/null 2>&1 && return 0
+		kill -0 "$CONTAINERD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "containerd did not start: $(tail -20 "$WORK/containerd/containerd.log")"
+	exit 1
+}
+
+# containerd_stop: stops the test's containerd (its shims exit with their containers) and waits for it.
+containerd_stop() {
+	stop_daemon "${CONTAINERD_PID:-}" containerd
+	CONTAINERD_PID=
+}
+
+# containerd_config_base: the part of a containerd config that keeps it to $WORK/containerd: root, state,
+# sockets (grpc, ttrpc, debug), the native snapshotter (no mounts outside a container's start).
+containerd_config_base() {
+	cat <<EOF
+version = 2
+root = "$WORK/containerd/root"
+state = "$WORK/containerd/state"
+[grpc]
+  address = "$WORK/containerd/containerd.sock"
+[ttrpc]
+  address = "$WORK/containerd/containerd.sock.ttrpc"
+[debug]
+  address = "$WORK/containerd/debug.sock"
+EOF
+}

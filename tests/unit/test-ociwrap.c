@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -298,12 +299,46 @@ static void test_query(void **state) {
         assert_int_equal(ociquery_parse_answer("{\"policy\": null}", 16, &ans), -EBADMSG);
 }
 
+/* Where the reason a container is not started goes for containerd's runc shim: the runtime's --log file, in
+ * its --log-format, as go-runc reads it (the arguments containerd 1.6 and dockerd 20.10 pass). */
+static void test_runtime_log(void **state) {
+        struct ociwrap_args a;
+        char *error = NULL, *line = NULL;
+        (void) state;
+
+        char **v = ARGV("--commitd-policy=x", "--root", "/run/containerd/runc/k8s.io", "--log", "/run/x/log.json",
+                        "--log-format", "json", "create", "--bundle", "/b", "--log", "no");
+        assert_int_equal(parse_argv(v, &a, &error), 0);
+        assert_string_equal(ociwrap_find_global(&a, "log"), "/run/x/log.json");
+        assert_string_equal(ociwrap_find_global(&a, "log-format"), "json");
+        assert_null(ociwrap_find_global(&a, "lo"));
+        assert_null(ociwrap_find_global(&a, "systemd-cgroup"));
+        ociwrap_args_done(&a);
+        v = ARGV("-log=/l", "--log-format=text", "run", "x");
+        assert_int_equal(parse_argv(v, &a, &error), 0);
+        assert_string_equal(ociwrap_find_global(&a, "log"), "/l");
+        assert_string_equal(ociwrap_find_global(&a, "log-format"), "text");
+        ociwrap_args_done(&a);
+        v = ARGV("--log"); /* a value missing at the end: none */
+        assert_int_equal(parse_argv(v, &a, &error), 0);
+        assert_null(ociwrap_find_global(&a, "log"));
+        ociwrap_args_done(&a);
+
+        assert_int_equal(ociwrap_runtime_log_line("json", "commitd-oci-runtime: policy \"x\" is \\ not",
+                                                  "2026-12-03T08:00:00.5Z", &line),
+                         0);
+        assert_string_equal(line, "{\"level\":\"error\",\"msg\":\"commitd-oci-runtime: policy \\\"x\\\" is \\\\ not\","
+                                  "\"time\":\"2026-12-03T08:00:00.5Z\"}\n");
+        free(TAKE_PTR(line));
+        assert_int_equal(ociwrap_runtime_log_line(NULL, "a \"b\"", "T", &line), 0);
+        assert_string_equal(line, "time=\"T\" level=error msg=\"a \\\"b\\\"\"\n");
+        free(TAKE_PTR(line));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_args),
-                cmocka_unit_test(test_config),
-                cmocka_unit_test(test_precedence),
-                cmocka_unit_test(test_query),
+                cmocka_unit_test(test_args),  cmocka_unit_test(test_config),      cmocka_unit_test(test_precedence),
+                cmocka_unit_test(test_query), cmocka_unit_test(test_runtime_log),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
