@@ -223,9 +223,11 @@ static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, 
         r = ask_commitd(ch.socket, ch.policy, &answer, &error);
         if (r < 0) {
                 fprintf(err,
-                        PROGRAM ": commitd does not answer at %s (%s), so the container is not started: start commitd, "
-                                "or name its agent socket (--commitd-socket, \"socket\" in %s)\n",
-                        ch.socket, error ? error : strerror(-r), config_path);
+                        PROGRAM
+                        ": commitd does not answer at %s (%s), so the container (policy %s%s%s) is not "
+                        "started: start commitd, or name its agent socket (--commitd-socket, \"socket\" in %s)\n",
+                        ch.socket, error ? error : strerror(-r), ch.policy ? "\"" : "",
+                        ch.policy ? ch.policy : "commitd's default", ch.policy ? "\"" : "", config_path);
                 return 1;
         }
         if (answer.error) {

@@ -43,7 +43,7 @@ bundle nopolicy "" steps:4M:1G
 not_started nopolicy "commitd-oci-runtime: the container names no policy and commitd at $WORK/oci.sock has no --oci-default-policy, so it is not started: set the annotation io.commitd.policy=NAME, --commitd-policy NAME (podman: --runtime-flag commitd-policy=NAME), or \"default_policy\" or runtimes.\"commitd-oci-runtime\".policy in /etc/commitd/oci-runtime.json"
 
 bundle down strict64 steps:4M:1G
-not_started down "commitd-oci-runtime: commitd does not answer at $WORK/down.sock (connect: No such file or directory), so the container is not started: start commitd, or name its agent socket (--commitd-socket, \"socket\" in /etc/commitd/oci-runtime.json)" \
+not_started down "commitd-oci-runtime: commitd does not answer at $WORK/down.sock (connect: No such file or directory), so the container (policy \"strict64\") is not started: start commitd, or name its agent socket (--commitd-socket, \"socket\" in /etc/commitd/oci-runtime.json)" \
 	--commitd-socket "$WORK/down.sock"
 
 # The same bundle with commitd there starts and is refused at its budget: the checks above are about commitd.

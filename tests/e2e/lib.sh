@@ -262,6 +262,7 @@ expect_not_started() {
 	case $1 in *"OK map:1M"*) fail "$2: the container's program ran: $1" ;; esac
 	if [ -n "${4:-}" ]; then
 		expect_in "$1" "commitd does not answer at $4"
+		expect_in "$1" "(policy \"$3\")"
 	else
 		expect_in "$1" "policy \"$3\" is not known to commitd"
 	fi

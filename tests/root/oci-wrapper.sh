@@ -165,7 +165,7 @@ not_started() { # WHAT EXPECTED-MESSAGE WRAPPER-ARGS...
 	cmp -s "$T/before.json" "$B/config.json" || fail "$what: config.json was changed"
 }
 config
-not_started "commitd down" "commitd-oci-runtime: commitd does not answer at $T/down.sock (connect: No such file or directory), so the container is not started: start commitd, or name its agent socket (--commitd-socket, \"socket\" in /etc/commitd/oci-runtime.json)" \
+not_started "commitd down" "commitd-oci-runtime: commitd does not answer at $T/down.sock (connect: No such file or directory), so the container (policy \"redis\") is not started: start commitd, or name its agent socket (--commitd-socket, \"socket\" in /etc/commitd/oci-runtime.json)" \
 	--commitd-socket "$T/down.sock" create --bundle "$B" ctr6
 sed -i 's/"io.commitd.policy": "redis"/"io.commitd.policy": "nosuch"/' "$B/config.json"
 not_started "unknown policy" "commitd-oci-runtime: policy \"nosuch\" is not known to commitd at $WORK/oci.sock (commitctl policy list shows the loaded ones), so the container is not started" \
