@@ -444,8 +444,9 @@ static void m_events(struct daemon *d, struct client *c, const json_t *params, i
         c->follow = json_is_true(follow);
         /* A tenant sees the refusals in its own cgroups only (checked again for each event pushed, in server.c).
          * The list leaves room for the envelope: the oldest give way when the reply would pass the message size. */
-        r->result = json_pack("{s:o}", "events",
-                              events_recent_json(c->admin ? NULL : event_readable, &rd, PROTOCOL_MAX_MESSAGE - 256));
+        r->result = json_pack(
+                "{s:o}", "events",
+                events_recent_json(&d->events, c->admin ? NULL : event_readable, &rd, PROTOCOL_MAX_MESSAGE - 256));
 }
 
 static const struct method {

@@ -11,7 +11,7 @@
 /* Seccomp user-notify listeners. Each listener belongs to the cgroup it was enrolled into; a thread per
  * listener receives its notifications and has them judged (judge.c) under d->lock; what commitd knows of the
  * processes lives in records.c; custody.c keeps every listener alive across commitd's death. */
-#define NOTIFY_MAX_LISTENERS 4096
+#define NOTIFY_MAX_LISTENERS CUSTODY_SLOTS
 
 struct process;
 
@@ -31,7 +31,7 @@ struct listener {
         struct listener *next;
 };
 
-int notify_init(void);
+int notify_init(struct daemon *d);
 /* Crash safety (docs/reliability.md): connects to the keeper, adopts the listeners it holds from an earlier
  * commitd, rebuilds the ledgers by measurement, and starts every listener's thread. Call once, after the
  * policies are loaded (custody.c). */

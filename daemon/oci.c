@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "commitd.h"
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
@@ -28,9 +29,6 @@ struct oci_conn {
         int fds[OCI_MAX_FDS];
         size_t n_fds;
 };
-
-static struct loop_source *oci_source;
-static char *oci_path, *oci_default_policy;
 
 static void conn_close(struct oci_conn *c) {
         for (size_t i = 0; i < c->n_fds; i++)
@@ -115,7 +113,7 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
         if (st.pid == 0 || e)
                 return enroll_exec(c, &st, e, ret_why);
         /* The policy: the container's own (annotation, else its bundle's listenerMetadata), else the default. */
-        policy = st.policy ? st.policy : oci_default_policy;
+        policy = st.policy ? st.policy : d->oci.default_policy;
         if (!policy) {
                 *ret_why = "it names no policy (annotation " OCISPEC_POLICY_ANNOTATION ") and commitd has no "
                            "--oci-default-policy";
@@ -164,7 +162,8 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
  * ociquery_parse_request() returned. The answer is small and the socket new: one send, never waited for. */
 static void answer_query(struct oci_conn *c, int r, const char *policy, const char *why) {
         _cleanup_free_ char *answer = NULL;
-        const char *name = r > 0 ? (policy ? policy : oci_default_policy) : NULL;
+        const struct oci *oci = &c->daemon->oci;
+        const char *name = r > 0 ? (policy ? policy : oci->default_policy) : NULL;
         bool known = name && budgets_find_policy(&c->daemon->budgets, name);
 
         if (ociquery_format_answer(name, known, r < 0 ? (why ? why : "out of memory") : NULL, &answer) < 0)
@@ -172,7 +171,7 @@ static void answer_query(struct oci_conn *c, int r, const char *policy, const ch
         if (send(loop_source_fd(c->source), answer, strlen(answer), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                 log_debug("OCI agent: a query's answer: %m");
         if (r < 0)
-                log_warning("OCI agent (%s): a malformed query: %s", oci_path, why ? why : "out of memory");
+                log_warning("OCI agent (%s): a malformed query: %s", oci->path, why ? why : "out of memory");
         else
                 log_debug("OCI agent: policy %s asked for: %s", name ? name : "(none)", known ? "known" : "unknown");
 }
@@ -236,8 +235,8 @@ static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
         if (enroll(c, id, sizeof(id), &why) < 0)
                 /* runc and crun do not wait for an answer: the container starts, and with no one holding its
                  * listener every notified call fails with ENOSYS. It fails closed, never unjudged. */
-                log_error("OCI agent (%s): container %s refused: %s; its allocations will fail with ENOSYS", oci_path,
-                          id, why ? why : "invalid state");
+                log_error("OCI agent (%s): container %s refused: %s; its allocations will fail with ENOSYS",
+                          c->daemon->oci.path, id, why ? why : "invalid state");
         conn_close(c);
 }
 
@@ -265,23 +264,25 @@ int oci_start(struct daemon *d, const char *path, const char *default_policy) {
         r = unix_listen(path, SOCK_STREAM, 0600 /* only root may hand commitd a container */, (gid_t) -1, &fd);
         if (r < 0)
                 return r;
-        r = loop_add(d->loop, fd, EPOLLIN, on_accept, d, &oci_source);
+        r = loop_add(d->loop, fd, EPOLLIN, on_accept, d, &d->oci.source);
         if (r < 0) {
                 close(fd);
                 return r;
         }
-        oci_path = strdup(path);
-        oci_default_policy = default_policy ? strdup(default_policy) : NULL;
+        d->oci.path = strdup(path);
+        d->oci.default_policy = default_policy ? strdup(default_policy) : NULL;
         return 0;
 }
 
 void oci_stop(struct daemon *d) {
-        if (oci_source)
-                loop_remove(d->loop, oci_source);
-        oci_source = NULL;
-        if (oci_path)
-                (void) unlink(oci_path);
-        free(oci_path);
-        free(oci_default_policy);
-        oci_path = oci_default_policy = NULL;
+        struct oci *oci = &d->oci;
+
+        if (oci->source)
+                loop_remove(d->loop, oci->source);
+        oci->source = NULL;
+        if (oci->path)
+                (void) unlink(oci->path);
+        free(oci->path);
+        free(oci->default_policy);
+        oci->path = oci->default_policy = NULL;
 }
