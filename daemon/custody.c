@@ -11,6 +11,7 @@
 
 #include "cgroupfs.h"
 #include "custody.h"
+#include "enroll.h"
 #include "judge.h"
 #include "keeper.h"
 #include "log.h"
@@ -146,7 +147,7 @@ static void on_kept(uint32_t key, const char *data, int fd, void *userdata) {
 }
 
 /* Puts an adopted listener back into its cgroup, as its tag says. */
-static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
+static int adopt(struct daemon *d, struct adopted *a) {
         json_auto_t *tag = json_loads(a->tag, 0, NULL);
         const char *cgroup = json_string_value(json_object_get(tag, "cgroup"));
         const char *template = json_string_value(json_object_get(tag, "template"));
@@ -161,6 +162,11 @@ static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
                 close(a->fd);
                 return -EBADMSG;
         }
+        r = enroll_check(a->fd, NULL, 0);
+        if (r < 0) {
+                close(a->fd);
+                return r;
+        }
         if (template && container && (t = budgets_find_policy(&d->budgets, template)))
                 r = budgets_instantiate(&d->budgets, t, canonical, container, &e);
         else {
@@ -173,16 +179,17 @@ static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
                 close(a->fd);
                 return r;
         }
-        if (pid > 0)
-                e->sample_pid = pid;
         if (e->container && json_is_true(json_object_get(tag, "oci_cgroup")))
                 e->oci_cgroup = true; /* made by an earlier commitd: removed when the container ends */
         if (e->container && pid > 0)
                 e->pidns = container_pidns(pid);
-        r = notify_listener_new(d, a->fd, pid, e, a->key - 1, ret);
-        if (r >= 0)
-                (*ret)->exec_pending = json_is_true(json_object_get(tag, "exec_pending"));
-        return r;
+        return enroll_listener(d,
+                               &(struct enrollment){.fd = a->fd,
+                                                    .pid = pid,
+                                                    .entry = e,
+                                                    .sample = true,
+                                                    .exec_pending = json_is_true(json_object_get(tag, "exec_pending")),
+                                                    .slot = (int) a->key - 1});
 }
 
 static void keeper_resync(struct daemon *d);
@@ -256,9 +263,8 @@ int custody_recover(struct daemon *d, const char *keeper_socket, const char *kee
         }
         while (rc.listeners) {
                 struct adopted *a = rc.listeners;
-                struct listener *l;
                 rc.listeners = a->next;
-                if (adopt(d, a, &l) >= 0)
+                if (adopt(d, a) >= 0)
                         adopted++;
                 else {
                         lost++;

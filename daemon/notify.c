@@ -250,35 +250,6 @@ int notify_listener_start(struct daemon *d, struct listener *l) {
         return 0;
 }
 
-static int add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e, bool exec_pending,
-                        struct listener **ret) {
-        struct listener *l;
-        unsigned slot;
-        int r;
-
-        r = custody_slot_claim(&d->custody, &slot);
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
-        r = notify_listener_new(d, fd, pid, e, slot, &l);
-        if (r < 0)
-                return r;
-        l->exec_pending = exec_pending; /* before the thread starts: it reads it */
-        custody_hold(&d->custody, l);
-        if (ret)
-                *ret = l;
-        return notify_listener_start(d, l);
-}
-
-int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e) {
-        return add_listener(d, fd, pid, e, false, NULL);
-}
-
-int notify_add_listener_pending(struct daemon *d, int fd, struct budget_entry *e, struct listener **ret) {
-        return add_listener(d, fd, 0, e, true, ret);
-}
-
 int notify_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary) {
         d->budgets.judged = records_judged; /* before the first measure, which adoption makes */
         d->budgets.judged_data = d;

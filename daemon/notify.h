@@ -36,13 +36,11 @@ int notify_init(struct daemon *d);
  * commitd, rebuilds the ledgers by measurement, and starts every listener's thread. Call once, after the
  * policies are loaded (custody.c). */
 int notify_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary);
-/* Takes ownership of fd; the listener is held by the keeper too. */
-int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e);
-/* The same for an exec's listener (container.h): its process is not known yet; the first caller is checked. */
-int notify_add_listener_pending(struct daemon *d, int fd, struct budget_entry *e, struct listener **ret);
-/* Registers a listener in slot without starting its thread (custody.c's adoption); takes ownership of fd. */
+/* A listener comes through enroll_listener() (enroll.h), which calls these. Registers fd (taken, closed on
+ * failure) in slot of the in-flight table, its thread not started. */
 int notify_listener_new(struct daemon *d, int fd, pid_t pid, struct budget_entry *e, unsigned slot,
                         struct listener **ret);
+/* Starts l's thread; on failure l is let go (the keeper lets go of it too) and its entry put. */
 int notify_listener_start(struct daemon *d, struct listener *l);
 /* Background upkeep: forgets processes that exited (pid reuse checked by start time), lets go of broken
  * listeners, re-measures the cgroups whose ledgers have only grown since their last measure. */

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "commitd.h"
+#include "enroll.h"
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
@@ -40,7 +41,7 @@ static void conn_close(struct oci_conn *c) {
 }
 
 static int check_listener(struct oci_conn *c, const struct ocispec_state *st, const char **ret_why) {
-        int r = unix_check_seccomp_listener(c->fds[st->seccomp_index], NULL, 0);
+        int r = enroll_check(c->fds[st->seccomp_index], NULL, 0);
 
         if (r < 0)
                 *ret_why = "its seccompFd is not a seccomp listener";
@@ -53,7 +54,7 @@ static int check_listener(struct oci_conn *c, const struct ocispec_state *st, co
 static int enroll_exec(struct oci_conn *c, const struct ocispec_state *st, struct budget_entry *e,
                        const char **ret_why) {
         struct daemon *d = c->daemon;
-        struct listener *l;
+        char who[OCI_MAX_ID + 64];
         int r;
 
         if (!e) {
@@ -67,18 +68,23 @@ static int enroll_exec(struct oci_conn *c, const struct ocispec_state *st, struc
                 r = container_exec_check(d, e, st->pid, ret_why);
                 if (r < 0)
                         return r;
-                r = notify_add_listener(d, TAKE_FD(c->fds[st->seccomp_index]), st->pid, e);
+                snprintf(who, sizeof(who), "container %s: an exec (pid %d)", st->id, (int) st->pid);
         } else
-                r = notify_add_listener_pending(d, TAKE_FD(c->fds[st->seccomp_index]), e, &l);
+                snprintf(who, sizeof(who), "container %s: an exec", st->id);
+        /* The container's budget is measured already, and the exec's new image is charged at its first brk(0)
+         * (judge.c): no measure, and its sample pid stays the container's. */
+        r = enroll_listener(
+                d, &(struct enrollment){.fd = TAKE_FD(c->fds[st->seccomp_index]),
+                                        .pid = st->pid,
+                                        .entry = e,
+                                        .exec_pending = st->pid == 0,
+                                        .slot = -1,
+                                        .who = who,
+                                        .what = st->pid > 0 ? NULL : "; its process is checked at its first call"});
         if (r < 0) {
                 *ret_why = "its listener cannot be watched";
                 return r;
         }
-        if (st->pid > 0)
-                log_info("container %s: an exec (pid %d) enrolled in %s", st->id, (int) st->pid, e->cgroup);
-        else
-                log_info("container %s: an exec enrolled in %s; its process is checked at its first call", st->id,
-                         e->cgroup);
         return 0;
 }
 
@@ -89,6 +95,7 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
         _cleanup_(ocispec_state_done) struct ocispec_state st = {0};
         _cleanup_free_ char *cgroup = NULL;
         struct budget_entry *template, *e;
+        char who[OCI_MAX_ID + 64], what[POLICY_MAX_NAME + 32];
         const char *policy;
         bool made;
         int r;
@@ -142,19 +149,24 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
                 *ret_why = "out of memory";
                 return r;
         }
-        e->sample_pid = st.pid;
         if (e->container) {
                 e->oci_cgroup = made;
                 e->pidns = container_pidns(st.pid);
         }
-        budgets_refresh(&d->budgets);
-        r = notify_add_listener(d, TAKE_FD(c->fds[st.seccomp_index]), st.pid, e);
+        snprintf(who, sizeof(who), "container %s (pid %d)", st.id, (int) st.pid);
+        snprintf(what, sizeof(what), " under policy %s", policy);
+        r = enroll_listener(d, &(struct enrollment){.fd = TAKE_FD(c->fds[st.seccomp_index]),
+                                                    .pid = st.pid,
+                                                    .entry = e,
+                                                    .sample = true,
+                                                    .measure = true,
+                                                    .slot = -1,
+                                                    .who = who,
+                                                    .what = what});
         if (r < 0) {
                 *ret_why = "its listener cannot be watched";
                 return r;
         }
-        (void) daemon_measure(d, e, now_usec(CLOCK_MONOTONIC));
-        log_info("container %s (pid %d) enrolled in %s under policy %s", st.id, (int) st.pid, cgroup, policy);
         return 0;
 }
 
