@@ -11,8 +11,12 @@
 #include "budgets.h"
 #include "cgroup.h"
 #include "container.h"
+#include "custody.h"
+#include "events.h"
 #include "loop.h"
 #include "measure.h"
+#include "oci.h"
+#include "server.h"
 #include "vmaiter.h"
 
 struct thread;
@@ -47,8 +51,12 @@ struct daemon {
         uint64_t ipc_ns;                /* commitd's IPC namespace: the one whose segments it sees */
         struct listener *listeners;
         size_t n_listeners;
+        struct custody custody; /* the in-flight table, the keeper connection, listeners by slot (custody.h) */
+        struct server server;   /* the control socket and its clients (server.h) */
+        struct oci oci;         /* the OCI agent socket (oci.h) */
+        struct events events;   /* refusals: the ring, their delivery by the loop, the log's rate limit (events.h) */
+        uint64_t unknown_call_logged_sec; /* judge.c: a call the table does not know is logged once a second */
         uint64_t page_size;
-        const char *socket_path;
         gid_t admin_gid; /* members may call mutating methods; (gid_t) -1: root only */
         uint64_t started_usec;
 };

@@ -11,55 +11,43 @@
 
 #include "cgroupfs.h"
 #include "custody.h"
+#include "enroll.h"
 #include "judge.h"
 #include "keeper.h"
 #include "log.h"
 #include "macro.h"
+#include "notify.h"
 #include "records.h"
 
 #define SLOT_SIZE    128 /* one in-flight record: the kernel's struct seccomp_notif (80 bytes in 6.x) */
 #define KEEPER_TABLE 0u  /* keeper key of the in-flight table; listener in slot s is key s + 1 */
 
-static struct {
-        size_t notif_size; /* the kernel's struct seccomp_notif (SECCOMP_GET_NOTIF_SIZES) */
-        char *table;       /* NOTIFY_MAX_LISTENERS slots, MAP_SHARED */
-        int table_fd;
-        struct listener *by_slot[NOTIFY_MAX_LISTENERS];
-        int keeper_fd; /* -1: no keeper, listeners die with commitd */
-        struct loop_source *keeper_source;
-        const char *keeper_socket, *keeper_binary;
-} custody = {.table_fd = -1, .keeper_fd = -1};
-
-int custody_init(size_t notif_size) {
+int custody_init(struct custody *c, size_t notif_size) {
         /* The kernel copies exactly its own struct into the slot; a bigger one (a future kernel) would not fit. */
         if (notif_size > SLOT_SIZE || notif_size < sizeof(struct seccomp_notif))
                 return -EPROTO;
-        custody.notif_size = notif_size;
+        *c = (struct custody){.notif_size = notif_size, .table_fd = -1, .keeper = {.fd = -1}};
         return 0;
 }
 
-size_t custody_notif_size(void) {
-        return custody.notif_size;
-}
-
-int custody_slot_claim(unsigned *ret_slot) {
+int custody_slot_claim(struct custody *c, unsigned *ret_slot) {
         unsigned slot = 0;
 
-        while (slot < NOTIFY_MAX_LISTENERS && custody.by_slot[slot])
+        while (slot < CUSTODY_SLOTS && c->by_slot[slot])
                 slot++;
-        if (slot == NOTIFY_MAX_LISTENERS)
+        if (slot == CUSTODY_SLOTS)
                 return -EMFILE;
-        memset(custody.table + (size_t) slot * SLOT_SIZE, 0, SLOT_SIZE);
+        memset(c->table + (size_t) slot * SLOT_SIZE, 0, SLOT_SIZE);
         *ret_slot = slot;
         return 0;
 }
 
-void custody_slot_set(unsigned slot, struct listener *l) {
-        custody.by_slot[slot] = l;
+void custody_slot_set(struct custody *c, unsigned slot, struct listener *l) {
+        c->by_slot[slot] = l;
 }
 
-struct seccomp_notif *custody_slot(unsigned slot) {
-        return (struct seccomp_notif *) (custody.table + (size_t) slot * SLOT_SIZE);
+struct seccomp_notif *custody_slot(const struct custody *c, unsigned slot) {
+        return (struct seccomp_notif *) (c->table + (size_t) slot * SLOT_SIZE);
 }
 
 /* What the next commitd needs to put the listener back where it was: its cgroup, and for a container the
@@ -78,24 +66,24 @@ static char *listener_tag(const struct listener *l) {
         return j ? json_dumps(j, JSON_COMPACT) : NULL;
 }
 
-void custody_hold(struct listener *l) {
+void custody_hold(struct custody *c, struct listener *l) {
         _cleanup_free_ char *tag = NULL;
 
-        if (custody.keeper_fd < 0)
+        if (c->keeper.fd < 0)
                 return;
         tag = listener_tag(l);
-        if (!tag || keeper_put(custody.keeper_fd, l->slot + 1, KEEPER_F_WATCH, tag, l->fd) < 0)
+        if (!tag || keeper_put(&c->keeper, l->slot + 1, KEEPER_F_WATCH, tag, l->fd) < 0)
                 log_warning("keeper: cannot hand over the listener of %s: it will not survive a commitd restart",
                             l->entry->cgroup);
 }
 
-void custody_let_go(struct listener *l) {
-        if (custody.keeper_fd >= 0 && keeper_del(custody.keeper_fd, l->slot + 1) < 0)
+void custody_let_go(struct custody *c, struct listener *l) {
+        if (c->keeper.fd >= 0 && keeper_del(&c->keeper, l->slot + 1) < 0)
                 log_warning("keeper: cannot release the listener of %s: %m", l->entry->cgroup);
 }
 
 static int table_create(void) {
-        size_t size = (size_t) NOTIFY_MAX_LISTENERS * SLOT_SIZE;
+        size_t size = (size_t) CUSTODY_SLOTS * SLOT_SIZE;
         _cleanup_close_ int fd = memfd_create("commitd-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
         if (fd < 0)
@@ -106,8 +94,8 @@ static int table_create(void) {
         return TAKE_FD(fd);
 }
 
-static int table_map(int fd) {
-        size_t size = (size_t) NOTIFY_MAX_LISTENERS * SLOT_SIZE;
+static int table_map(struct custody *c, int fd) {
+        size_t size = (size_t) CUSTODY_SLOTS * SLOT_SIZE;
         struct stat st;
         void *p;
 
@@ -116,12 +104,12 @@ static int table_map(int fd) {
         p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED)
                 return -errno;
-        if (custody.table)
-                munmap(custody.table, size);
-        if (custody.table_fd >= 0)
-                close(custody.table_fd);
-        custody.table = p;
-        custody.table_fd = fd;
+        if (c->table)
+                munmap(c->table, size);
+        if (c->table_fd >= 0)
+                close(c->table_fd);
+        c->table = p;
+        c->table_fd = fd;
         return 0;
 }
 
@@ -159,7 +147,7 @@ static void on_kept(uint32_t key, const char *data, int fd, void *userdata) {
 }
 
 /* Puts an adopted listener back into its cgroup, as its tag says. */
-static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
+static int adopt(struct daemon *d, struct adopted *a) {
         json_auto_t *tag = json_loads(a->tag, 0, NULL);
         const char *cgroup = json_string_value(json_object_get(tag, "cgroup"));
         const char *template = json_string_value(json_object_get(tag, "template"));
@@ -169,10 +157,15 @@ static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
         struct budget_entry *e, *t;
         int r;
 
-        if (a->key == KEEPER_TABLE || a->key > NOTIFY_MAX_LISTENERS || !cgroup ||
-            cgroupfs_path_normalize(cgroup, &canonical) < 0 || custody.by_slot[a->key - 1]) {
+        if (a->key == KEEPER_TABLE || a->key > CUSTODY_SLOTS || !cgroup ||
+            cgroupfs_path_normalize(cgroup, &canonical) < 0 || d->custody.by_slot[a->key - 1]) {
                 close(a->fd);
                 return -EBADMSG;
+        }
+        r = enroll_check(a->fd, NULL, 0);
+        if (r < 0) {
+                close(a->fd);
+                return r;
         }
         if (template && container && (t = budgets_find_policy(&d->budgets, template)))
                 r = budgets_instantiate(&d->budgets, t, canonical, container, &e);
@@ -186,16 +179,17 @@ static int adopt(struct daemon *d, struct adopted *a, struct listener **ret) {
                 close(a->fd);
                 return r;
         }
-        if (pid > 0)
-                e->sample_pid = pid;
         if (e->container && json_is_true(json_object_get(tag, "oci_cgroup")))
                 e->oci_cgroup = true; /* made by an earlier commitd: removed when the container ends */
         if (e->container && pid > 0)
                 e->pidns = container_pidns(pid);
-        r = notify_listener_new(d, a->fd, pid, e, a->key - 1, ret);
-        if (r >= 0)
-                (*ret)->exec_pending = json_is_true(json_object_get(tag, "exec_pending"));
-        return r;
+        return enroll_listener(d,
+                               &(struct enrollment){.fd = a->fd,
+                                                    .pid = pid,
+                                                    .entry = e,
+                                                    .sample = true,
+                                                    .exec_pending = json_is_true(json_object_get(tag, "exec_pending")),
+                                                    .slot = (int) a->key - 1});
 }
 
 static void keeper_resync(struct daemon *d);
@@ -207,19 +201,19 @@ static void on_keeper(struct loop_source *s, uint32_t events, void *userdata) {
         if (!(events & (EPOLLHUP | EPOLLERR)))
                 return;
         log_error("keeper: connection lost; starting a new keeper and handing it every listener again");
-        loop_remove(d->loop, custody.keeper_source); /* closes keeper_fd */
-        custody.keeper_source = NULL;
-        custody.keeper_fd = -1;
+        loop_remove(d->loop, d->custody.keeper_source); /* closes keeper.fd */
+        d->custody.keeper_source = NULL;
+        d->custody.keeper.fd = -1;
         keeper_resync(d);
 }
 
-static int keeper_watch(struct daemon *d, int fd) {
-        int r = loop_add(d->loop, fd, 0 /* EPOLLHUP only */, on_keeper, d, &custody.keeper_source);
+static int keeper_watch(struct daemon *d, const struct keeper_conn *k) {
+        int r = loop_add(d->loop, k->fd, 0 /* EPOLLHUP only */, on_keeper, d, &d->custody.keeper_source);
         if (r < 0) {
-                close(fd);
+                close(k->fd);
                 return r;
         }
-        custody.keeper_fd = fd;
+        d->custody.keeper = *k;
         return 0;
 }
 
@@ -230,52 +224,54 @@ static void drop_kept(uint32_t key, const char *data, int fd, void *userdata) {
 
 /* A keeper that died while commitd runs: a new one gets the table and every listener again. */
 static void keeper_resync(struct daemon *d) {
-        int fd = keeper_open(custody.keeper_socket, custody.keeper_binary, drop_kept, NULL);
+        struct custody *c = &d->custody;
+        struct keeper_conn k;
+        int r = keeper_open(c->keeper_socket, c->keeper_binary, drop_kept, NULL, &k);
 
-        if (fd < 0 || keeper_watch(d, fd) < 0) {
+        if (r < 0 || keeper_watch(d, &k) < 0) {
                 log_error("keeper: cannot start one (%s): listeners will not survive a commitd restart",
-                          strerror(fd < 0 ? -fd : EIO));
+                          strerror(r < 0 ? -r : EIO));
                 return;
         }
-        if (keeper_put(custody.keeper_fd, KEEPER_TABLE, 0, "in-flight", custody.table_fd) < 0)
+        if (keeper_put(&c->keeper, KEEPER_TABLE, 0, "in-flight", c->table_fd) < 0)
                 log_warning("keeper: cannot hand over the in-flight table: %m");
         for (struct listener *l = d->listeners; l; l = l->next)
-                custody_hold(l);
+                custody_hold(c, l);
         log_info("keeper: a new keeper holds the in-flight table and %zu listeners", d->n_listeners);
 }
 
 int custody_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary) {
+        struct custody *c = &d->custody;
         struct recovery rc = {.table_fd = -1};
         unsigned adopted = 0, lost = 0;
-        int r, fd;
+        struct keeper_conn k;
+        int r, kept;
 
-        custody.keeper_socket = keeper_socket;
-        custody.keeper_binary = keeper_binary;
-        fd = keeper_open(keeper_socket, keeper_binary, on_kept, &rc);
-        if (fd >= 0 && (r = keeper_watch(d, fd)) < 0)
-                fd = r;
-        if (rc.table_fd < 0 || table_map(rc.table_fd) < 0) {
+        c->keeper_socket = keeper_socket;
+        c->keeper_binary = keeper_binary;
+        kept = keeper_open(keeper_socket, keeper_binary, on_kept, &rc, &k);
+        if (kept >= 0)
+                kept = keeper_watch(d, &k);
+        if (rc.table_fd < 0 || table_map(c, rc.table_fd) < 0) {
                 if (rc.table_fd >= 0)
                         close(rc.table_fd);
                 r = table_create();
-                if (r < 0 || (r = table_map(r)) < 0)
+                if (r < 0 || (r = table_map(c, r)) < 0)
                         return r; /* without the table no listener can be served: commitd cannot start */
-                if (custody.keeper_fd >= 0 &&
-                    keeper_put(custody.keeper_fd, KEEPER_TABLE, 0, "in-flight", custody.table_fd) < 0)
+                if (c->keeper.fd >= 0 && keeper_put(&c->keeper, KEEPER_TABLE, 0, "in-flight", c->table_fd) < 0)
                         log_warning("keeper: cannot hand over the in-flight table: %m");
         }
         while (rc.listeners) {
                 struct adopted *a = rc.listeners;
-                struct listener *l;
                 rc.listeners = a->next;
-                if (adopt(d, a, &l) >= 0)
+                if (adopt(d, a) >= 0)
                         adopted++;
                 else {
                         lost++;
                         log_error("keeper: listener %u cannot be adopted (tag %s); its processes get ENOSYS", a->key,
                                   a->tag ? a->tag : "unreadable");
-                        if (custody.keeper_fd >= 0)
-                                (void) keeper_del(custody.keeper_fd, a->key);
+                        if (c->keeper.fd >= 0)
+                                (void) keeper_del(&c->keeper, a->key);
                 }
                 free(a->tag);
                 free(a);
@@ -291,9 +287,9 @@ int custody_recover(struct daemon *d, const char *keeper_socket, const char *kee
                 next = l->next;
                 (void) notify_listener_start(d, l);
         }
-        if (fd < 0) {
+        if (kept < 0) {
                 log_warning("keeper: none at %s (%s): listeners will not survive a commitd restart", keeper_socket,
-                            strerror(-fd));
+                            strerror(-kept));
                 return 0;
         }
         log_info("keeper at %s: %u listeners adopted from the previous commitd%s", keeper_socket, adopted,
@@ -302,14 +298,16 @@ int custody_recover(struct daemon *d, const char *keeper_socket, const char *kee
 }
 
 void custody_free(struct daemon *d) {
-        if (custody.keeper_source)
-                loop_remove(d->loop, custody.keeper_source); /* the keeper stays, holding the listeners */
-        custody.keeper_source = NULL;
-        custody.keeper_fd = -1;
-        if (custody.table)
-                munmap(custody.table, (size_t) NOTIFY_MAX_LISTENERS * SLOT_SIZE);
-        if (custody.table_fd >= 0)
-                close(custody.table_fd);
-        custody.table = NULL;
-        custody.table_fd = -1;
+        struct custody *c = &d->custody;
+
+        if (c->keeper_source)
+                loop_remove(d->loop, c->keeper_source); /* the keeper stays, holding the listeners */
+        c->keeper_source = NULL;
+        c->keeper.fd = -1;
+        if (c->table)
+                munmap(c->table, (size_t) CUSTODY_SLOTS * SLOT_SIZE);
+        if (c->table_fd >= 0)
+                close(c->table_fd);
+        c->table = NULL;
+        c->table_fd = -1;
 }

@@ -9,13 +9,13 @@
 
 #include "cgroupfs.h"
 #include "dispatch.h"
+#include "enroll.h"
 #include "events.h"
 #include "knobs.h"
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
 #include "units.h"
-#include "unixsock.h"
 
 _printf_(3, 4) static void fail(struct reply *r, enum protocol_error e, const char *fmt, ...) {
         va_list ap;
@@ -322,8 +322,8 @@ static void m_enroll(struct daemon *d, struct client *c, const json_t *params, i
         const char *policy = json_string_value(json_object_get(params, "policy"));
         _cleanup_free_ char *cgroup = NULL, *from = NULL;
         struct budget_entry *e;
-        pid_t pid, sample_pid;
-        char what[256];
+        char what[256], who[64];
+        pid_t pid;
         int k;
 
         if (!params_known(params, allowed, r))
@@ -332,7 +332,7 @@ static void m_enroll(struct daemon *d, struct client *c, const json_t *params, i
                 fail(r, PROTOCOL_INVALID_PARAMS, "enroll needs the seccomp listener fd attached (SCM_RIGHTS)");
                 return;
         }
-        k = unix_check_seccomp_listener(*fd, what, sizeof(what));
+        k = enroll_check(*fd, what, sizeof(what));
         if (k < 0) {
                 fail(r, PROTOCOL_INVALID_PARAMS,
                      "the descriptor is not a seccomp listener (%s); attach the fd that seccomp() returned with "
@@ -387,22 +387,22 @@ static void m_enroll(struct daemon *d, struct client *c, const json_t *params, i
                 log_error("enroll pid %d in %s: %s", (int) pid, cgroup, strerror(-k));
                 return;
         }
-        sample_pid = e->sample_pid;
-        e->sample_pid = pid;
-        budgets_refresh(&d->budgets);
-        k = notify_add_listener(d, TAKE_FD(*fd), pid, e);
+        snprintf(who, sizeof(who), "pid %d (uid %d)", (int) pid, (int) c->cred.uid);
+        k = enroll_listener(d, &(struct enrollment){.fd = TAKE_FD(*fd),
+                                                    .pid = pid,
+                                                    .entry = e,
+                                                    .sample = true,
+                                                    .measure = true,
+                                                    .slot = -1,
+                                                    .who = who});
         if (k < 0) {
                 /* Not enrolled after all: back where it was. */
                 (void) cgroup_attach(&d->root, from, pid);
-                e->sample_pid = sample_pid;
-                budgets_refresh(&d->budgets);
                 fail(r, PROTOCOL_RESOURCE_LIMIT, "cannot watch the listener: %s", strerror(-k));
                 log_error("enroll pid %d in %s: cannot watch the listener: %s; put back in %s", (int) pid, cgroup,
                           strerror(-k), from);
                 return;
         }
-        (void) daemon_measure(d, e, now_usec(CLOCK_MONOTONIC));
-        log_info("enrolled pid %d (uid %d) in %s", (int) pid, (int) c->cred.uid, cgroup);
         r->result = json_pack("{s:s}", "cgroup", cgroup);
 }
 
@@ -444,8 +444,9 @@ static void m_events(struct daemon *d, struct client *c, const json_t *params, i
         c->follow = json_is_true(follow);
         /* A tenant sees the refusals in its own cgroups only (checked again for each event pushed, in server.c).
          * The list leaves room for the envelope: the oldest give way when the reply would pass the message size. */
-        r->result = json_pack("{s:o}", "events",
-                              events_recent_json(c->admin ? NULL : event_readable, &rd, PROTOCOL_MAX_MESSAGE - 256));
+        r->result = json_pack(
+                "{s:o}", "events",
+                events_recent_json(&d->events, c->admin ? NULL : event_readable, &rd, PROTOCOL_MAX_MESSAGE - 256));
 }
 
 static const struct method {

@@ -14,29 +14,21 @@
 
 #define LOG_BURST 20 /* refusals logged per second before suppression */
 
-static struct refusal ring[EVENTS_RING];
-static uint64_t ring_count, delivered;
-static void (*event_sink)(const struct refusal *r, void *userdata);
-static void *event_sink_data;
-static int wake_fd = -1;
-static struct loop_source *wake_source;
-static uint64_t log_window_sec, logged_in_window, suppressed;
-
-static void log_refusal(const struct refusal *r) {
+static void log_refusal(struct events *ev, const struct refusal *r) {
         char req[UNITS_FORMAT_MAX], com[UNITS_FORMAT_MAX], lim[UNITS_FORMAT_MAX];
         uint64_t sec = r->time_usec / 1000000;
 
-        if (sec != log_window_sec) {
-                if (suppressed > 0)
+        if (sec != ev->log_window_sec) {
+                if (ev->suppressed > 0)
                         log_notice("%" PRIu64 " more refusals not logged in the last second (rate limit); "
                                    "`commitctl events` has them",
-                                   suppressed);
-                log_window_sec = sec;
-                logged_in_window = 0;
-                suppressed = 0;
+                                   ev->suppressed);
+                ev->log_window_sec = sec;
+                ev->logged_in_window = 0;
+                ev->suppressed = 0;
         }
-        if (++logged_in_window > LOG_BURST) {
-                suppressed++;
+        if (++ev->logged_in_window > LOG_BURST) {
+                ev->suppressed++;
                 return;
         }
         if (r->reason[0])
@@ -50,62 +42,60 @@ static void log_refusal(const struct refusal *r) {
 }
 
 /* Logs and pushes to followers what was recorded since the last delivery; a listener thread only recorded it. */
-static void deliver(void) {
-        if (ring_count - delivered > EVENTS_RING) {
+static void deliver(struct events *ev) {
+        if (ev->count - ev->delivered > EVENTS_RING) {
                 log_warning("%" PRIu64 " refusals came faster than commitd could log and push them: not logged, "
                             "followers did not get them (`commitctl events` has the last %d)",
-                            ring_count - delivered - EVENTS_RING, EVENTS_RING);
-                delivered = ring_count - EVENTS_RING;
+                            ev->count - ev->delivered - EVENTS_RING, EVENTS_RING);
+                ev->delivered = ev->count - EVENTS_RING;
         }
-        for (; delivered < ring_count; delivered++) {
-                const struct refusal *r = &ring[delivered % EVENTS_RING];
-                log_refusal(r);
-                if (event_sink)
-                        event_sink(r, event_sink_data);
+        for (; ev->delivered < ev->count; ev->delivered++) {
+                const struct refusal *r = &ev->ring[ev->delivered % EVENTS_RING];
+                log_refusal(ev, r);
+                if (ev->sink)
+                        ev->sink(r, ev->sink_data);
         }
 }
 
 static void on_wake(struct loop_source *s, uint32_t events, void *userdata) {
+        struct events *ev = userdata;
         uint64_t n;
-        (void) s, (void) events, (void) userdata;
+        (void) events;
 
-        (void) !read(wake_fd, &n, sizeof(n));
-        deliver();
+        (void) !read(loop_source_fd(s), &n, sizeof(n));
+        deliver(ev);
 }
 
-int events_start(struct loop *l) {
-        int r;
+int events_start(struct events *ev, struct loop *l) {
+        int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK), r;
 
-        wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (wake_fd < 0)
+        if (fd < 0)
                 return -errno;
-        r = loop_add(l, wake_fd, EPOLLIN, on_wake, NULL, &wake_source);
+        r = loop_add(l, fd, EPOLLIN, on_wake, ev, &ev->wake_source);
         if (r < 0) {
-                close(wake_fd);
-                wake_fd = -1;
+                close(fd);
+                return r;
         }
-        return r;
+        ev->wake_fd = fd;
+        return 0;
 }
 
-void events_stop(struct loop *l) {
-        deliver();
-        if (wake_source)
-                loop_remove(l, wake_source);
-        wake_source = NULL;
-        if (wake_fd >= 0)
-                close(wake_fd);
-        wake_fd = -1;
+void events_stop(struct events *ev, struct loop *l) {
+        deliver(ev);
+        if (ev->wake_source)
+                loop_remove(l, ev->wake_source); /* closes wake_fd */
+        ev->wake_source = NULL;
 }
 
-void events_record(const struct refusal *r) {
+void events_record(struct events *ev, const struct refusal *r) {
         uint64_t one = 1;
 
-        ring[ring_count % EVENTS_RING] = *r;
-        ring_count++;
-        if (wake_fd < 0)
-                deliver(); /* no loop (tests, setup): at once */
+        ev->ring[ev->count % EVENTS_RING] = *r;
+        ev->count++;
+        if (!ev->wake_source)
+                deliver(ev); /* no loop (setup, stop): at once */
         else
-                (void) !write(wake_fd, &one, sizeof(one));
+                (void) !write(ev->wake_fd, &one, sizeof(one));
 }
 
 json_t *refusal_json(const struct refusal *r) {
@@ -116,33 +106,34 @@ json_t *refusal_json(const struct refusal *r) {
                          "enforced", r->enforced, "reason", r->reason[0] ? json_string(r->reason) : json_null());
 }
 
-json_t *events_recent_json(bool (*keep)(const struct refusal *r, void *userdata), void *userdata, size_t max_bytes) {
+json_t *events_recent_json(const struct events *ev, bool (*keep)(const struct refusal *r, void *userdata),
+                           void *userdata, size_t max_bytes) {
         json_t *a = json_array();
-        uint64_t first = ring_count > EVENTS_RING ? ring_count - EVENTS_RING : 0;
+        uint64_t first = ev->count > EVENTS_RING ? ev->count - EVENTS_RING : 0;
         size_t total = 2; /* "[]" */
 
         /* Newest first, so that when the reply would pass its size the oldest are the ones left out. */
-        for (uint64_t i = ring_count; a && i > first; i--) {
-                const struct refusal *r = &ring[(i - 1) % EVENTS_RING];
-                json_t *ev;
+        for (uint64_t i = ev->count; a && i > first; i--) {
+                const struct refusal *r = &ev->ring[(i - 1) % EVENTS_RING];
+                json_t *one;
                 size_t n;
 
                 if (keep && !keep(r, userdata))
                         continue;
-                ev = refusal_json(r);
-                n = ev ? json_dumpb(ev, NULL, 0, JSON_COMPACT) : 0;
+                one = refusal_json(r);
+                n = one ? json_dumpb(one, NULL, 0, JSON_COMPACT) : 0;
                 if (n == 0 || total + n + 1 > max_bytes) {
-                        json_decref(ev);
+                        json_decref(one);
                         break;
                 }
                 total += n + 1;
-                if (json_array_insert_new(a, 0, ev) < 0)
+                if (json_array_insert_new(a, 0, one) < 0)
                         break;
         }
         return a;
 }
 
-void events_set_sink(void (*sink)(const struct refusal *r, void *userdata), void *userdata) {
-        event_sink = sink;
-        event_sink_data = userdata;
+void events_set_sink(struct events *ev, events_sink_t sink, void *userdata) {
+        ev->sink = sink;
+        ev->sink_data = userdata;
 }

@@ -204,9 +204,9 @@ static void admit(struct thread *t, struct budget_entry **levels, size_t n, enum
         records_admitted(t, kind, req->data.nr, (const uint64_t *) req->data.args, c);
 }
 
-static void refusal_event(pid_t pid, const char *comm, const struct budget_entry *at, enum call_kind kind,
-                          const struct budget_entry *level, uint64_t request, uint64_t committed, bool enforced,
-                          const char *reason) {
+static void refusal_event(struct daemon *d, pid_t pid, const char *comm, const struct budget_entry *at,
+                          enum call_kind kind, const struct budget_entry *level, uint64_t request, uint64_t committed,
+                          bool enforced, const char *reason) {
         struct refusal r = {
                 .time_usec = now_usec(CLOCK_REALTIME),
                 .pid = pid,
@@ -222,7 +222,7 @@ static void refusal_event(pid_t pid, const char *comm, const struct budget_entry
         snprintf(r.comm, sizeof(r.comm), "%s", comm);
         if (reason)
                 snprintf(r.reason, sizeof(r.reason), "%s", reason);
-        events_record(&r);
+        events_record(&d->events, &r);
 }
 
 /* A call commitd cannot judge is refused, never admitted "because we could not tell" (SPEC 7). */
@@ -233,7 +233,7 @@ static bool fail_closed(struct listener *l, const struct seccomp_notif *req, enu
         if (!judge_id_valid(l->fd, req->id))
                 return false; /* the caller is gone: nothing to answer */
         snprintf(reason, sizeof(reason), "cannot judge: %s", strerror(error < 0 ? -error : error));
-        refusal_event(req->pid, comm, l->entry, kind, NULL, 0, 0, true, reason);
+        refusal_event(l->daemon, req->pid, comm, l->entry, kind, NULL, 0, 0, true, reason);
         if (kind == CALL_BRK)
                 answer_brk(resp, req->id, 0); /* the break is unknown: 0 makes glibc ask the kernel (refused_brk()) */
         else
@@ -270,12 +270,12 @@ static bool gone(struct listener *l, const struct seccomp_notif *req, enum call_
 
 /* Calls the table does not judge: the filter should never send them (test-calls proves it for commitd's own
  * filters), but an OCI profile may carry another agent's notify rules, and i386 old_mmap and clone3 are ENOSYS. */
-static void unknown_call(const struct listener *l, const struct seccomp_notif *req, enum call_kind kind) {
-        static uint64_t last_sec;
+static void unknown_call(struct daemon *d, const struct listener *l, const struct seccomp_notif *req,
+                         enum call_kind kind) {
         uint64_t sec = now_usec(CLOCK_MONOTONIC) / 1000000;
 
-        if (kind != CALL_OLD_MMAP && kind != CALL_CLONE3 && sec != last_sec) {
-                last_sec = sec;
+        if (kind != CALL_OLD_MMAP && kind != CALL_CLONE3 && sec != d->unknown_call_logged_sec) {
+                d->unknown_call_logged_sec = sec;
                 log_warning("listener of %s: pid %d made a call commitd does not judge (arch %#x, nr %d): ENOSYS",
                             l->entry->cgroup, (int) req->pid, req->data.arch, req->data.nr);
         }
@@ -300,7 +300,7 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
 
         kind = calls_lookup(req->data.arch, req->data.nr, NULL);
         if (kind == CALL_NONE || kind == CALL_OLD_MMAP || kind == CALL_CLONE3) {
-                unknown_call(l, req, kind);
+                unknown_call(d, l, req, kind);
                 answer(resp, req->id, -ENOSYS);
                 return true;
         }
@@ -400,8 +400,8 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
                 lv->refusals++;
                 if (lv != p->entry)
                         p->entry->refusals++;
-                refusal_event(req->pid, p->comm, p->entry, kind, lv, res.request_bytes, res.committed_bytes, enforced,
-                              NULL);
+                refusal_event(d, req->pid, p->comm, p->entry, kind, lv, res.request_bytes, res.committed_bytes,
+                              enforced, NULL);
                 if (enforced) {
                         if (kind == CALL_BRK)
                                 answer_brk(resp, req->id, refused_brk(p, &heap, d->page_size));

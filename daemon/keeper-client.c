@@ -28,25 +28,23 @@
  * POLICY_MAX_NAME, a container id at most OCI_MAX_ID (oci.c); the keys and a pid take less than 128 bytes. */
 _Static_assert(6 * (PATH_MAX + POLICY_MAX_NAME + OCI_MAX_ID) + 128 <= KEEPER_MAX_DATA, "a listener's tag may not fit");
 
-/* What the connected keeper takes (its answer to LIST says). */
-static uint32_t keeper_max_data = KEEPER_LEGACY_MAX_DATA;
-
-static int send_msg(int fd, uint32_t op, uint32_t key, uint32_t flags, const char *data, int payload_fd) {
+static int send_msg(int fd, uint32_t max_data, uint32_t op, uint32_t key, uint32_t flags, const char *data,
+                    int payload_fd) {
         struct keeper_header h = {.op = op, .key = key, .flags = flags};
         size_t len = data ? strlen(data) : 0;
         struct iovec iov[2] = {{&h, sizeof(h)}, {(void *) data, len}};
 
-        if (len > keeper_max_data)
+        if (len > max_data)
                 return -E2BIG;
         return unix_send_with_fd(fd, iov, 2, payload_fd) < 0 ? -errno : 0;
 }
 
-int keeper_put(int fd, uint32_t key, uint32_t flags, const char *data, int payload_fd) {
-        return send_msg(fd, KEEPER_PUT, key, flags, data, payload_fd);
+int keeper_put(const struct keeper_conn *k, uint32_t key, uint32_t flags, const char *data, int payload_fd) {
+        return send_msg(k->fd, k->max_data, KEEPER_PUT, key, flags, data, payload_fd);
 }
 
-int keeper_del(int fd, uint32_t key) {
-        return send_msg(fd, KEEPER_DEL, key, 0, NULL, -1);
+int keeper_del(const struct keeper_conn *k, uint32_t key) {
+        return send_msg(k->fd, k->max_data, KEEPER_DEL, key, 0, NULL, -1);
 }
 
 /* Starts the keeper detached: a grandchild in its own session, so that neither commitd's death nor its
@@ -120,14 +118,14 @@ static void held_free(struct held *h, size_t n) {
 
 /* Collects the whole answer to LIST before handing anything on: a keeper that vanishes half-way is asked
  * again, and no entry is adopted twice. Returns the count, -EBUSY (another commitd) or -errno. */
-static ssize_t list(int fd, struct held **ret) {
+static ssize_t list(int fd, struct held **ret, uint32_t *ret_max_data) {
         struct held *h = NULL;
         size_t n = 0;
         int r;
 
         /* A keeper that is busy with another commitd answers BUSY and hangs up at once, perhaps before this
          * request arrives: read its answer even when the request could not be sent. */
-        (void) send_msg(fd, KEEPER_LIST, 0, 0, NULL, -1);
+        (void) send_msg(fd, 0, KEEPER_LIST, 0, 0, NULL, -1);
         for (;;) {
                 char buf[sizeof(struct keeper_header) + KEEPER_MAX_DATA + 1];
                 union {
@@ -151,7 +149,7 @@ static ssize_t list(int fd, struct held **ret) {
                 memcpy(&kh, buf, sizeof(kh));
                 buf[len] = '\0';
                 if (kh.op == KEEPER_END) {
-                        keeper_max_data = kh.max_data == 0 ? KEEPER_LEGACY_MAX_DATA : MIN(kh.max_data, KEEPER_MAX_DATA);
+                        *ret_max_data = kh.max_data == 0 ? KEEPER_LEGACY_MAX_DATA : MIN(kh.max_data, KEEPER_MAX_DATA);
                         *ret = h;
                         return (ssize_t) n;
                 }
@@ -182,7 +180,8 @@ static ssize_t list(int fd, struct held **ret) {
         return r;
 }
 
-int keeper_open(const char *socket_path, const char *binary, keeper_entry_t cb, void *userdata) {
+int keeper_open(const char *socket_path, const char *binary, keeper_entry_t cb, void *userdata,
+                struct keeper_conn *ret) {
         bool spawned = false;
         int r = -ENOENT;
 
@@ -192,14 +191,16 @@ int keeper_open(const char *socket_path, const char *binary, keeper_entry_t cb, 
                 int fd = try_connect(socket_path);
 
                 if (fd >= 0) {
-                        ssize_t n = list(fd, &h);
+                        uint32_t max_data;
+                        ssize_t n = list(fd, &h, &max_data);
                         if (n >= 0) {
                                 for (ssize_t k = 0; k < n; k++) {
                                         cb(h[k].key, h[k].data, h[k].fd, userdata);
                                         h[k].fd = -1;
                                 }
                                 held_free(h, (size_t) n);
-                                return fd;
+                                *ret = (struct keeper_conn){.fd = fd, .max_data = max_data};
+                                return 0;
                         }
                         close(fd);
                         r = (int) n;

@@ -26,38 +26,42 @@ struct entry {
         char *data;
 };
 
-static struct entry entries[KEEPER_MAX_ENTRIES];
-static size_t n_entries;
+/* What the keeper holds: main's, passed to each part. */
+struct keeper {
+        struct entry entries[KEEPER_MAX_ENTRIES];
+        size_t n_entries;
+};
+_Static_assert(sizeof(struct keeper) <= 256 * 1024, "main holds the table on its stack");
 
-static struct entry *find(uint32_t key) {
-        for (size_t i = 0; i < n_entries; i++)
-                if (entries[i].key == key)
-                        return &entries[i];
+static struct entry *find(struct keeper *k, uint32_t key) {
+        for (size_t i = 0; i < k->n_entries; i++)
+                if (k->entries[i].key == key)
+                        return &k->entries[i];
         return NULL;
 }
 
-static void drop(struct entry *e) {
+static void drop(struct keeper *k, struct entry *e) {
         close(e->fd);
         free(e->data);
-        *e = entries[--n_entries];
+        *e = k->entries[--k->n_entries];
 }
 
-static size_t watched(void) {
+static size_t watched(const struct keeper *k) {
         size_t n = 0;
-        for (size_t i = 0; i < n_entries; i++)
-                n += !!(entries[i].flags & KEEPER_F_WATCH);
+        for (size_t i = 0; i < k->n_entries; i++)
+                n += !!(k->entries[i].flags & KEEPER_F_WATCH);
         return n;
 }
 
-static void put(const struct keeper_header *h, const char *data, size_t len, int fd) {
-        struct entry *e = find(h->key);
+static void put(struct keeper *k, const struct keeper_header *h, const char *data, size_t len, int fd) {
+        struct entry *e = find(k, h->key);
         char *copy;
 
         if (fd < 0) {
                 log_warning("keeper: PUT of key %u came without a descriptor; ignored", h->key);
                 return;
         }
-        if (!e && n_entries >= KEEPER_MAX_ENTRIES) {
+        if (!e && k->n_entries >= KEEPER_MAX_ENTRIES) {
                 log_error("keeper: already holding %d descriptors; key %u not kept", KEEPER_MAX_ENTRIES, h->key);
                 close(fd);
                 return;
@@ -71,7 +75,7 @@ static void put(const struct keeper_header *h, const char *data, size_t len, int
                 close(e->fd);
                 free(e->data);
         } else
-                e = &entries[n_entries++];
+                e = &k->entries[k->n_entries++];
         *e = (struct entry){.key = h->key, .flags = h->flags, .fd = fd, .data = copy};
 }
 
@@ -86,7 +90,7 @@ static int send_entry(int conn, uint32_t op, const struct entry *e) {
 }
 
 /* One message of the connected commitd. Returns false when the connection is over. */
-static bool on_message(int conn) {
+static bool on_message(struct keeper *k, int conn) {
         char buf[sizeof(struct keeper_header) + KEEPER_MAX_DATA];
         union {
                 struct cmsghdr align;
@@ -113,21 +117,21 @@ static bool on_message(int conn) {
         memcpy(&h, buf, sizeof(h));
         switch (h.op) {
         case KEEPER_PUT:
-                put(&h, buf + sizeof(h), (size_t) n - sizeof(h), fd);
+                put(k, &h, buf + sizeof(h), (size_t) n - sizeof(h), fd);
                 return true;
         case KEEPER_DEL: {
-                struct entry *e = find(h.key);
+                struct entry *e = find(k, h.key);
                 if (e)
-                        drop(e);
+                        drop(k, e);
                 break;
         }
         case KEEPER_LIST:
-                for (size_t i = 0; i < n_entries; i++)
-                        if (send_entry(conn, KEEPER_ENTRY, &entries[i]) < 0)
+                for (size_t i = 0; i < k->n_entries; i++)
+                        if (send_entry(conn, KEEPER_ENTRY, &k->entries[i]) < 0)
                                 return false;
                 if (send_entry(conn, KEEPER_END, NULL) < 0)
                         return false;
-                log_info("keeper: handed %zu descriptors to commitd", n_entries);
+                log_info("keeper: handed %zu descriptors to commitd", k->n_entries);
                 break;
         default:
                 log_warning("keeper: unknown operation %u; closing the connection", h.op);
@@ -141,17 +145,17 @@ static bool on_message(int conn) {
 }
 
 /* With no commitd connected: forget listeners every task of which has exited (POLLHUP). */
-static void sweep_hung_up(void) {
-        for (size_t i = 0; i < n_entries;) {
-                struct pollfd p = {.fd = entries[i].fd};
-                if ((entries[i].flags & KEEPER_F_WATCH) && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
-                        drop(&entries[i]);
+static void sweep_hung_up(struct keeper *k) {
+        for (size_t i = 0; i < k->n_entries;) {
+                struct pollfd p = {.fd = k->entries[i].fd};
+                if ((k->entries[i].flags & KEEPER_F_WATCH) && poll(&p, 1, 0) == 1 && (p.revents & POLLHUP))
+                        drop(k, &k->entries[i]);
                 else
                         i++;
         }
 }
 
-static void accept_one(int listen_fd, int *conn) {
+static void accept_one(struct keeper *k, int listen_fd, int *conn) {
         struct ucred cred;
         socklen_t len = sizeof(cred);
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -175,9 +179,9 @@ static void accept_one(int listen_fd, int *conn) {
                 close(fd);
                 return;
         }
-        sweep_hung_up();
+        sweep_hung_up(k);
         *conn = fd;
-        log_info("keeper: commitd pid %d connected; holding %zu descriptors", (int) cred.pid, n_entries);
+        log_info("keeper: commitd pid %d connected; holding %zu descriptors", (int) cred.pid, k->n_entries);
 }
 
 static int write_pid_file(const char *path) {
@@ -202,6 +206,7 @@ int main(int argc, char **argv) {
                 {"help", no_argument, NULL, 'h'},
                 {NULL, 0, NULL, 0},
         };
+        struct keeper k = {.n_entries = 0};
         const char *path = NULL;
         _cleanup_free_ char *pid_file = NULL;
         bool exit_when_idle = false, served = false;
@@ -252,22 +257,24 @@ int main(int argc, char **argv) {
                 int n = poll(p, 2, conn < 0 ? 1000 : -1);
                 if (n < 0 && errno != EINTR)
                         break;
-                if (p[1].revents && !on_message(conn)) {
+                if (p[1].revents && !on_message(&k, conn)) {
                         close(conn);
                         conn = -1;
-                        log_info("keeper: commitd disconnected; holding %zu descriptors until it is back", n_entries);
+                        log_info("keeper: commitd disconnected; holding %zu descriptors until it is back", k.n_entries);
                 }
                 if (p[0].revents & POLLIN) {
-                        accept_one(listen_fd, &conn);
+                        accept_one(&k, listen_fd, &conn);
                         served = served || conn >= 0;
                 }
                 if (conn < 0) {
-                        sweep_hung_up();
-                        if (exit_when_idle && served && watched() == 0)
+                        sweep_hung_up(&k);
+                        if (exit_when_idle && served && watched(&k) == 0)
                                 break;
                 }
         }
         log_info("keeper: no listener left to hold and no commitd; exiting");
+        while (k.n_entries > 0) /* the in-flight table, unwatched: main's table goes with its stack frame */
+                drop(&k, &k.entries[0]);
         (void) unlink(path);
         (void) unlink(pid_file);
         return 0;

@@ -41,12 +41,19 @@ struct keeper_header {
 
 /* commitd's side (keeper-client.c). */
 
+/* A connection to the keeper. */
+struct keeper_conn {
+        int fd;            /* -1: none */
+        uint32_t max_data; /* the most data it takes in one message: its answer to LIST says */
+};
+
 /* Connects to the keeper at socket_path; when none answers there, starts binary (detached, in its own
  * session) and connects to it. Then asks for every entry it holds and calls cb for each (cb owns entry_fd).
  * Retries while another commitd is still connected (a killed one whose descriptors the kernel has not closed
- * yet) or the keeper went away meanwhile, for a few seconds. Returns the connected fd, or -errno. */
+ * yet) or the keeper went away meanwhile, for a few seconds. Returns 0 with *ret connected, or -errno. */
 typedef void (*keeper_entry_t)(uint32_t key, const char *data, int entry_fd, void *userdata);
-int keeper_open(const char *socket_path, const char *binary, keeper_entry_t cb, void *userdata);
+int keeper_open(const char *socket_path, const char *binary, keeper_entry_t cb, void *userdata,
+                struct keeper_conn *ret);
 /* -E2BIG for data longer than the connected keeper takes (a keeper started by an older commitd). */
-int keeper_put(int fd, uint32_t key, uint32_t flags, const char *data, int payload_fd);
-int keeper_del(int fd, uint32_t key);
+int keeper_put(const struct keeper_conn *k, uint32_t key, uint32_t flags, const char *data, int payload_fd);
+int keeper_del(const struct keeper_conn *k, uint32_t key);

@@ -313,7 +313,7 @@ static int run(const struct options *opts) {
         pthread_attr_init(&d.thread_attr);
         pthread_attr_setstacksize(&d.thread_attr, 256 * 1024);
         d.started_usec = now_usec(CLOCK_MONOTONIC);
-        r = notify_init();
+        r = notify_init(&d);
         if (r < 0) {
                 log_error("cannot set up seccomp notifications: %s", strerror(-r));
                 return 1;
@@ -355,7 +355,7 @@ static int run(const struct options *opts) {
         if (r >= 0)
                 r = add_timer(&d, o.upkeep_sec);
         if (r >= 0)
-                r = events_start(d.loop);
+                r = events_start(&d.events, d.loop);
         if (r < 0) {
                 log_error("cannot set up the event loop: %s", strerror(-r));
                 return 1;
@@ -424,7 +424,7 @@ static int run(const struct options *opts) {
                 log_error("event loop failed: %s", strerror(-r));
         notify_remeasure_stop(&d);
         pthread_mutex_lock(&d.lock);
-        events_stop(d.loop);
+        events_stop(&d.events, d.loop);
         server_stop(&d);
         oci_stop(&d);
         notify_free(&d);

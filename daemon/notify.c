@@ -98,7 +98,7 @@ static void on_interrupt(int sig) {
         (void) sig; /* only there to make a blocked NOTIF_RECV return EINTR */
 }
 
-int notify_init(void) {
+int notify_init(struct daemon *d) {
         struct sigaction sa = {.sa_handler = on_interrupt}; /* no SA_RESTART: the ioctl must return EINTR */
         struct seccomp_notif_sizes sizes;
 
@@ -109,7 +109,7 @@ int notify_init(void) {
         /* The answer is a struct seccomp_notif_resp on the stack: the kernel reads no more of it than it knows. */
         if (sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp))
                 return -EPROTO;
-        return custody_init(sizes.seccomp_notif);
+        return custody_init(&d->custody, sizes.seccomp_notif);
 }
 
 static void listener_stop_thread(struct daemon *d, struct listener *l);
@@ -128,8 +128,8 @@ static void listener_release(struct daemon *d, struct listener *l, bool hung_up)
                 }
         records_forget_listener(d, l); /* they are gone: HUP means no task uses the filter */
         if (hung_up)
-                custody_let_go(l);
-        custody_slot_set(l->slot, NULL);
+                custody_let_go(&d->custody, l);
+        custody_slot_set(&d->custody, l->slot, NULL);
         loop_remove(d->loop, l->source); /* closes the fd */
         d->n_listeners--;
         free(l);
@@ -160,7 +160,7 @@ static void judge_and_answer(struct daemon *d, struct listener *l, const struct 
 static void *listener_thread(void *userdata) {
         struct listener *l = userdata;
         struct daemon *d = l->daemon;
-        struct seccomp_notif *slot = custody_slot(l->slot);
+        struct seccomp_notif *slot = custody_slot(&d->custody, l->slot);
         struct seccomp_notif req;
 
         /* An earlier commitd received this call and died before answering: the kernel still holds it as SENT
@@ -173,7 +173,7 @@ static void *listener_thread(void *userdata) {
                          l->entry->cgroup, req.data.nr, (int) req.pid);
         }
         while (!atomic_load(&l->stopping)) {
-                memset(slot, 0, custody_notif_size()); /* the kernel wants it zeroed; the last call is answered */
+                memset(slot, 0, d->custody.notif_size); /* the kernel wants it zeroed; the last call is answered */
                 if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, slot) < 0) {
                         /* EINTR: stopping; ENOENT: the caller died before we read it. Anything else is not a
                          * moment's trouble (EBADF, ENOTTY, EFAULT: no listener to serve): stop, instead of
@@ -236,7 +236,7 @@ int notify_listener_new(struct daemon *d, int fd, pid_t pid, struct budget_entry
                 free(l);
                 return r;
         }
-        custody_slot_set(slot, l);
+        custody_slot_set(&d->custody, slot, l);
         l->next = d->listeners;
         d->listeners = l;
         d->n_listeners++;
@@ -255,35 +255,6 @@ int notify_listener_start(struct daemon *d, struct listener *l) {
         }
         l->started = true;
         return 0;
-}
-
-static int add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e, bool exec_pending,
-                        struct listener **ret) {
-        struct listener *l;
-        unsigned slot;
-        int r;
-
-        r = custody_slot_claim(&slot);
-        if (r < 0) {
-                close(fd);
-                return r;
-        }
-        r = notify_listener_new(d, fd, pid, e, slot, &l);
-        if (r < 0)
-                return r;
-        l->exec_pending = exec_pending; /* before the thread starts: it reads it */
-        custody_hold(l);
-        if (ret)
-                *ret = l;
-        return notify_listener_start(d, l);
-}
-
-int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e) {
-        return add_listener(d, fd, pid, e, false, NULL);
-}
-
-int notify_add_listener_pending(struct daemon *d, int fd, struct budget_entry *e, struct listener **ret) {
-        return add_listener(d, fd, 0, e, true, ret);
 }
 
 int notify_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary) {

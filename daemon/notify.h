@@ -11,7 +11,7 @@
 /* Seccomp user-notify listeners. Each listener belongs to the cgroup it was enrolled into; a thread per
  * listener receives its notifications and has them judged (judge.c) under d->lock; what commitd knows of the
  * processes lives in records.c; custody.c keeps every listener alive across commitd's death. */
-#define NOTIFY_MAX_LISTENERS 4096
+#define NOTIFY_MAX_LISTENERS CUSTODY_SLOTS
 
 struct process;
 
@@ -31,18 +31,16 @@ struct listener {
         struct listener *next;
 };
 
-int notify_init(void);
+int notify_init(struct daemon *d);
 /* Crash safety (docs/reliability.md): connects to the keeper, adopts the listeners it holds from an earlier
  * commitd, rebuilds the ledgers by measurement, and starts every listener's thread. Call once, after the
  * policies are loaded (custody.c). */
 int notify_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary);
-/* Takes ownership of fd; the listener is held by the keeper too. */
-int notify_add_listener(struct daemon *d, int fd, pid_t pid, struct budget_entry *e);
-/* The same for an exec's listener (container.h): its process is not known yet; the first caller is checked. */
-int notify_add_listener_pending(struct daemon *d, int fd, struct budget_entry *e, struct listener **ret);
-/* Registers a listener in slot without starting its thread (custody.c's adoption); takes ownership of fd. */
+/* A listener comes through enroll_listener() (enroll.h), which calls these. Registers fd (taken, closed on
+ * failure) in slot of the in-flight table, its thread not started. */
 int notify_listener_new(struct daemon *d, int fd, pid_t pid, struct budget_entry *e, unsigned slot,
                         struct listener **ret);
+/* Starts l's thread; on failure l is let go (the keeper lets go of it too) and its entry put. */
 int notify_listener_start(struct daemon *d, struct listener *l);
 /* Background upkeep: forgets processes that exited (pid reuse checked by start time), lets go of broken
  * listeners, re-measures the cgroups whose ledgers have only grown since their last measure. */

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "commitd.h"
+#include "enroll.h"
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
@@ -29,9 +31,6 @@ struct oci_conn {
         size_t n_fds;
 };
 
-static struct loop_source *oci_source;
-static char *oci_path, *oci_default_policy;
-
 static void conn_close(struct oci_conn *c) {
         for (size_t i = 0; i < c->n_fds; i++)
                 if (c->fds[i] >= 0)
@@ -42,7 +41,7 @@ static void conn_close(struct oci_conn *c) {
 }
 
 static int check_listener(struct oci_conn *c, const struct ocispec_state *st, const char **ret_why) {
-        int r = unix_check_seccomp_listener(c->fds[st->seccomp_index], NULL, 0);
+        int r = enroll_check(c->fds[st->seccomp_index], NULL, 0);
 
         if (r < 0)
                 *ret_why = "its seccompFd is not a seccomp listener";
@@ -55,7 +54,7 @@ static int check_listener(struct oci_conn *c, const struct ocispec_state *st, co
 static int enroll_exec(struct oci_conn *c, const struct ocispec_state *st, struct budget_entry *e,
                        const char **ret_why) {
         struct daemon *d = c->daemon;
-        struct listener *l;
+        char who[OCI_MAX_ID + 64];
         int r;
 
         if (!e) {
@@ -69,18 +68,23 @@ static int enroll_exec(struct oci_conn *c, const struct ocispec_state *st, struc
                 r = container_exec_check(d, e, st->pid, ret_why);
                 if (r < 0)
                         return r;
-                r = notify_add_listener(d, TAKE_FD(c->fds[st->seccomp_index]), st->pid, e);
+                snprintf(who, sizeof(who), "container %s: an exec (pid %d)", st->id, (int) st->pid);
         } else
-                r = notify_add_listener_pending(d, TAKE_FD(c->fds[st->seccomp_index]), e, &l);
+                snprintf(who, sizeof(who), "container %s: an exec", st->id);
+        /* The container's budget is measured already, and the exec's new image is charged at its first brk(0)
+         * (judge.c): no measure, and its sample pid stays the container's. */
+        r = enroll_listener(
+                d, &(struct enrollment){.fd = TAKE_FD(c->fds[st->seccomp_index]),
+                                        .pid = st->pid,
+                                        .entry = e,
+                                        .exec_pending = st->pid == 0,
+                                        .slot = -1,
+                                        .who = who,
+                                        .what = st->pid > 0 ? NULL : "; its process is checked at its first call"});
         if (r < 0) {
                 *ret_why = "its listener cannot be watched";
                 return r;
         }
-        if (st->pid > 0)
-                log_info("container %s: an exec (pid %d) enrolled in %s", st->id, (int) st->pid, e->cgroup);
-        else
-                log_info("container %s: an exec enrolled in %s; its process is checked at its first call", st->id,
-                         e->cgroup);
         return 0;
 }
 
@@ -91,6 +95,7 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
         _cleanup_(ocispec_state_done) struct ocispec_state st = {0};
         _cleanup_free_ char *cgroup = NULL;
         struct budget_entry *template, *e;
+        char who[OCI_MAX_ID + 64], what[POLICY_MAX_NAME + 32];
         const char *policy;
         bool made;
         int r;
@@ -115,7 +120,7 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
         if (st.pid == 0 || e)
                 return enroll_exec(c, &st, e, ret_why);
         /* The policy: the container's own (annotation, else its bundle's listenerMetadata), else the default. */
-        policy = st.policy ? st.policy : oci_default_policy;
+        policy = st.policy ? st.policy : d->oci.default_policy;
         if (!policy) {
                 *ret_why = "it names no policy (annotation " OCISPEC_POLICY_ANNOTATION ") and commitd has no "
                            "--oci-default-policy";
@@ -144,19 +149,24 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
                 *ret_why = "out of memory";
                 return r;
         }
-        e->sample_pid = st.pid;
         if (e->container) {
                 e->oci_cgroup = made;
                 e->pidns = container_pidns(st.pid);
         }
-        budgets_refresh(&d->budgets);
-        r = notify_add_listener(d, TAKE_FD(c->fds[st.seccomp_index]), st.pid, e);
+        snprintf(who, sizeof(who), "container %s (pid %d)", st.id, (int) st.pid);
+        snprintf(what, sizeof(what), " under policy %s", policy);
+        r = enroll_listener(d, &(struct enrollment){.fd = TAKE_FD(c->fds[st.seccomp_index]),
+                                                    .pid = st.pid,
+                                                    .entry = e,
+                                                    .sample = true,
+                                                    .measure = true,
+                                                    .slot = -1,
+                                                    .who = who,
+                                                    .what = what});
         if (r < 0) {
                 *ret_why = "its listener cannot be watched";
                 return r;
         }
-        (void) daemon_measure(d, e, now_usec(CLOCK_MONOTONIC));
-        log_info("container %s (pid %d) enrolled in %s under policy %s", st.id, (int) st.pid, cgroup, policy);
         return 0;
 }
 
@@ -164,7 +174,8 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
  * ociquery_parse_request() returned. The answer is small and the socket new: one send, never waited for. */
 static void answer_query(struct oci_conn *c, int r, const char *policy, const char *why) {
         _cleanup_free_ char *answer = NULL;
-        const char *name = r > 0 ? (policy ? policy : oci_default_policy) : NULL;
+        const struct oci *oci = &c->daemon->oci;
+        const char *name = r > 0 ? (policy ? policy : oci->default_policy) : NULL;
         bool known = name && budgets_find_policy(&c->daemon->budgets, name);
 
         if (ociquery_format_answer(name, known, r < 0 ? (why ? why : "out of memory") : NULL, &answer) < 0)
@@ -172,7 +183,7 @@ static void answer_query(struct oci_conn *c, int r, const char *policy, const ch
         if (send(loop_source_fd(c->source), answer, strlen(answer), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                 log_debug("OCI agent: a query's answer: %m");
         if (r < 0)
-                log_warning("OCI agent (%s): a malformed query: %s", oci_path, why ? why : "out of memory");
+                log_warning("OCI agent (%s): a malformed query: %s", oci->path, why ? why : "out of memory");
         else
                 log_debug("OCI agent: policy %s asked for: %s", name ? name : "(none)", known ? "known" : "unknown");
 }
@@ -236,8 +247,8 @@ static void on_conn(struct loop_source *s, uint32_t events, void *userdata) {
         if (enroll(c, id, sizeof(id), &why) < 0)
                 /* runc and crun do not wait for an answer: the container starts, and with no one holding its
                  * listener every notified call fails with ENOSYS. It fails closed, never unjudged. */
-                log_error("OCI agent (%s): container %s refused: %s; its allocations will fail with ENOSYS", oci_path,
-                          id, why ? why : "invalid state");
+                log_error("OCI agent (%s): container %s refused: %s; its allocations will fail with ENOSYS",
+                          c->daemon->oci.path, id, why ? why : "invalid state");
         conn_close(c);
 }
 
@@ -265,23 +276,25 @@ int oci_start(struct daemon *d, const char *path, const char *default_policy) {
         r = unix_listen(path, SOCK_STREAM, 0600 /* only root may hand commitd a container */, (gid_t) -1, &fd);
         if (r < 0)
                 return r;
-        r = loop_add(d->loop, fd, EPOLLIN, on_accept, d, &oci_source);
+        r = loop_add(d->loop, fd, EPOLLIN, on_accept, d, &d->oci.source);
         if (r < 0) {
                 close(fd);
                 return r;
         }
-        oci_path = strdup(path);
-        oci_default_policy = default_policy ? strdup(default_policy) : NULL;
+        d->oci.path = strdup(path);
+        d->oci.default_policy = default_policy ? strdup(default_policy) : NULL;
         return 0;
 }
 
 void oci_stop(struct daemon *d) {
-        if (oci_source)
-                loop_remove(d->loop, oci_source);
-        oci_source = NULL;
-        if (oci_path)
-                (void) unlink(oci_path);
-        free(oci_path);
-        free(oci_default_policy);
-        oci_path = oci_default_policy = NULL;
+        struct oci *oci = &d->oci;
+
+        if (oci->source)
+                loop_remove(d->loop, oci->source);
+        oci->source = NULL;
+        if (oci->path)
+                (void) unlink(oci->path);
+        free(oci->path);
+        free(oci->default_policy);
+        oci->path = oci->default_policy = NULL;
 }

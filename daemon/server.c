@@ -26,14 +26,8 @@
 #define SO_PEERPIDFD 77 /* Linux 6.5; glibc 2.36 does not name it */
 #endif
 
-static struct loop_source *listen_source;
-static struct client *clients;
-static size_t n_clients;
-static char *socket_path;
-static char rx[PROTOCOL_MAX_MESSAGE + 1]; /* one request at a time: the loop is single-threaded */
-
 static void client_close(struct daemon *d, struct client *c) {
-        for (struct client **pp = &clients; *pp; pp = &(*pp)->next)
+        for (struct client **pp = &d->server.clients; *pp; pp = &(*pp)->next)
                 if (*pp == c) {
                         *pp = c->next;
                         break;
@@ -41,7 +35,7 @@ static void client_close(struct daemon *d, struct client *c) {
         loop_remove(d->loop, c->source);
         if (c->pidfd >= 0)
                 close(c->pidfd);
-        n_clients--;
+        d->server.n_clients--;
         free(c);
 }
 
@@ -87,13 +81,14 @@ static bool client_send(struct daemon *d, struct client *c, json_t *msg, int64_t
 /* Called by the loop (events.c delivers what listener threads recorded). A tenant's follower gets the refusals of
  * its own cgroups. */
 static void push_event(const struct refusal *r, void *userdata) {
-        (void) userdata;
-        for (struct client *c = clients, *next; c; c = next) {
+        struct daemon *d = userdata;
+
+        for (struct client *c = d->server.clients, *next; c; c = next) {
                 next = c->next;
-                if (c->follow && dispatch_may_read_event(c->daemon, c, r))
+                if (c->follow && dispatch_may_read_event(d, c, r))
                         (void) client_send(
-                                c->daemon, c,
-                                json_pack("{s:i, s:o}", "version", PROTOCOL_VERSION, "event", refusal_json(r)), 0);
+                                d, c, json_pack("{s:i, s:o}", "version", PROTOCOL_VERSION, "event", refusal_json(r)),
+                                0);
         }
 }
 
@@ -118,7 +113,8 @@ static void on_client(struct loop_source *s, uint32_t events, void *userdata) {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(int) * 4)];
         } control;
-        struct iovec iov = {.iov_base = rx, .iov_len = sizeof(rx)};
+        char *rx = d->server.rx;
+        struct iovec iov = {.iov_base = rx, .iov_len = sizeof(d->server.rx)};
         struct msghdr m = {
                 .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)};
         struct protocol_request req = {0};
@@ -252,20 +248,22 @@ int server_peer_pid(const struct client *c, pid_t *ret) {
         return 0;
 }
 
-static unsigned clients_of(uid_t uid, bool followers) {
+static unsigned clients_of(const struct server *s, uid_t uid, bool followers) {
         unsigned n = 0;
-        for (struct client *c = clients; c; c = c->next)
+        for (struct client *c = s->clients; c; c = c->next)
                 n += c->cred.uid == uid && (!followers || c->follow);
         return n;
 }
 
 bool server_may_follow(const struct client *c) {
-        return c->follow || clients_of(c->cred.uid, true) < SERVER_MAX_FOLLOWERS_PER_UID;
+        return c->follow || clients_of(&c->daemon->server, c->cred.uid, true) < SERVER_MAX_FOLLOWERS_PER_UID;
 }
 
 /* Why the new client c cannot be served, or NULL. Tenants share the slots but the last SERVER_ADMIN_SLOTS, so
  * that no number of tenants' connections (followers are never closed for idleness) keeps an admin out. */
-static const char *refusal(const struct client *c, char *buf, size_t size) {
+static const char *refusal(const struct server *s, const struct client *c, char *buf, size_t size) {
+        size_t n_clients = s->n_clients;
+
         if (n_clients >= SERVER_MAX_CLIENTS)
                 snprintf(buf, size, "commitd serves %d clients, the most it takes; close some and retry",
                          SERVER_MAX_CLIENTS);
@@ -274,7 +272,7 @@ static const char *refusal(const struct client *c, char *buf, size_t size) {
                          "too many connections to commitd: the last %d of its %d slots are kept for admins (root "
                          "and the commitd group); close some and retry",
                          SERVER_ADMIN_SLOTS, SERVER_MAX_CLIENTS);
-        else if (clients_of(c->cred.uid, false) >= SERVER_MAX_CLIENTS_PER_UID)
+        else if (clients_of(s, c->cred.uid, false) >= SERVER_MAX_CLIENTS_PER_UID)
                 snprintf(buf, size, "uid %d has %d connections to commitd, the most one uid may; close some and retry",
                          (int) c->cred.uid, SERVER_MAX_CLIENTS_PER_UID);
         else
@@ -315,7 +313,7 @@ static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
         c->fd = fd;
         c->daemon = d;
         c->admin = peer_is_admin(fd, &c->cred, d->admin_gid);
-        if ((why = refusal(c, buf, sizeof(buf)))) {
+        if ((why = refusal(&d->server, c, buf, sizeof(buf)))) {
                 log_warning("client pid %d uid %d refused: %s", (int) c->cred.pid, (int) c->cred.uid, why);
                 (void) send_json(fd, protocol_reply_error(0, PROTOCOL_RESOURCE_LIMIT, why));
                 free(c);
@@ -331,9 +329,9 @@ static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
                 close(fd);
                 return;
         }
-        c->next = clients;
-        clients = c;
-        n_clients++;
+        c->next = d->server.clients;
+        d->server.clients = c;
+        d->server.n_clients++;
 }
 
 int server_start(struct daemon *d, const char *path, mode_t mode) {
@@ -343,20 +341,20 @@ int server_start(struct daemon *d, const char *path, mode_t mode) {
         r = unix_listen(path, SOCK_SEQPACKET, mode, d->admin_gid, &fd);
         if (r < 0)
                 return r;
-        r = loop_add(d->loop, fd, EPOLLIN, on_listen, d, &listen_source);
+        r = loop_add(d->loop, fd, EPOLLIN, on_listen, d, &d->server.listen_source);
         if (r < 0) {
                 close(fd);
                 return r;
         }
-        socket_path = strdup(path);
-        events_set_sink(push_event, NULL);
+        d->server.socket_path = strdup(path);
+        events_set_sink(&d->events, push_event, d);
         return 0;
 }
 
 void server_upkeep(struct daemon *d) {
         uint64_t t = now_usec(CLOCK_MONOTONIC);
 
-        for (struct client *c = clients, *next; c; c = next) {
+        for (struct client *c = d->server.clients, *next; c; c = next) {
                 next = c->next;
                 if (!c->follow && t - c->last_usec > SERVER_IDLE_USEC) {
                         log_info("client pid %d uid %d: idle for 60 s, closed", (int) c->cred.pid, (int) c->cred.uid);
@@ -366,14 +364,16 @@ void server_upkeep(struct daemon *d) {
 }
 
 void server_stop(struct daemon *d) {
-        while (clients)
-                client_close(d, clients);
-        if (listen_source)
-                loop_remove(d->loop, listen_source);
-        listen_source = NULL;
-        if (socket_path)
-                (void) unlink(socket_path);
-        free(socket_path);
-        socket_path = NULL;
-        events_set_sink(NULL, NULL);
+        struct server *s = &d->server;
+
+        while (s->clients)
+                client_close(d, s->clients);
+        if (s->listen_source)
+                loop_remove(d->loop, s->listen_source);
+        s->listen_source = NULL;
+        if (s->socket_path)
+                (void) unlink(s->socket_path);
+        free(s->socket_path);
+        s->socket_path = NULL;
+        events_set_sink(&d->events, NULL, NULL);
 }

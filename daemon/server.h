@@ -8,9 +8,11 @@
 
 #include <jansson.h>
 
-#include "commitd.h"
 #include "protocol.h"
 #include "unixsock.h"
+
+struct daemon;
+struct loop_source;
 
 #define SERVER_MAX_CLIENTS           128
 #define SERVER_ADMIN_SLOTS           16 /* of those, the last ones: admins only (SPEC 7: always room for an admin) */
@@ -30,6 +32,15 @@ struct client {
         uint64_t last_usec;
         struct daemon *daemon;
         struct client *next;
+};
+
+/* The control socket's side of the daemon (struct daemon's server), served by the loop thread only. */
+struct server {
+        struct loop_source *listen_source;
+        struct client *clients;
+        size_t n_clients;
+        char *socket_path;
+        char rx[PROTOCOL_MAX_MESSAGE + 1]; /* the request being read: one at a time */
 };
 
 /* The pid of the process that connected, as long as that process lives: the pid its pidfd names now, or, on

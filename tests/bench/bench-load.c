@@ -291,10 +291,11 @@ static int poller_main(struct shared *sh, struct slot *slot, const char *socket_
 /* ---- the parent ---- */
 
 struct bench {
-        char dir[64], socket_path[128], shared_path[128], log_path[128], cgroup[64], cgroup_dir[512];
+        char dir[64], shared_path[128], cgroup[64], cgroup_dir[512];
         const char *commitd, *commitctl;
         char self[4096];
-        pid_t daemon, workers[MAX_WORKERS], pollers[MAX_POLLERS];
+        struct bench_daemon daemon; /* the harness's commitd under dir */
+        pid_t workers[MAX_WORKERS], pollers[MAX_POLLERS];
         unsigned n_workers, n_pollers;
         struct shared *sh;
 };
@@ -319,19 +320,9 @@ static void cleanup(struct bench *b, bool show_log) {
                                 kill(pids[i], SIGKILL);
                 free(pids);
         }
-        if (b->daemon > 0) {
-                kill(b->daemon, SIGTERM);
-                bench_reap(&b->daemon, bench_now_ns() + 5000000000ull, NULL);
-        }
+        bench_daemon_stop(&b->daemon, show_log);
         for (int i = 0; b->cgroup_dir[0] && i < 100 && rmdir(b->cgroup_dir) < 0 && errno == EBUSY; i++)
                 bench_sleep_ms(20); /* the killed children leave the cgroup asynchronously */
-        if (show_log) {
-                char cmd[256];
-                fprintf(stderr, "--- commitd log (last lines) ---\n");
-                fflush(stderr);
-                snprintf(cmd, sizeof(cmd), "tail -20 %s >&2", b->log_path);
-                (void) !system(cmd);
-        }
         if (b->sh)
                 munmap(b->sh, sizeof(*b->sh));
         if (b->dir[0])
@@ -383,35 +374,7 @@ static int sample_daemon(pid_t pid, struct sample *ret) {
 }
 
 static int call(const struct bench *b, const char *method, json_t *params, json_t **ret_result) {
-        return bench_call(b->socket_path, method, params, ret_result);
-}
-
-static int start_daemon(struct bench *b, const char *policy_dir, const char *state_dir, const char *oci) {
-        b->daemon = fork();
-        if (b->daemon < 0)
-                return -errno;
-        if (b->daemon == 0) {
-                int log = open(b->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-                prctl(PR_SET_PDEATHSIG, SIGTERM);
-                if (log >= 0)
-                        dup2(log, STDERR_FILENO);
-                execl(b->commitd, b->commitd, "--foreground", "--socket", b->socket_path, "--oci-socket", oci,
-                      "--policy-dir", policy_dir, "--state-dir", state_dir, "--log-level", "warning", (char *) NULL);
-                _exit(127);
-        }
-        for (int i = 0; i < 200 && !interrupted; i++) {
-                json_t *result = NULL;
-                int fd = -1;
-                if (client_connect(b->socket_path, &fd) >= 0) {
-                        int r = client_call(fd, "status", NULL, &result, NULL);
-                        close(fd);
-                        json_decref(result);
-                        if (r >= 0)
-                                return 0;
-                }
-                bench_sleep_ms(50);
-        }
-        return -ETIMEDOUT;
+        return bench_call(b->daemon.socket_path, method, params, ret_result);
 }
 
 /* One worker at a time: each `commitctl run` holds a control connection until it execs, and commitd allows
@@ -428,7 +391,7 @@ static int start_worker(struct bench *b, unsigned i) {
                 int null = open("/dev/null", O_WRONLY);
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 dup2(null, STDOUT_FILENO);
-                execl(b->commitctl, b->commitctl, "--socket", b->socket_path, "run", "--cgroup", b->cgroup, "--",
+                execl(b->commitctl, b->commitctl, "--socket", b->daemon.socket_path, "run", "--cgroup", b->cgroup, "--",
                       b->self, "--worker", b->shared_path, index, (char *) NULL);
                 _exit(127);
         }
@@ -453,7 +416,7 @@ static int start_poller(struct bench *b, unsigned i) {
                 return -errno;
         if (pid == 0) {
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
-                _exit(poller_main(b->sh, &b->sh->pollers[i], b->socket_path, b->cgroup));
+                _exit(poller_main(b->sh, &b->sh->pollers[i], b->daemon.socket_path, b->cgroup));
         }
         b->pollers[i] = pid;
         b->n_pollers = i + 1;
@@ -519,7 +482,7 @@ int main(int argc, char **argv) {
                 {NULL, 0, NULL, 0},
         };
         static struct bench b; /* static: cleanup() may run from any exit path */
-        char policy_dir[128], state_dir[128], oci[128], policy[256];
+        char policy_dir[128], policy[256];
         unsigned duration = 60, warmup = 5, hung_workers = 0, dead = 0;
         struct sample idle, start, end, after;
         struct cgroup_mounts mounts = {0};
@@ -575,12 +538,8 @@ int main(int argc, char **argv) {
                 cgroup_mounts_done(&mounts);
                 return 1;
         }
-        snprintf(b.socket_path, sizeof(b.socket_path), "%s/commitd.sock", b.dir);
         snprintf(b.shared_path, sizeof(b.shared_path), "%s/shared", b.dir);
-        snprintf(b.log_path, sizeof(b.log_path), "%s/commitd.log", b.dir);
         snprintf(policy_dir, sizeof(policy_dir), "%s/policies", b.dir);
-        snprintf(state_dir, sizeof(state_dir), "%s/state", b.dir);
-        snprintf(oci, sizeof(oci), "%s/oci.sock", b.dir);
         snprintf(policy, sizeof(policy), "%s/load.json", policy_dir);
         snprintf(b.cgroup, sizeof(b.cgroup), "/commitd-load-%d", (int) getpid());
         snprintf(b.cgroup_dir, sizeof(b.cgroup_dir), "%s%s", mounts.v2_mount, b.cgroup);
@@ -593,7 +552,7 @@ int main(int argc, char **argv) {
                 return 1;                                                                                              \
         } while (0)
 
-        if (mkdir(policy_dir, 0700) < 0 || mkdir(state_dir, 0700) < 0 || !(f = fopen(policy, "we")))
+        if (mkdir(policy_dir, 0700) < 0 || !(f = fopen(policy, "we")))
                 FAIL("cannot write to %s: %m\n", b.dir);
         /* Strict and far from its limit while the workers enroll; set_budget() brings the limit near. */
         fprintf(f, "{\"cgroup\": \"%s\", \"mode\": \"strict\", \"limit\": \"64G\"}\n", b.cgroup);
@@ -607,11 +566,11 @@ int main(int argc, char **argv) {
         close(fd);
         b.sh->deadline_ns = bench_now_ns() + (uint64_t) (warmup + duration + 600) * 1000000000;
 
-        if (start_daemon(&b, policy_dir, state_dir, oci) < 0)
+        if (bench_daemon_start(b.commitd, b.dir, &b.daemon) < 0)
                 FAIL("commitd did not start\n");
-        bench_sleep_ms(100); /* the loop closes start_daemon()'s probe connection */
-        if (sample_daemon(b.daemon, &idle) < 0)
-                FAIL("cannot read /proc/%d\n", (int) b.daemon);
+        bench_sleep_ms(100); /* the loop closes bench_daemon_start()'s probe connection */
+        if (sample_daemon(b.daemon.pid, &idle) < 0)
+                FAIL("cannot read /proc/%d\n", (int) b.daemon.pid);
         for (unsigned i = 0; i < want_workers; i++)
                 if (start_worker(&b, i) < 0)
                         FAIL("worker %u did not enroll\n", i);
@@ -630,7 +589,7 @@ int main(int argc, char **argv) {
         while (!interrupted) {
                 uint64_t t = bench_now_ns();
                 if (!measuring && t >= t_start) {
-                        if (sample_daemon(b.daemon, &start) < 0)
+                        if (sample_daemon(b.daemon.pid, &start) < 0)
                                 FAIL("commitd is gone\n");
                         t_start = t;
                         t_end = t + (uint64_t) duration * 1000000000;
@@ -638,7 +597,7 @@ int main(int argc, char **argv) {
                         measuring = true;
                 }
                 if (measuring && t >= t_end) {
-                        if (sample_daemon(b.daemon, &end) < 0)
+                        if (sample_daemon(b.daemon.pid, &end) < 0)
                                 FAIL("commitd is gone\n");
                         atomic_store(&b.sh->phase, P_STOP);
                         t_end = bench_now_ns();
@@ -670,7 +629,7 @@ int main(int argc, char **argv) {
         }
         /* Every listener released, every client closed: commitd's fds are its idle ones again. */
         after = (struct sample){0};
-        for (int i = 0; i < 100 && sample_daemon(b.daemon, &after) >= 0 && after.fds > idle.fds; i++)
+        for (int i = 0; i < 100 && sample_daemon(b.daemon.pid, &after) >= 0 && after.fds > idle.fds; i++)
                 bench_sleep_ms(50);
 
         double secs = (double) (t_end - t_start) / 1e9;
