@@ -165,6 +165,10 @@ static int enroll(struct oci_conn *c, char *id_buf, size_t id_len, const char **
                                                     .what = what});
         if (r < 0) {
                 *ret_why = "its listener cannot be watched";
+                /* Not enrolled: its budget and the cgroup made for it go, or a container of the same id would
+                 * later be taken for an exec into this one. */
+                if (e->container && e->enrolled == 0)
+                        container_ended(d, e);
                 return r;
         }
         return 0;
