@@ -119,8 +119,27 @@ static void say_hang(const char *what, uint64_t ns) {
         time_t now = time(NULL);
         char when[16];
 
+        char pressure[256] = "", line[128];
+
+        /* What the host went through (PSI "some" over the last 10 s): CPU, memory or I/O stalls of everything, or
+         * commitd's alone. */
+        for (const char *const *r = (const char *const[]){"cpu", "memory", "io", NULL}; *r; r++) {
+                char path[64];
+                FILE *f;
+                snprintf(path, sizeof(path), "/proc/pressure/%s", *r);
+                f = fopen(path, "re");
+                if (f && fgets(line, sizeof(line), f)) { /* the "some" line */
+                        char *avg = strstr(line, "avg10=");
+                        if (avg)
+                                snprintf(pressure + strlen(pressure), sizeof(pressure) - strlen(pressure), " %s %.*s",
+                                         *r, (int) strcspn(avg, " "), avg);
+                }
+                if (f)
+                        fclose(f);
+        }
         strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-        fprintf(stderr, "bench-load: hang at %s: %s took %.0f ms\n", when, what, (double) ns / 1e6);
+        fprintf(stderr, "bench-load: hang at %s: %s took %.0f ms; pressure:%s\n", when, what, (double) ns / 1e6,
+                pressure[0] ? pressure : " (no /proc/pressure)");
 }
 
 static void note(struct stats *s, bool counting, enum call k, uint64_t ns, int err) {
