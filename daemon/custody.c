@@ -280,6 +280,7 @@ int custody_recover(struct daemon *d, const char *keeper_socket, const char *kee
                 free(a->tag);
                 free(a);
         }
+        d->stats.listeners_recovered = adopted;
         if (adopted > 0) {
                 /* The ledgers are rebuilt by measurement before any thread judges a call. */
                 uint64_t t = now_usec(CLOCK_MONOTONIC);
@@ -299,6 +300,10 @@ int custody_recover(struct daemon *d, const char *keeper_socket, const char *kee
         log_info("keeper at %s: %u listeners adopted from the previous commitd%s", keeper_socket, adopted,
                  lost ? ", some lost (see above)" : "");
         return 0;
+}
+
+bool custody_keeper_up(void) {
+        return custody.keeper_fd >= 0;
 }
 
 void custody_free(struct daemon *d) {
