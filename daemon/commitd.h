@@ -63,6 +63,7 @@ struct daemon {
         uint64_t page_size;
         const char *socket_path;
         gid_t admin_gid; /* members may call mutating methods; (gid_t) -1: root only */
+        gid_t read_gid;  /* members may call every read method for every cgroup; (gid_t) -1: none */
         struct daemon_stats stats;
         uint64_t started_usec;
 };

@@ -61,10 +61,16 @@ static char *param_cgroup(const json_t *params, bool required, struct reply *r) 
         return canonical;
 }
 
+/* Admins and members of the read group (--read-group) read every cgroup. */
+static bool reads_all(const struct client *c) {
+        return c->admin || c->reader;
+}
+
 bool dispatch_may_read(struct daemon *d, const struct client *c, const char *cgroup) {
-        /* Admins read everything. A tenant reads the cgroups it owns: the uid the kernel vouches for (SO_PEERCRED)
-         * against the owner of the cgroup's directory, which only root can chown, as delegation does. */
-        return c->admin || cgroup_owned_by(&d->root, cgroup, c->cred.uid) > 0;
+        /* Admins and readers read everything. A tenant reads the cgroups it owns: the uid the kernel vouches for
+         * (SO_PEERCRED) against the owner of the cgroup's directory, which only root can chown, as delegation
+         * does. */
+        return reads_all(c) || cgroup_owned_by(&d->root, cgroup, c->cred.uid) > 0;
 }
 
 static void fail_not_owned(struct reply *r, const struct client *c, const char *what) {
@@ -284,7 +290,7 @@ static void m_policy_show(struct daemon *d, struct client *c, const json_t *para
         }
         e = budgets_find_policy(&d->budgets, name);
         /* To a tenant, another tenant's policy and no policy look the same: names do not leak. */
-        if (!c->admin && (!e || !dispatch_may_read(d, c, e->cgroup))) {
+        if (!reads_all(c) && (!e || !dispatch_may_read(d, c, e->cgroup))) {
                 fail(r, PROTOCOL_PERMISSION_DENIED,
                      "uid %d sees only the policies of cgroups delegated to it, and none is named \"%.64s\"; see "
                      "`commitctl policy list`",
@@ -444,8 +450,9 @@ static void m_events(struct daemon *d, struct client *c, const json_t *params, i
         c->follow = json_is_true(follow);
         /* A tenant sees the refusals in its own cgroups only (checked again for each event pushed, in server.c).
          * The list leaves room for the envelope: the oldest give way when the reply would pass the message size. */
-        r->result = json_pack("{s:o}", "events",
-                              events_recent_json(c->admin ? NULL : event_readable, &rd, PROTOCOL_MAX_MESSAGE - 256));
+        r->result =
+                json_pack("{s:o}", "events",
+                          events_recent_json(reads_all(c) ? NULL : event_readable, &rd, PROTOCOL_MAX_MESSAGE - 256));
 }
 
 static const struct method {
@@ -464,6 +471,13 @@ void dispatch(struct daemon *d, struct client *c, const struct protocol_request 
         for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
                 if (!streq(methods[i].name, req->method))
                         continue;
+                if (methods[i].admin && !c->admin && c->reader) {
+                        fail(ret, PROTOCOL_PERMISSION_DENIED,
+                             "%s changes commitd, and uid %d is in commitd's read group (--read-group), which "
+                             "reads every budget and changes nothing; ask root or the commitd group",
+                             req->method, (int) c->cred.uid);
+                        return;
+                }
                 if (methods[i].admin && !c->admin) {
                         fail(ret, PROTOCOL_PERMISSION_DENIED,
                              "%s changes commitd and needs root or the commitd group; uid %d is neither (try sudo)",
