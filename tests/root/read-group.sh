@@ -1,6 +1,6 @@
 #!/bin/bash
 # commitd --read-group, as real non-root users: a member of the read group reads every budget (status, policy
-# list and show, events recent and followed) and every mutating method
+# list and show, events recent and followed, metrics with the daemon's own numbers) and every mutating method
 # is refused to it with an error that names the read group, changing nothing; a tenant outside the group still
 # reads only its own cgroups.
 set -u
@@ -46,15 +46,15 @@ expect_in "$out" "$SCRATCH/b"
 [ "$(as "$READER" --json events | cgroups_of)" = "$SCRATCH/a $SCRATCH/b" ] || fail "the reader's recent events"
 [ "$(cgroups_of <"$WORK/follow-reader.out")" = "$SCRATCH/a $SCRATCH/b" ] ||
 	fail "the reader's follower: $(cat "$WORK/follow-reader.out")"
+metrics=$(as "$READER" metrics) || fail "the reader's metrics: $metrics"
+for cg in a b; do
+	expect_in "$metrics" "commitd_budget_refused_calls_total{cgroup=\"$SCRATCH/$cg\",call=\"mmap\"} 1"
+done
+expect_in "$metrics" "commitd_keeper_up 1"
+expect_in "$metrics" "commitd_judge_duration_seconds_count"
 
 # 2. Every mutating method refused, with the read group named, and nothing changed.
-for verb in "set-mode $SCRATCH/b always" "set-ratio $SCRATCH/b 80" "set-limit $SCRATCH/b 1G" \
-	"set-limit $SCRATCH/b none" "set-mode $SCRATCH/new strict" "reload"; do
-	# shellcheck disable=SC2086
-	err=$(as "$READER" $verb 2>&1) && fail "$verb by the reader succeeded"
-	expect_in "$err" "PermissionDenied"
-	expect_in "$err" "read group (--read-group), which reads every budget and changes nothing"
-done
+refuses_mutations "$READER" "$SCRATCH/b" "read group (--read-group), which reads every budget and changes nothing"
 err=$(as "$READER" run --cgroup "$SCRATCH/b" -- true 2>&1)
 rc=$?
 [ $rc = 1 ] || fail "run (enroll) by the reader exited $rc, want 1: $err"
@@ -68,6 +68,10 @@ expect_in "$err" "PermissionDenied"
 [ "$(as "$TA" --json status | list cgroups)" = "$SCRATCH/a" ] || fail "tenant A's status: $(as "$TA" --json status)"
 as "$TA" status "$SCRATCH/b" 2>&1 | grep -q PermissionDenied || fail "tenant A read b's status"
 [ "$(as "$TA" --json events | cgroups_of)" = "$SCRATCH/a" ] || fail "tenant A's events"
+[ "$(as "$TA" --json metrics | list budgets)" = "$SCRATCH/a" ] || fail "tenant A's metrics: $(as "$TA" --json metrics)"
+metrics=$(as "$TA" metrics) || fail "tenant A's metrics: $metrics"
+case $metrics in *"$SCRATCH/b"* | *commitd_keeper_up* | *commitd_judge_duration*) fail "tenant A's metrics show more than its own: $metrics" ;; esac
+expect_in "$metrics" "commitd_host_commit_limit_bytes"
 err=$(as "$TA" set-mode "$SCRATCH/a" always 2>&1) && fail "tenant A changed its mode"
 expect_in "$err" "needs root or the commitd group"
 
