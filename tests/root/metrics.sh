@@ -55,5 +55,12 @@ m = json.load(sys.stdin)
 b = [b for b in m["budgets"] if b["cgroup"] == sys.argv[1]][0]
 sys.exit(0 if b["refused"]["mmap"] == 2 and m["daemon"]["keeper_up"] else 1)' "$cg" || fail "metrics --json"
 
+# A restarted commitd adopts the held listener from the keeper, and says so.
+stop_commitd
+launch_commitd
+out=$("$COMMITCTL" metrics) || fail "commitctl metrics after the restart exited $?"
+expect_in "$out" "commitd_listeners_recovered 1"
+expect_in "$out" "commitd_budget_listeners{cgroup=\"$cg\"} 1"
+
 echo >&9 # let the workload end
 finish
