@@ -345,6 +345,13 @@ int server_start(struct daemon *d, const char *path, mode_t mode) {
         r = unix_listen(path, SOCK_SEQPACKET, mode, d->admin_gid != (gid_t) -1 ? d->admin_gid : d->read_gid, &fd);
         if (r < 0)
                 return r;
+        /* With both groups the socket belongs to the admins' and the readers are let in by an ACL entry (what
+         * they may call is still dispatch.c's to say). Safe: it admits one more group to connect, nothing more. */
+        if (d->admin_gid != (gid_t) -1 && d->read_gid != (gid_t) -1 && d->read_gid != d->admin_gid &&
+            (r = unix_grant_group(path, d->read_gid)) < 0)
+                log_warning("cannot let the read group connect to %s (%s): its members connect only with "
+                            "--socket-mode 0666",
+                            path, strerror(-r));
         r = loop_add(d->loop, fd, EPOLLIN, on_listen, d, &listen_source);
         if (r < 0) {
                 close(fd);

@@ -76,4 +76,19 @@ err=$(as "$TA" set-mode "$SCRATCH/a" always 2>&1) && fail "tenant A changed its 
 expect_in "$err" "needs root or the commitd group"
 
 kill -0 "$COMMITD_PID" || fail "commitd died"
+
+# 4. With --group too, at the default mode 0660, the socket is the admins' group's, and the read group's members
+# connect by an ACL entry (the exporter's case); anyone else cannot connect at all.
+ADMINS=commitd-rw-$$
+add_group "$ADMINS" || fail "groupadd $ADMINS"
+stop_commitd
+COMMITD_ARGS="--group $ADMINS --read-group $READERS"
+launch_commitd
+[ "$(stat -c %a:%G "$COMMITD_SOCKET")" = "660:$ADMINS" ] || fail "the socket is $(stat -c %a:%G "$COMMITD_SOCKET")"
+[ "$(as "$READER" --json status | list cgroups)" = "$SCRATCH/a $SCRATCH/b" ] ||
+	fail "the reader cannot read through the 0660 socket: $(as "$READER" status 2>&1)"
+err=$(as "$READER" set-mode "$SCRATCH/b" always 2>&1) && fail "the reader changed b through the 0660 socket"
+expect_in "$err" "read group (--read-group)"
+err=$(as "$TA" status 2>&1) && fail "tenant A connected to the 0660 socket: $err"
+grep -q "cannot let the read group connect" "$WORK/commitd.log" && fail "commitd could not set the socket's ACL"
 finish
