@@ -48,8 +48,9 @@ const char *client_connect_error(const char *socket_path, int error) {
         case -EACCES:
         case -EPERM:
                 snprintf(text, sizeof(text),
-                         "cannot connect to %s: %s (the socket is for root and group commitd; try sudo)", socket_path,
-                         strerror(-error));
+                         "cannot connect to %s: %s (the socket is for root, commitd's group and its read group; try "
+                         "sudo)",
+                         socket_path, strerror(-error));
                 break;
         case -ENAMETOOLONG:
                 snprintf(text, sizeof(text), "socket path '%.200s' is empty or longer than %zu bytes", socket_path,

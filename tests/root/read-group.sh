@@ -90,5 +90,6 @@ launch_commitd
 err=$(as "$READER" set-mode "$SCRATCH/b" always 2>&1) && fail "the reader changed b through the 0660 socket"
 expect_in "$err" "read group (--read-group)"
 err=$(as "$TA" status 2>&1) && fail "tenant A connected to the 0660 socket: $err"
+expect_in "$err" "the socket is for root, commitd's group and its read group"
 grep -q "cannot let the read group connect" "$WORK/commitd.log" && fail "commitd could not set the socket's ACL"
 finish
