@@ -48,8 +48,9 @@ const char *client_connect_error(const char *socket_path, int error) {
         case -EACCES:
         case -EPERM:
                 snprintf(text, sizeof(text),
-                         "cannot connect to %s: %s (the socket is for root and group commitd; try sudo)", socket_path,
-                         strerror(-error));
+                         "cannot connect to %s: %s (the socket is for root, commitd's group and its read group; try "
+                         "sudo)",
+                         socket_path, strerror(-error));
                 break;
         case -ENAMETOOLONG:
                 snprintf(text, sizeof(text), "socket path '%.200s' is empty or longer than %zu bytes", socket_path,
@@ -252,6 +253,41 @@ int client_call_once(const struct global_options *g, const char *verb, const cha
                 fprintf(stderr, "commitctl %s: %s\n", verb, error ?: strerror(-r));
                 return EXIT_FAILURE_;
         }
+        return EXIT_OK;
+}
+
+int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
+                      json_t **ret_result) {
+        json_auto_t *result = NULL;
+        _cleanup_free_ char *after = NULL;
+
+        for (;;) {
+                json_t *page = NULL, *list, *next;
+                json_t *params = after ? json_pack("{s:s}", "after", after) : json_object();
+                int r = client_call_once(g, verb, method, params, &page);
+
+                if (r != EXIT_OK)
+                        return r;
+                list = json_object_get(page, key);
+                if (!json_is_array(list)) {
+                        json_decref(page);
+                        fprintf(stderr, "commitctl %s: commitd's reply has no \"%s\" list\n", verb, key);
+                        return EXIT_FAILURE_;
+                }
+                next = json_object_get(page, "next");
+                free(after);
+                after = json_is_string(next) && json_array_size(list) > 0 ? strdup(json_string_value(next)) : NULL;
+                if (!result)
+                        result = page; /* the first page's other fields stand for the whole */
+                else {
+                        json_array_extend(json_object_get(result, key), list);
+                        json_decref(page);
+                }
+                if (!after)
+                        break;
+        }
+        json_object_del(result, "next");
+        *ret_result = TAKE_PTR(result);
         return EXIT_OK;
 }
 

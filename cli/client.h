@@ -42,5 +42,10 @@ int client_recv_message(int sock, json_t **ret_msg);
 int client_call_once(const struct global_options *g, const char *verb, const char *method, json_t *params,
                      json_t **ret_result);
 
+/* client_call_once() of a method whose list (key) comes in pages (status, metrics): asks with "after" for the
+ * next page until the reply names none, and returns the first page with every page's list joined. */
+int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
+                      json_t **ret_result);
+
 /* Prints a JSON value indented, with a newline; -EIO when stdout fails. */
 int client_print_json(const json_t *v, size_t flags);

@@ -23,6 +23,7 @@ static const struct verb {
         {"policy", verb_policy, "policy list | show NAME | check FILE..."},
         {"reload", verb_reload, "reload"},
         {"events", verb_events, "events [--follow]"},
+        {"metrics", verb_metrics, "metrics"},
         {"run", verb_run, "run --cgroup PATH | --policy NAME [--] CMD [ARGS...]"},
 };
 

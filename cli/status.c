@@ -118,7 +118,7 @@ static void status_help(FILE *f) {
 int verb_status(int argc, char **argv, const struct global_options *g) {
         _cleanup_free_ char *cgroup = NULL;
         json_auto_t *result = NULL;
-        json_t *params, *cgroups;
+        json_t *cgroups;
         bool json = g->json;
         int k, r;
 
@@ -139,31 +139,14 @@ int verb_status(int argc, char **argv, const struct global_options *g) {
         }
 
         /* A reply holds as many cgroups as fit in one message and names the "next" page: asked for to the end. */
-        result = json_pack("{s:[]}", "cgroups");
+        r = cgroup ? client_call_once(g, "status", "status", json_pack("{s:s}", "cgroup", cgroup), &result)
+                   : client_call_paged(g, "status", "status", "cgroups", &result);
+        if (r != EXIT_OK)
+                return r;
         cgroups = json_object_get(result, "cgroups");
-        for (_cleanup_free_ char *after = NULL;;) {
-                json_auto_t *page = NULL;
-                json_t *list, *next;
-
-                params = cgroup  ? json_pack("{s:s}", "cgroup", cgroup)
-                         : after ? json_pack("{s:s}", "after", after)
-                                 : json_object();
-                r = client_call_once(g, "status", "status", params, &page);
-                if (r != EXIT_OK)
-                        return r;
-                list = json_object_get(page, "cgroups");
-                if (!json_is_array(list)) {
-                        fprintf(stderr, "commitctl status: commitd's reply has no \"cgroups\" list\n");
-                        return EXIT_FAILURE_;
-                }
-                json_array_extend(cgroups, list);
-                next = json_object_get(page, "next");
-                if (!json_is_string(next) || json_array_size(list) == 0)
-                        break;
-                free(after);
-                after = strdup(json_string_value(next));
-                if (!after)
-                        return EXIT_FAILURE_;
+        if (!json_is_array(cgroups)) {
+                fprintf(stderr, "commitctl status: commitd's reply has no \"cgroups\" list\n");
+                return EXIT_FAILURE_;
         }
         if (json) {
                 if (client_print_json(result, JSON_INDENT(2)) < 0)

@@ -29,5 +29,6 @@ int verb_set_ratio(int argc, char **argv, const struct global_options *g);
 int verb_set_limit(int argc, char **argv, const struct global_options *g);
 int verb_policy(int argc, char **argv, const struct global_options *g);
 int verb_reload(int argc, char **argv, const struct global_options *g);
+int verb_metrics(int argc, char **argv, const struct global_options *g);
 int verb_events(int argc, char **argv, const struct global_options *g);
 int verb_run(int argc, char **argv, const struct global_options *g);

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "calls.h"
 #include "cgroup.h"
 #include "formula.h"
 #include "knobs.h"
@@ -28,6 +29,13 @@ struct budget_entry {
         struct ledger ledger;        /* in the budget's mode: MAP_NORESERVE areas count in strict mode only */
         struct budget_entry *parent; /* nearest ancestor with a policy */
         uint64_t admitted, refusals;
+        /* By call kind, for the metrics (docs/design.md, Metrics): the calls of processes judged in exactly
+         * this cgroup admitted, refused by a level with no room, admitted though an audit level had none, and
+         * refused because they could not be judged (fail closed, counted on the listener's cgroup); and the
+         * refusals this entry decided as the level with no room, its descendants' included. */
+        uint64_t admitted_calls[_CALL_KIND_MAX], refused_calls[_CALL_KIND_MAX];
+        uint64_t would_refuse_calls[_CALL_KIND_MAX], failed_closed_calls[_CALL_KIND_MAX];
+        uint64_t level_refusals;
         /* What keeps the entry alive (budgets_put()): its policy, and these. */
         unsigned enrolled;  /* listeners enrolled into exactly this cgroup */
         unsigned processes; /* process records (records.h) judged in exactly this cgroup */

@@ -25,6 +25,19 @@ struct listener;
 
 #define PROCS_BUCKETS 4096
 
+/* Judge latency buckets (upper bounds, microseconds) of the metrics' histogram; one more bucket past the last. */
+#define JUDGE_BUCKETS 14
+extern const uint64_t judge_bucket_usec[JUDGE_BUCKETS];
+
+/* The daemon's own counters for the metrics method (dispatch.c), each updated under d->lock where the thing
+ * counted happens: per judged call two reads of CLOCK_MONOTONIC (vDSO) and three additions, no allocation. */
+struct daemon_stats {
+        uint64_t judge_counts[JUDGE_BUCKETS + 1]; /* per bucket, not cumulative; the last: slower than any bound */
+        uint64_t judge_sum_usec;
+        uint64_t remeasures, remeasure_sum_usec; /* daemon_measure()s that read /proc, and their time in all */
+        unsigned listeners_recovered;            /* adopted from the keeper at start (custody_recover()) */
+};
+
 /* The daemon's state: one instance, owned by main.c, passed to every part. */
 struct daemon {
         /* Guards everything below. The loop holds it while its handlers run; a listener thread while it judges. */
@@ -58,6 +71,8 @@ struct daemon {
         uint64_t unknown_call_logged_sec; /* judge.c: a call the table does not know is logged once a second */
         uint64_t page_size;
         gid_t admin_gid; /* members may call mutating methods; (gid_t) -1: root only */
+        gid_t read_gid;  /* members may call every read method for every cgroup; (gid_t) -1: none */
+        struct daemon_stats stats;
         uint64_t started_usec;
 };
 

@@ -276,6 +276,7 @@ int custody_recover(struct daemon *d, const char *keeper_socket, const char *kee
                 free(a->tag);
                 free(a);
         }
+        d->stats.listeners_recovered = adopted;
         if (adopted > 0) {
                 /* The ledgers are rebuilt by measurement before any thread judges a call. */
                 uint64_t t = now_usec(CLOCK_MONOTONIC);
@@ -295,6 +296,10 @@ int custody_recover(struct daemon *d, const char *keeper_socket, const char *kee
         log_info("keeper at %s: %u listeners adopted from the previous commitd%s", keeper_socket, adopted,
                  lost ? ", some lost (see above)" : "");
         return 0;
+}
+
+bool custody_keeper_up(const struct custody *c) {
+        return c->keeper.fd >= 0;
 }
 
 void custody_free(struct daemon *d) {

@@ -42,5 +42,7 @@ void custody_hold(struct custody *c, struct listener *l);
 void custody_let_go(struct custody *c, struct listener *l);
 /* Connects to (or starts) the keeper and adopts what it holds: see notify_recover(). */
 int custody_recover(struct daemon *d, const char *keeper_socket, const char *keeper_binary);
+/* Whether a keeper holds the listeners now (a lost one is replaced at once, keeper_resync()). */
+bool custody_keeper_up(const struct custody *c);
 /* Closes commitd's side; the keeper keeps everything for the next commitd. */
 void custody_free(struct daemon *d);

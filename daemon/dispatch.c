@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "calls.h"
 #include "cgroupfs.h"
+#include "config.h"
+#include "custody.h"
 #include "dispatch.h"
 #include "enroll.h"
 #include "events.h"
@@ -15,6 +18,7 @@
 #include "log.h"
 #include "macro.h"
 #include "notify.h"
+#include "procfs.h"
 #include "units.h"
 
 _printf_(3, 4) static void fail(struct reply *r, enum protocol_error e, const char *fmt, ...) {
@@ -61,10 +65,16 @@ static char *param_cgroup(const json_t *params, bool required, struct reply *r) 
         return canonical;
 }
 
+/* Admins and members of the read group (--read-group) read every cgroup. */
+static bool reads_all(const struct client *c) {
+        return c->admin || c->reader;
+}
+
 bool dispatch_may_read(struct daemon *d, const struct client *c, const char *cgroup) {
-        /* Admins read everything. A tenant reads the cgroups it owns: the uid the kernel vouches for (SO_PEERCRED)
-         * against the owner of the cgroup's directory, which only root can chown, as delegation does. */
-        return c->admin || cgroup_owned_by(&d->root, cgroup, c->cred.uid) > 0;
+        /* Admins and readers read everything. A tenant reads the cgroups it owns: the uid the kernel vouches for
+         * (SO_PEERCRED) against the owner of the cgroup's directory, which only root can chown, as delegation
+         * does. */
+        return reads_all(c) || cgroup_owned_by(&d->root, cgroup, c->cred.uid) > 0;
 }
 
 static void fail_not_owned(struct reply *r, const struct client *c, const char *what) {
@@ -86,9 +96,11 @@ static int entry_name_compare(const void *a, const void *b) {
         return strcmp((*(struct budget_entry *const *) a)->cgroup, (*(struct budget_entry *const *) b)->cgroup);
 }
 
-/* Every cgroup a status reply may list, by name: a reply holds as many as fit in a message, then says "next"
- * (the last one it holds), and the caller asks again with "after" (commitctl status does, to the end). */
-static void status_page(struct daemon *d, struct client *c, const char *after, struct reply *r) {
+/* Every cgroup a status (or metrics) reply may list, by name, each as entry() makes it, in the list named key:
+ * a reply holds as many as fit in a message less reserve bytes, then says "next" (the last one it holds), and
+ * the caller asks again with "after" (commitctl status and metrics do, to the end). */
+static void page(struct daemon *d, struct client *c, const char *after, const char *key,
+                 json_t *(*entry)(struct daemon *d, struct budget_entry *e), size_t reserve, struct reply *r) {
         _cleanup_free_ struct budget_entry **sorted = NULL;
         size_t n = 0, total = 64;
         const char *last = NULL;
@@ -111,9 +123,9 @@ static void status_page(struct daemon *d, struct client *c, const char *after, s
         if (n > 1)
                 qsort(sorted, n, sizeof(*sorted), entry_name_compare);
         for (size_t i = 0; i < n; i++) {
-                json_t *s = entry_status(d, sorted[i]);
+                json_t *s = entry(d, sorted[i]);
                 size_t len = s ? json_dumpb(s, NULL, 0, JSON_COMPACT) : 0;
-                if (len == 0 || total + len + 1 > PROTOCOL_MAX_MESSAGE - 512) {
+                if (len == 0 || total + len + 1 > PROTOCOL_MAX_MESSAGE - reserve) {
                         json_decref(s);
                         break;
                 }
@@ -122,9 +134,9 @@ static void status_page(struct daemon *d, struct client *c, const char *after, s
                 last = sorted[i]->cgroup;
         }
         if (json_array_size(list) < n && last)
-                r->result = json_pack("{s:o, s:s}", "cgroups", list, "next", last);
+                r->result = json_pack("{s:o, s:s}", key, list, "next", last);
         else
-                r->result = json_pack("{s:o}", "cgroups", list);
+                r->result = json_pack("{s:o}", key, list);
 }
 
 static void m_status(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
@@ -143,7 +155,7 @@ static void m_status(struct daemon *d, struct client *c, const json_t *params, i
                 return;
         }
         if (!json_object_get(params, "cgroup")) {
-                status_page(d, c, after ? json_string_value(after) : NULL, r);
+                page(d, c, after ? json_string_value(after) : NULL, "cgroups", entry_status, 512, r);
                 return;
         }
         cgroup = param_cgroup(params, false, r);
@@ -284,7 +296,7 @@ static void m_policy_show(struct daemon *d, struct client *c, const json_t *para
         }
         e = budgets_find_policy(&d->budgets, name);
         /* To a tenant, another tenant's policy and no policy look the same: names do not leak. */
-        if (!c->admin && (!e || !dispatch_may_read(d, c, e->cgroup))) {
+        if (!reads_all(c) && (!e || !dispatch_may_read(d, c, e->cgroup))) {
                 fail(r, PROTOCOL_PERMISSION_DENIED,
                      "uid %d sees only the policies of cgroups delegated to it, and none is named \"%.64s\"; see "
                      "`commitctl policy list`",
@@ -446,7 +458,93 @@ static void m_events(struct daemon *d, struct client *c, const json_t *params, i
          * The list leaves room for the envelope: the oldest give way when the reply would pass the message size. */
         r->result = json_pack(
                 "{s:o}", "events",
-                events_recent_json(&d->events, c->admin ? NULL : event_readable, &rd, PROTOCOL_MAX_MESSAGE - 256));
+                events_recent_json(&d->events, reads_all(c) ? NULL : event_readable, &rd, PROTOCOL_MAX_MESSAGE - 256));
+}
+
+/* Counts by call kind as {"mmap": N, ...}, every kind commitd judges present (zero included: a counter that
+ * appears only once it moves hides its first increase from rate()); i386 ipc's shmget is added to shmget. */
+static json_t *calls_json(const uint64_t counts[static _CALL_KIND_MAX]) {
+        json_t *o = json_object();
+
+        for (int k = 0; o && k < _CALL_KIND_MAX; k++) {
+                const char *name = call_kind_name((enum call_kind) k);
+                if (k == CALL_NONE || k == CALL_OLD_MMAP || k == CALL_CLONE3)
+                        continue; /* answered ENOSYS, never judged */
+                json_object_set_new(
+                        o, name, json_integer(json_integer_value(json_object_get(o, name)) + (json_int_t) counts[k]));
+        }
+        return o;
+}
+
+static json_t *entry_metrics(struct daemon *d, struct budget_entry *e) {
+        json_auto_t *s = budgets_entry_json(e);
+        (void) d;
+
+        if (!s)
+                return NULL;
+        return json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "cgroup",
+                         json_object_get(s, "cgroup"), "policy", json_object_get(s, "policy"), "mode",
+                         json_object_get(s, "mode"), "enforce", json_object_get(s, "enforce"), "commit_limit_bytes",
+                         json_object_get(s, "commit_limit_bytes"), "committed_bytes",
+                         json_object_get(s, "committed_bytes"), "enrolled_processes", (json_int_t) e->processes,
+                         "listeners", (json_int_t) e->enrolled, "level_refusals", (json_int_t) e->level_refusals,
+                         "admitted", calls_json(e->admitted_calls), "refused", calls_json(e->refused_calls),
+                         "would_refuse", calls_json(e->would_refuse_calls), "failed_closed",
+                         calls_json(e->failed_closed_calls));
+}
+
+/* The host's own numbers, read (never written) as doctor reads them; a file that cannot be read leaves its
+ * fields out. */
+static json_t *host_metrics(void) {
+        json_t *h = json_object();
+        struct overcommit oc;
+        struct meminfo mi;
+
+        if (h && meminfo_read("/proc/meminfo", &mi) >= 0) {
+                json_object_set_new(h, "commit_limit_bytes", json_integer((json_int_t) mi.commit_limit));
+                json_object_set_new(h, "committed_bytes", json_integer((json_int_t) mi.committed_as));
+        }
+        if (h && overcommit_read("/proc/sys/vm", &oc) >= 0)
+                json_object_set_new(h, "overcommit_memory", json_integer((json_int_t) oc.mode));
+        return h;
+}
+
+static json_t *daemon_metrics(struct daemon *d) {
+        json_t *le = json_array(), *counts = json_array();
+
+        for (size_t i = 0; le && counts && i <= JUDGE_BUCKETS; i++) {
+                if (i < JUDGE_BUCKETS)
+                        json_array_append_new(le, json_integer((json_int_t) judge_bucket_usec[i]));
+                json_array_append_new(counts, json_integer((json_int_t) d->stats.judge_counts[i]));
+        }
+        return json_pack("{s:I, s:i, s:b, s:{s:o, s:o, s:I}, s:{s:I, s:I}}", "listeners", (json_int_t) d->n_listeners,
+                         "listeners_recovered", (int) d->stats.listeners_recovered, "keeper_up",
+                         custody_keeper_up(&d->custody), "judge", "le_usec", le, "counts", counts, "sum_usec",
+                         (json_int_t) d->stats.judge_sum_usec, "remeasure", "count", (json_int_t) d->stats.remeasures,
+                         "sum_usec", (json_int_t) d->stats.remeasure_sum_usec);
+}
+
+/* The numbers behind `commitctl metrics` (lib/metrics.c writes them as Prometheus' exposition). A tenant gets
+ * the budgets it may read and the host's numbers; the daemon's own (which count every tenant's calls) go to
+ * admins and readers only. Budgets page as status does. */
+static void m_metrics(struct daemon *d, struct client *c, const json_t *params, int *fd, struct reply *r) {
+        static const char *const allowed[] = {"after", NULL};
+        const json_t *after = json_object_get(params, "after");
+        (void) fd;
+
+        if (!params_known(params, allowed, r))
+                return;
+        if (after && !json_is_string(after)) {
+                fail(r, PROTOCOL_INVALID_PARAMS, "\"after\" is the \"next\" of the last reply, a string");
+                return;
+        }
+        page(d, c, after ? json_string_value(after) : NULL, "budgets", entry_metrics, 2048, r);
+        if (!r->result)
+                return;
+        json_object_set_new(r->result, "version", json_string(COMMITD_VERSION));
+        json_object_set_new(r->result, "host", host_metrics());
+        if (reads_all(c))
+                json_object_set_new(r->result, "daemon", daemon_metrics(d));
 }
 
 static const struct method {
@@ -457,6 +555,7 @@ static const struct method {
         {"status", m_status, false},           {"set-mode", m_set_mode, true}, {"set-ratio", m_set_ratio, true},
         {"set-limit", m_set_limit, true},      {"reload", m_reload, true},     {"policy-list", m_policy_list, false},
         {"policy-show", m_policy_show, false}, {"enroll", m_enroll, true},     {"events", m_events, false},
+        {"metrics", m_metrics, false},
 };
 
 void dispatch(struct daemon *d, struct client *c, const struct protocol_request *req, int *passed_fd,
@@ -465,6 +564,13 @@ void dispatch(struct daemon *d, struct client *c, const struct protocol_request 
         for (size_t i = 0; i < ELEMENTSOF(methods); i++) {
                 if (!streq(methods[i].name, req->method))
                         continue;
+                if (methods[i].admin && !c->admin && c->reader) {
+                        fail(ret, PROTOCOL_PERMISSION_DENIED,
+                             "%s changes commitd, and uid %d is in commitd's read group (--read-group), which "
+                             "reads every budget and changes nothing; ask root or the commitd group",
+                             req->method, (int) c->cred.uid);
+                        return;
+                }
                 if (methods[i].admin && !c->admin) {
                         fail(ret, PROTOCOL_PERMISSION_DENIED,
                              "%s changes commitd and needs root or the commitd group; uid %d is neither (try sudo)",
@@ -478,6 +584,6 @@ void dispatch(struct daemon *d, struct client *c, const struct protocol_request 
         }
         fail(ret, PROTOCOL_UNKNOWN_METHOD,
              "no method \"%s\" (methods: status, set-mode, set-ratio, set-limit, reload, policy-list, policy-show, "
-             "enroll, events)",
+             "enroll, events, metrics)",
              req->method);
 }

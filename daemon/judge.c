@@ -201,6 +201,7 @@ static void admit(struct thread *t, struct budget_entry **levels, size_t n, enum
 
         charge_levels(p, levels, n, c->plain, c->noreserve);
         p->entry->admitted++;
+        p->entry->admitted_calls[kind]++;
         records_admitted(t, kind, req->data.nr, (const uint64_t *) req->data.args, c);
 }
 
@@ -233,6 +234,7 @@ static bool fail_closed(struct listener *l, const struct seccomp_notif *req, enu
         if (!judge_id_valid(l->fd, req->id))
                 return false; /* the caller is gone: nothing to answer */
         snprintf(reason, sizeof(reason), "cannot judge: %s", strerror(error < 0 ? -error : error));
+        l->entry->failed_closed_calls[kind]++;
         refusal_event(l->daemon, req->pid, comm, l->entry, kind, NULL, 0, 0, true, reason);
         if (kind == CALL_BRK)
                 answer_brk(resp, req->id, 0); /* the break is unknown: 0 makes glibc ask the kernel (refused_brk()) */
@@ -398,8 +400,13 @@ bool judge_notification(struct daemon *d, struct listener *l, const struct secco
                 struct budget_entry *lv = levels[refused];
                 bool enforced = !lv->policy || lv->policy->enforce;
                 lv->refusals++;
+                lv->level_refusals++;
                 if (lv != p->entry)
                         p->entry->refusals++;
+                if (enforced)
+                        p->entry->refused_calls[kind]++;
+                else
+                        p->entry->would_refuse_calls[kind]++;
                 refusal_event(d, req->pid, p->comm, p->entry, kind, lv, res.request_bytes, res.committed_bytes,
                               enforced, NULL);
                 if (enforced) {

@@ -28,7 +28,8 @@
 #define UPKEEP_SEC 2 /* default --upkeep-interval */
 
 struct options {
-        const char *socket, *policy_dir, *state_dir, *cgroup_root, *group, *oci_socket, *oci_default_policy;
+        const char *socket, *policy_dir, *state_dir, *cgroup_root, *group, *read_group, *oci_socket,
+                *oci_default_policy;
         const char *oci_cgroup;
         const char *keeper_socket;
         mode_t socket_mode;
@@ -46,6 +47,7 @@ static void help(FILE *f) {
                    "  --state-dir DIR      live changes and state (default " COMMITD_STATE_DIR ")\n"
                    "  --cgroup-root DIR    the cgroup v2 mount (default: found in /proc/self/mountinfo)\n"
                    "  --group NAME         members may change budgets (default: root only)\n"
+                   "  --read-group NAME    members may read every budget, event and metric, and change nothing\n"
                    "  --socket-mode MODE   0660 (default) or 0666 to let tenants read their own cgroups\n"
                    "  --oci-socket PATH    OCI seccomp agent socket (default " COMMITD_OCI_SOCKET ")\n"
                    "  --oci-default-policy NAME   policy of containers that name none (default: refuse them)\n"
@@ -181,6 +183,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 {"state-dir", required_argument, NULL, 'S'},
                 {"cgroup-root", required_argument, NULL, 'c'},
                 {"group", required_argument, NULL, 'g'},
+                {"read-group", required_argument, NULL, 'R'},
                 {"log-level", required_argument, NULL, 'l'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
@@ -220,6 +223,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
                         break;
                 case 'g':
                         o->group = optarg;
+                        break;
+                case 'R':
+                        o->read_group = optarg;
                         break;
                 case 'o':
                         o->oci_socket = optarg;
@@ -279,7 +285,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
 /* Setup, the loop, and the end: the daemon of options o. Returns the exit status. */
 static int run(const struct options *opts) {
         struct options o = *opts; /* the keeper's socket is filled in below */
-        struct daemon d = {.admin_gid = (gid_t) -1};
+        struct daemon d = {.admin_gid = (gid_t) -1, .read_gid = (gid_t) -1};
         _cleanup_free_ char *keeper_socket = NULL, *keeper_binary = NULL;
         const char *missing = NULL;
         int r;
@@ -289,7 +295,7 @@ static int run(const struct options *opts) {
                                 "enrolled process's /proc/PID/smaps\n");
                 return 1;
         }
-        r = caps_check(o.group != NULL, &missing);
+        r = caps_check(o.group || o.read_group, &missing);
         if (r < 0) {
                 fprintf(stderr,
                         "commitd: needs %s%s (see commitd(8), CAPABILITIES); run it as root with full capabilities, "
@@ -304,6 +310,15 @@ static int run(const struct options *opts) {
                         return 2;
                 }
                 d.admin_gid = g->gr_gid;
+        }
+        if (o.read_group) {
+                struct group *g = getgrnam(o.read_group);
+                if (!g) {
+                        fprintf(stderr, "commitd: --read-group %s: no such group (create it with groupadd)\n",
+                                o.read_group);
+                        return 2;
+                }
+                d.read_gid = g->gr_gid;
         }
 
         d.page_size = (uint64_t) sysconf(_SC_PAGESIZE);

@@ -26,6 +26,21 @@
 #endif
 #define NOTIFY_REMEASURE_USEC (10u * 1000000) /* a ledger that did not grow is measured again after this */
 
+/* 10 us to 2.5 s: an admitted call from the ledger takes tens of microseconds, one that reads /proc (a new
+ * image, a fork after execve) milliseconds, a refusal's exact re-measure of a large budget up to seconds. */
+const uint64_t judge_bucket_usec[JUDGE_BUCKETS] = {10,   25,   50,    100,   250,    500,     1000,
+                                                   2500, 5000, 10000, 25000, 100000, 1000000, 2500000};
+
+/* Under d->lock, where the judgement ended. */
+static void count_judged(struct daemon *d, uint64_t usec) {
+        size_t i = 0;
+
+        while (i < JUDGE_BUCKETS && usec > judge_bucket_usec[i])
+                i++;
+        d->stats.judge_counts[i]++;
+        d->stats.judge_sum_usec += usec;
+}
+
 uint64_t now_usec(clockid_t clock) {
         struct timespec ts;
         clock_gettime(clock, &ts);
@@ -86,6 +101,8 @@ int daemon_measure(struct daemon *d, struct budget_entry *e, uint64_t now) {
                 (void) budgets_measure_read(&d->budgets, &m);
                 daemon_read_end(d, e);
                 r = budgets_measure_end(&d->budgets, &m, now);
+                d->stats.remeasures++;
+                d->stats.remeasure_sum_usec += now_usec(CLOCK_MONOTONIC) - e->measuring_since_usec;
         }
         e->measuring = false;
         e->measure_result = r;
@@ -143,10 +160,13 @@ static void listener_release(struct daemon *d, struct listener *l, bool hung_up)
 
 static void judge_and_answer(struct daemon *d, struct listener *l, const struct seccomp_notif *req) {
         struct seccomp_notif_resp resp;
+        uint64_t start;
         bool reply;
 
         daemon_relock(d);
+        start = now_usec(CLOCK_MONOTONIC);
         reply = judge_notification(d, l, req, &resp);
+        count_judged(d, now_usec(CLOCK_MONOTONIC) - start);
         pthread_mutex_unlock(&d->lock);
         if (reply && ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
                 log_debug("listener of %s: answer: %s", l->entry->cgroup, strerror(errno));

@@ -176,21 +176,21 @@ static void on_client(struct loop_source *s, uint32_t events, void *userdata) {
         protocol_request_done(&req);
 }
 
-static bool peer_is_admin(int fd, const struct ucred *cred, gid_t admin_gid) {
+/* Whether the peer is in group gid ((gid_t) -1: no group, never), primary or supplementary, as the kernel
+ * recorded its credentials at connect. */
+static bool peer_in_group(int fd, const struct ucred *cred, gid_t gid) {
         gid_t groups[256];
         socklen_t len = sizeof(groups);
 
-        if (cred->uid == 0)
-                return true;
-        if (admin_gid == (gid_t) -1)
+        if (gid == (gid_t) -1)
                 return false;
-        if (cred->gid == admin_gid)
+        if (cred->gid == gid)
                 return true;
         /* Supplementary groups as the kernel recorded them at connect (Linux 4.13+). */
         if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
                 return false;
         for (size_t i = 0; i < len / sizeof(gid_t); i++)
-                if (groups[i] == admin_gid)
+                if (groups[i] == gid)
                         return true;
         return false;
 }
@@ -312,7 +312,8 @@ static void on_listen(struct loop_source *s, uint32_t events, void *userdata) {
         }
         c->fd = fd;
         c->daemon = d;
-        c->admin = peer_is_admin(fd, &c->cred, d->admin_gid);
+        c->admin = c->cred.uid == 0 || peer_in_group(fd, &c->cred, d->admin_gid);
+        c->reader = peer_in_group(fd, &c->cred, d->read_gid);
         if ((why = refusal(&d->server, c, buf, sizeof(buf)))) {
                 log_warning("client pid %d uid %d refused: %s", (int) c->cred.pid, (int) c->cred.uid, why);
                 (void) send_json(fd, protocol_reply_error(0, PROTOCOL_RESOURCE_LIMIT, why));
@@ -338,9 +339,17 @@ int server_start(struct daemon *d, const char *path, mode_t mode) {
         int fd, r;
 
         /* 0666 is safe: connecting grants nothing, each method checks the peer's credentials (dispatch.c). */
-        r = unix_listen(path, SOCK_SEQPACKET, mode, d->admin_gid, &fd);
+        /* The socket's group: the admins' when there is one, else the readers' (commitd(8), --read-group). */
+        r = unix_listen(path, SOCK_SEQPACKET, mode, d->admin_gid != (gid_t) -1 ? d->admin_gid : d->read_gid, &fd);
         if (r < 0)
                 return r;
+        /* With both groups the socket belongs to the admins' and the readers are let in by an ACL entry (what
+         * they may call is still dispatch.c's to say). Safe: it admits one more group to connect, nothing more. */
+        if (d->admin_gid != (gid_t) -1 && d->read_gid != (gid_t) -1 && d->read_gid != d->admin_gid &&
+            (r = unix_grant_group(path, d->read_gid)) < 0)
+                log_warning("cannot let the read group connect to %s (%s): its members connect only with "
+                            "--socket-mode 0666",
+                            path, strerror(-r));
         r = loop_add(d->loop, fd, EPOLLIN, on_listen, d, &d->server.listen_source);
         if (r < 0) {
                 close(fd);

@@ -28,6 +28,7 @@ struct client {
         int pidfd;           /* the process that connected (SO_PEERPIDFD, Linux 6.5+), or -1 */
         uint64_t start_time; /* without a pidfd: cred.pid's start time at connect; 0 when it was gone already */
         bool admin;
+        bool reader; /* in the read group (--read-group): reads every cgroup, changes nothing */
         bool follow;
         uint64_t last_usec;
         struct daemon *daemon;

@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <endian.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -90,6 +93,40 @@ int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd)
                 return -errno;
         *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+/* The kernel's POSIX ACL xattr (include/uapi/linux/posix_acl_xattr.h): a version, then entries sorted by tag. */
+#define ACL_XATTR_VERSION 2
+enum {
+        ACL_TAG_USER_OBJ = 0x01,
+        ACL_TAG_GROUP_OBJ = 0x04,
+        ACL_TAG_GROUP = 0x08,
+        ACL_TAG_MASK = 0x10,
+        ACL_TAG_OTHER = 0x20
+};
+struct acl_entry {
+        uint16_t tag, perm;
+        uint32_t id;
+};
+
+int unix_grant_group(const char *path, gid_t gid) {
+        struct {
+                uint32_t version;
+                struct acl_entry e[5];
+        } acl;
+        struct stat st;
+
+        if (stat(path, &st) < 0)
+                return -errno;
+        /* The owner's, the owning group's and the others' bits as the mode has them; the group's rw (connect
+         * needs write); the mask rw, so that the owning group keeps what it had. */
+        acl.version = htole32(ACL_XATTR_VERSION);
+        acl.e[0] = (struct acl_entry){htole16(ACL_TAG_USER_OBJ), htole16((st.st_mode >> 6) & 7), htole32(UINT32_MAX)};
+        acl.e[1] = (struct acl_entry){htole16(ACL_TAG_GROUP_OBJ), htole16((st.st_mode >> 3) & 7), htole32(UINT32_MAX)};
+        acl.e[2] = (struct acl_entry){htole16(ACL_TAG_GROUP), htole16(6), htole32((uint32_t) gid)};
+        acl.e[3] = (struct acl_entry){htole16(ACL_TAG_MASK), htole16(6 | ((st.st_mode >> 3) & 7)), htole32(UINT32_MAX)};
+        acl.e[4] = (struct acl_entry){htole16(ACL_TAG_OTHER), htole16(st.st_mode & 7), htole32(UINT32_MAX)};
+        return setxattr(path, "system.posix_acl_access", &acl, sizeof(acl), 0) < 0 ? -errno : 0;
 }
 
 ssize_t unix_send_with_fd(int sock, struct iovec *iov, size_t n_iov, int fd) {

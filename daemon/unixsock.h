@@ -11,6 +11,9 @@
 /* Binds and listens on a UNIX socket of type at path, created with mode (group gid unless (gid_t) -1);
  * replaces a stale socket file, refuses (-EADDRINUSE) one a live process still answers on. */
 int unix_listen(const char *path, int type, mode_t mode, gid_t gid, int *ret_fd);
+/* Lets group gid connect to the socket file at path as its owning group does (a POSIX ACL entry, rw): the
+ * file's mode bits stand for everyone else. -EOPNOTSUPP on a file system without ACLs. */
+int unix_grant_group(const char *path, gid_t gid);
 
 /* Appends the descriptors an SCM_RIGHTS message brought to fds[*n], up to max in all, closing the rest.
  * Returns how many came in this message. */

@@ -110,6 +110,19 @@ cleanup() {
 add_group() { groupadd --system "$1" && TEST_GROUPS="${TEST_GROUPS:-} $1"; }
 add_user() { useradd --system --no-create-home --shell /usr/sbin/nologin "${@:2}" "$1" && TEST_USERS="${TEST_USERS:-} $1"; }
 
+# refuses_mutations USER CGROUP MESSAGE: every mutating verb run by USER through the test's as() (on CGROUP, a
+# new cgroup, and reload) fails with PermissionDenied and MESSAGE.
+refuses_mutations() {
+	local verb err
+	for verb in "set-mode $2 always" "set-ratio $2 80" "set-limit $2 1G" "set-limit $2 none" \
+		"set-mode $SCRATCH/new strict" "reload"; do
+		# shellcheck disable=SC2086
+		err=$(as "$1" $verb 2>&1) && fail "$verb by $1 succeeded"
+		expect_in "$err" "PermissionDenied"
+		expect_in "$err" "$3"
+	done
+}
+
 # policy NAME JSON-BODY-FIELDS: writes $POLICIES/NAME.json for cgroup $SCRATCH/NAME.
 policy() {
 	echo "{\"cgroup\": \"$SCRATCH/$1\", $2}" >"$POLICIES/$1.json"

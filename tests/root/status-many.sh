@@ -20,6 +20,13 @@ n, scratch = int(sys.argv[1]), sys.argv[2]
 names = [c["cgroup"] for c in json.load(open(sys.argv[3]))["cgroups"] if c["cgroup"].startswith(scratch + "/")]
 assert names == sorted(set(names)) and len(names) == n, (len(names), len(set(names)))
 PY
+# metrics pages the same way: every budget once, and the exposition is still one valid whole.
+"$COMMITCTL" metrics >"$WORK/metrics.prom" || fail "commitctl metrics failed"
+rows=$(grep -c "^commitd_budget_info{cgroup=\"$SCRATCH/p" "$WORK/metrics.prom")
+[ "$rows" = $N ] || fail "commitctl metrics shows $rows of $N budgets"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$WORK/metrics.prom" >/dev/null 2>&1 || fail "promtool rejects the metrics of $N budgets"
+fi
 
 # The protocol itself: a first page with "next", the page after it starts past it, the last has none.
 python3 - "$COMMITD_SOCKET" <<'PY' || fail "status pages"
