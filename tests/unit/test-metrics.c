@@ -123,13 +123,16 @@ static void test_families(void **state) {
         /* Every HELP is followed by its TYPE, and every sample line belongs to the family announced last. */
         {
                 char family[128] = "";
-                for (const char *p = out; *p; p = strchr(p, '\n') + 1) {
+                const char *p = out, *end;
+                for (; *p; p = end + 1) {
+                        end = strchr(p, '\n');
+                        assert_non_null(end); /* every line ends with one */
                         if (strncmp(p, "# HELP ", 7) == 0) {
-                                size_t n = strcspn(p + 7, " ");
-                                snprintf(family, sizeof(family), "%.*s", (int) n, p + 7);
-                                const char *next = strchr(p, '\n') + 1;
-                                assert_int_equal(strncmp(next, "# TYPE ", 7), 0);
-                                assert_int_equal(strncmp(next + 7, family, n), 0);
+                                const char *name = p + 7;
+                                size_t n = strcspn(name, " ");
+                                snprintf(family, sizeof(family), "%.*s", (int) n, name);
+                                assert_int_equal(strncmp(end + 1, "# TYPE ", 7), 0);
+                                assert_int_equal(strncmp(end + 1 + 7, family, n), 0);
                         } else if (*p != '#')
                                 assert_int_equal(strncmp(p, family, strlen(family)), 0);
                 }
