@@ -30,7 +30,14 @@ grep -q "refused cgroup=$SCRATCH/jail pid=$victim .*call=clone" "$WORK/commitd.l
 echo >&9
 exec 9>&-
 
-out=$("$COMMITCTL" run --cgroup "$SCRATCH/jail100" -- "$PIDREUSE" same 40M) || fail "pidreuse same exited $?: $out"
+# On a busy host another program may take the pid first: pidreuse then exits 1 without REUSED (it proved
+# nothing) and is run again, up to three times; a run that got the pid is judged as it is.
+for _ in 1 2 3; do
+	rc=0
+	out=$("$COMMITCTL" run --cgroup "$SCRATCH/jail100" -- "$PIDREUSE" same 40M) || rc=$?
+	case $out in *REUSED*) break ;; esac
+done
+[ $rc = 0 ] || fail "pidreuse same exited $rc: $out"
 expect_in "$out" "REUSED"
 expect_in "$out" "OK map"
 expect_in "$out" "ENOMEM fork"
