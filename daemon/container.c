@@ -26,17 +26,6 @@ uint64_t container_pidns(pid_t pid) {
         return stat(path, &st) < 0 ? 0 : (uint64_t) st.st_ino;
 }
 
-static int start_time(pid_t pid, uint64_t *ret) {
-        struct proc_stat st;
-        char path[64];
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        if (proc_stat_read(path, &st) < 0)
-                return -ESRCH;
-        *ret = st.start_time;
-        return 0;
-}
-
 /* A container id as a cgroup's name: runc and crun allow [A-Za-z0-9_+.-]; anything else is refused rather than
  * escaped, as no runtime sends it. */
 static bool id_names_cgroup(const char *id) {
@@ -106,7 +95,7 @@ static int move(struct daemon *d, pid_t pid, const char *from, const char *to, c
         uint64_t before, after;
         int r;
 
-        if (start_time(pid, &before) < 0) {
+        if (proc_start_time_read("/proc", pid, &before) < 0) {
                 *ret_why = "its process exited";
                 return -ESRCH;
         }
@@ -128,7 +117,8 @@ static int move(struct daemon *d, pid_t pid, const char *from, const char *to, c
                 *ret_why = "its process cannot be moved into a cgroup of its own";
                 return r;
         }
-        if (start_time(pid, &after) < 0 || after != before || cgroup_of_pid(pid, &now) < 0 || !streq(now, to)) {
+        if (proc_start_time_read("/proc", pid, &after) < 0 || after != before || cgroup_of_pid(pid, &now) < 0 ||
+            !streq(now, to)) {
                 (void) cgroup_attach(&d->root, from, pid);
                 (void) cgroup_remove(&d->root, to);
                 *ret_why = "its process exited while it was moved";
