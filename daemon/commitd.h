@@ -76,8 +76,6 @@ struct daemon {
         uint64_t started_usec;
 };
 
-uint64_t now_usec(clockid_t clock);
-
 /* d->lock, held by whoever changes the state (the loop's handlers, a listener thread judging). It is let go
  * around reads of /proc that take long (smaps): daemon_unlock() before, daemon_relock() after, and whatever
  * the caller holds a pointer to must be pinned or looked up again (budget entries: pins; records: by id). */

@@ -41,12 +41,6 @@ static void count_judged(struct daemon *d, uint64_t usec) {
         d->stats.judge_sum_usec += usec;
 }
 
-uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 void daemon_unlock(struct daemon *d) {
         pthread_mutex_unlock(&d->lock);
 }
