@@ -73,7 +73,6 @@ struct daemon {
         gid_t admin_gid; /* members may call mutating methods; (gid_t) -1: root only */
         gid_t read_gid;  /* members may call every read method for every cgroup; (gid_t) -1: none */
         struct daemon_stats stats;
-        uint64_t started_usec;
 };
 
 /* d->lock, held by whoever changes the state (the loop's handlers, a listener thread judging). It is let go

@@ -328,7 +328,6 @@ static int run(const struct options *opts) {
         pthread_cond_init(&d.read_done, NULL);
         pthread_attr_init(&d.thread_attr);
         pthread_attr_setstacksize(&d.thread_attr, 256 * 1024);
-        d.started_usec = now_usec(CLOCK_MONOTONIC);
         r = notify_init(&d);
         if (r < 0) {
                 log_error("cannot set up seccomp notifications: %s", strerror(-r));

@@ -11,7 +11,6 @@
 /* Seccomp user-notify listeners. Each listener belongs to the cgroup it was enrolled into; a thread per
  * listener receives its notifications and has them judged (judge.c) under d->lock; what commitd knows of the
  * processes lives in records.c; custody.c keeps every listener alive across commitd's death. */
-#define NOTIFY_MAX_LISTENERS CUSTODY_SLOTS
 
 struct process;
 
