@@ -44,8 +44,8 @@ int notify_listener_start(struct daemon *d, struct listener *l);
 /* Background upkeep: forgets processes that exited (pid reuse checked by start time), lets go of broken
  * listeners, re-measures the cgroups whose ledgers have only grown since their last measure. */
 void notify_upkeep(struct daemon *d);
-/* The thread that runs the upkeep's measures, so that the loop never waits on one; stop it before taking d->lock
- * to end. Without it (before start) the upkeep measures in the loop. */
+/* The thread that runs the upkeep's measures, so that the loop never waits on one: start it before the loop runs
+ * the upkeep; stop it before taking d->lock to end. */
 int notify_remeasure_start(struct daemon *d);
 void notify_remeasure_stop(struct daemon *d);
 /* Stops judging and closes commitd's own copies of the listeners; the keeper keeps its copies, so the
