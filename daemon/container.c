@@ -55,8 +55,9 @@ int container_setup(struct daemon *d, const char *parent) {
                 r = cgroup_of_pid(getpid(), &own);
                 if (r < 0)
                         return r;
-                if (asprintf(&c->parent, "%s/" DEFAULT_PARENT_NAME, streq(own, "/") ? "" : own) < 0)
-                        return -ENOMEM;
+                r = cgroupfs_path_child(own, DEFAULT_PARENT_NAME, &c->parent);
+                if (r < 0)
+                        return r;
                 c->parent_ours = true;
         }
         c->own_pidns = container_pidns(getpid());
@@ -155,8 +156,9 @@ int container_place(struct daemon *d, const char *id, pid_t pid, char **io_cgrou
          * above it still hold the container, and its memory is charged where it was; `/` limits nothing, and a
          * cgroup of the root's own would be one more top-level cgroup: there, below --oci-cgroup. */
         if (streq(*io_cgroup, "/")) {
-                if (asprintf(&own, "%s/%s", streq(d->containers.parent, "/") ? "" : d->containers.parent, id) < 0)
-                        return -ENOMEM;
+                r = cgroupfs_path_child(d->containers.parent, id, &own);
+                if (r < 0)
+                        return r;
         } else if (asprintf(&own, "%s/" CONTAINER_CGROUP_PREFIX "%s", *io_cgroup, id) < 0)
                 return -ENOMEM;
         if (budgets_find(&d->budgets, own)) {
