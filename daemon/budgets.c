@@ -580,7 +580,10 @@ json_t *budgets_entry_json(const struct budget_entry *e) {
         const struct policy *p = e->policy;
         const struct budget_entry *limit_of = p ? e : e->parent;
         const struct budget *bd = limit_of ? &limit_of->budget : NULL;
+        uint64_t admitted = 0;
 
+        for (size_t k = 0; k < _CALL_KIND_MAX; k++)
+                admitted += e->admitted_calls[k];
         return json_pack(
                 "{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:i, s:I, s:I, s:b}", "cgroup", e->cgroup,
                 "policy", p ? json_string(p->name) : json_null(), "container",
@@ -593,7 +596,7 @@ json_t *budgets_entry_json(const struct budget_entry *e) {
                 (json_int_t) ledger_committed(&e->ledger), "ram_bytes", size_or_null(bd, bd ? bd->ram_bytes : 0),
                 "swap_bytes", size_or_null(bd, bd ? bd->swap_bytes : 0), "hugetlb_bytes",
                 size_or_null(bd, bd ? bd->hugetlb_bytes : 0), "enrolled_processes", (int) e->enrolled, "admitted",
-                (json_int_t) e->admitted, "refusals", (json_int_t) e->refusals, "enforce", p ? p->enforce : true);
+                (json_int_t) admitted, "refusals", (json_int_t) e->refusals, "enforce", p ? p->enforce : true);
 }
 
 void budgets_free(struct budgets *b) {

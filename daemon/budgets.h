@@ -28,11 +28,11 @@ struct budget_entry {
         uint64_t commit_limit_bytes;
         struct ledger ledger;        /* in the budget's mode: MAP_NORESERVE areas count in strict mode only */
         struct budget_entry *parent; /* nearest ancestor with a policy */
-        uint64_t admitted, refusals;
-        /* By call kind, for the metrics (docs/design.md, Metrics): the calls of processes judged in exactly
-         * this cgroup admitted, refused by a level with no room, admitted though an audit level had none, and
-         * refused because they could not be judged (fail closed, counted on the listener's cgroup); and the
-         * refusals this entry decided as the level with no room, its descendants' included. */
+        uint64_t refusals;
+        /* By call kind, for the metrics (docs/design.md, Metrics) and status' "admitted" (their sum): the calls of
+         * processes judged in exactly this cgroup admitted, refused by a level with no room, admitted though an audit
+         * level had none, and refused because they could not be judged (fail closed, counted on the listener's cgroup);
+         * and the refusals this entry decided as the level with no room, its descendants' included. */
         uint64_t admitted_calls[_CALL_KIND_MAX], refused_calls[_CALL_KIND_MAX];
         uint64_t would_refuse_calls[_CALL_KIND_MAX], failed_closed_calls[_CALL_KIND_MAX];
         uint64_t level_refusals;

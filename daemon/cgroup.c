@@ -121,7 +121,7 @@ int cgroup_remove_empty_children(const struct cgroup_root *r, const char *cgroup
 
                 if (de->d_type != DT_DIR || de->d_name[0] == '.')
                         continue;
-                if (asprintf(&child, "%s%s%s", streq(cgroup, "/") ? "" : cgroup, "/", de->d_name) < 0) {
+                if (cgroupfs_path_child(cgroup, de->d_name, &child) < 0) {
                         closedir(dir);
                         return -ENOMEM;
                 }

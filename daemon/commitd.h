@@ -73,10 +73,7 @@ struct daemon {
         gid_t admin_gid; /* members may call mutating methods; (gid_t) -1: root only */
         gid_t read_gid;  /* members may call every read method for every cgroup; (gid_t) -1: none */
         struct daemon_stats stats;
-        uint64_t started_usec;
 };
-
-uint64_t now_usec(clockid_t clock);
 
 /* d->lock, held by whoever changes the state (the loop's handlers, a listener thread judging). It is let go
  * around reads of /proc that take long (smaps): daemon_unlock() before, daemon_relock() after, and whatever

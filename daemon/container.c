@@ -26,17 +26,6 @@ uint64_t container_pidns(pid_t pid) {
         return stat(path, &st) < 0 ? 0 : (uint64_t) st.st_ino;
 }
 
-static int start_time(pid_t pid, uint64_t *ret) {
-        struct proc_stat st;
-        char path[64];
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        if (proc_stat_read(path, &st) < 0)
-                return -ESRCH;
-        *ret = st.start_time;
-        return 0;
-}
-
 /* A container id as a cgroup's name: runc and crun allow [A-Za-z0-9_+.-]; anything else is refused rather than
  * escaped, as no runtime sends it. */
 static bool id_names_cgroup(const char *id) {
@@ -66,8 +55,9 @@ int container_setup(struct daemon *d, const char *parent) {
                 r = cgroup_of_pid(getpid(), &own);
                 if (r < 0)
                         return r;
-                if (asprintf(&c->parent, "%s/" DEFAULT_PARENT_NAME, streq(own, "/") ? "" : own) < 0)
-                        return -ENOMEM;
+                r = cgroupfs_path_child(own, DEFAULT_PARENT_NAME, &c->parent);
+                if (r < 0)
+                        return r;
                 c->parent_ours = true;
         }
         c->own_pidns = container_pidns(getpid());
@@ -106,7 +96,7 @@ static int move(struct daemon *d, pid_t pid, const char *from, const char *to, c
         uint64_t before, after;
         int r;
 
-        if (start_time(pid, &before) < 0) {
+        if (proc_start_time_read("/proc", pid, &before) < 0) {
                 *ret_why = "its process exited";
                 return -ESRCH;
         }
@@ -128,7 +118,8 @@ static int move(struct daemon *d, pid_t pid, const char *from, const char *to, c
                 *ret_why = "its process cannot be moved into a cgroup of its own";
                 return r;
         }
-        if (start_time(pid, &after) < 0 || after != before || cgroup_of_pid(pid, &now) < 0 || !streq(now, to)) {
+        if (proc_start_time_read("/proc", pid, &after) < 0 || after != before || cgroup_of_pid(pid, &now) < 0 ||
+            !streq(now, to)) {
                 (void) cgroup_attach(&d->root, from, pid);
                 (void) cgroup_remove(&d->root, to);
                 *ret_why = "its process exited while it was moved";
@@ -165,8 +156,9 @@ int container_place(struct daemon *d, const char *id, pid_t pid, char **io_cgrou
          * above it still hold the container, and its memory is charged where it was; `/` limits nothing, and a
          * cgroup of the root's own would be one more top-level cgroup: there, below --oci-cgroup. */
         if (streq(*io_cgroup, "/")) {
-                if (asprintf(&own, "%s/%s", streq(d->containers.parent, "/") ? "" : d->containers.parent, id) < 0)
-                        return -ENOMEM;
+                r = cgroupfs_path_child(d->containers.parent, id, &own);
+                if (r < 0)
+                        return r;
         } else if (asprintf(&own, "%s/" CONTAINER_CGROUP_PREFIX "%s", *io_cgroup, id) < 0)
                 return -ENOMEM;
         if (budgets_find(&d->budgets, own)) {

@@ -11,7 +11,7 @@
  * listener thread receives straight into its slot of the in-flight table, a memfd the keeper holds too: the
  * kernel writes the notification there, so a commitd killed between receiving and answering leaves the call
  * behind for the next one, which answers it (the kernel keeps it SENT and unanswered until someone does). */
-#define CUSTODY_SLOTS 4096 /* the in-flight table's slots: the most listeners commitd holds (NOTIFY_MAX_LISTENERS) */
+#define CUSTODY_SLOTS 4096 /* the in-flight table's slots: the most listeners commitd holds */
 
 struct daemon;
 struct listener;

@@ -200,7 +200,6 @@ static void admit(struct thread *t, struct budget_entry **levels, size_t n, enum
         struct process *p = t->proc;
 
         charge_levels(p, levels, n, c->plain, c->noreserve);
-        p->entry->admitted++;
         p->entry->admitted_calls[kind]++;
         records_admitted(t, kind, req->data.nr, (const uint64_t *) req->data.args, c);
 }

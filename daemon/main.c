@@ -282,6 +282,22 @@ static int parse_options(int argc, char **argv, struct options *o) {
         return -1;
 }
 
+/* The gid of group name (the value of option) into *ret; name NULL leaves *ret alone. False, said on stderr, when
+ * there is no such group. */
+static bool group_gid(const char *option, const char *name, gid_t *ret) {
+        struct group *g;
+
+        if (!name)
+                return true;
+        g = getgrnam(name);
+        if (!g) {
+                fprintf(stderr, "commitd: %s %s: no such group (create it with groupadd)\n", option, name);
+                return false;
+        }
+        *ret = g->gr_gid;
+        return true;
+}
+
 /* Setup, the loop, and the end: the daemon of options o. Returns the exit status. */
 static int run(const struct options *opts) {
         struct options o = *opts; /* the keeper's socket is filled in below */
@@ -303,23 +319,8 @@ static int run(const struct options *opts) {
                         missing ? missing : "its capabilities", missing ? "" : strerror(-r));
                 return 1;
         }
-        if (o.group) {
-                struct group *g = getgrnam(o.group);
-                if (!g) {
-                        fprintf(stderr, "commitd: --group %s: no such group (create it with groupadd)\n", o.group);
-                        return 2;
-                }
-                d.admin_gid = g->gr_gid;
-        }
-        if (o.read_group) {
-                struct group *g = getgrnam(o.read_group);
-                if (!g) {
-                        fprintf(stderr, "commitd: --read-group %s: no such group (create it with groupadd)\n",
-                                o.read_group);
-                        return 2;
-                }
-                d.read_gid = g->gr_gid;
-        }
+        if (!group_gid("--group", o.group, &d.admin_gid) || !group_gid("--read-group", o.read_group, &d.read_gid))
+                return 2;
 
         d.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
         pthread_mutex_init(&d.lock, NULL);
@@ -327,7 +328,6 @@ static int run(const struct options *opts) {
         pthread_cond_init(&d.read_done, NULL);
         pthread_attr_init(&d.thread_attr);
         pthread_attr_setstacksize(&d.thread_attr, 256 * 1024);
-        d.started_usec = now_usec(CLOCK_MONOTONIC);
         r = notify_init(&d);
         if (r < 0) {
                 log_error("cannot set up seccomp notifications: %s", strerror(-r));

@@ -41,12 +41,6 @@ static void count_judged(struct daemon *d, uint64_t usec) {
         d->stats.judge_sum_usec += usec;
 }
 
-uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 void daemon_unlock(struct daemon *d) {
         pthread_mutex_unlock(&d->lock);
 }
@@ -283,11 +277,7 @@ int notify_recover(struct daemon *d, const char *keeper_socket, const char *keep
         return custody_recover(d, keeper_socket, keeper_binary);
 }
 
-static void remeasure(struct daemon *d, uint64_t t);
-
 void notify_upkeep(struct daemon *d) {
-        uint64_t t = now_usec(CLOCK_MONOTONIC);
-
         for (struct listener *l = d->listeners, *next; l; l = next) {
                 next = l->next;
                 if (atomic_load(&l->broken))
@@ -295,11 +285,9 @@ void notify_upkeep(struct daemon *d) {
         }
         records_upkeep(d);
         container_upkeep(d);
-        if (d->remeasure_thread_running) {
-                d->remeasure_due = true;
-                pthread_cond_signal(&d->remeasure_wake);
-        } else
-                remeasure(d, t);
+        /* The upkeep runs in the loop, which runs once the measure thread does (main.c): the thread measures. */
+        d->remeasure_due = true;
+        pthread_cond_signal(&d->remeasure_wake);
 }
 
 /* Frees are not intercepted: measure the ledgers that grew since their last measure, and every other one now

@@ -11,7 +11,6 @@
 /* Seccomp user-notify listeners. Each listener belongs to the cgroup it was enrolled into; a thread per
  * listener receives its notifications and has them judged (judge.c) under d->lock; what commitd knows of the
  * processes lives in records.c; custody.c keeps every listener alive across commitd's death. */
-#define NOTIFY_MAX_LISTENERS CUSTODY_SLOTS
 
 struct process;
 
@@ -45,8 +44,8 @@ int notify_listener_start(struct daemon *d, struct listener *l);
 /* Background upkeep: forgets processes that exited (pid reuse checked by start time), lets go of broken
  * listeners, re-measures the cgroups whose ledgers have only grown since their last measure. */
 void notify_upkeep(struct daemon *d);
-/* The thread that runs the upkeep's measures, so that the loop never waits on one; stop it before taking d->lock
- * to end. Without it (before start) the upkeep measures in the loop. */
+/* The thread that runs the upkeep's measures, so that the loop never waits on one: start it before the loop runs
+ * the upkeep; stop it before taking d->lock to end. */
 int notify_remeasure_start(struct daemon *d);
 void notify_remeasure_stop(struct daemon *d);
 /* Stops judging and closes commitd's own copies of the listeners; the keeper keeps its copies, so the

@@ -205,13 +205,13 @@ int records_measure(struct daemon *d, struct thread **tp) {
         struct process *p;
         int r;
 
-        /* Through the calling thread: /proc/TGID/smaps is empty once the leader has exited, /proc/TID/ of a live
-         * thread still shows the whole mm. A large process's smaps takes milliseconds: read without the lock,
-         * the record looked up again after. */
-        /* Only the private sums (fork's charge) are used here: no shmem object sizes, no fd walk. */
         uint64_t number = ++d->process_measures;
         struct budget_entry *reading = t->proc->entry; /* pinned while read: t may go meanwhile */
 
+        /* Through the calling thread: /proc/TGID/smaps is empty once the leader has exited, /proc/TID/ of a live
+         * thread still shows the whole mm. Only the private sums (fork's charge) are used here: no shmem object
+         * sizes, no fd walk (d->measure_private). A large process's areas take milliseconds: read without the
+         * lock, the record looked up again after. */
         daemon_read_begin(d, reading);
         r = measure_process(&d->measure_private, tid, &pc);
         daemon_read_end(d, reading);

@@ -195,17 +195,6 @@ static bool peer_in_group(int fd, const struct ucred *cred, gid_t gid) {
         return false;
 }
 
-static int start_time_of(pid_t pid, uint64_t *ret) {
-        struct proc_stat st;
-        char path[64];
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-        if (pid <= 0 || proc_stat_read(path, &st) < 0)
-                return -ESRCH;
-        *ret = st.start_time;
-        return 0;
-}
-
 /* The process that connected, held as a pidfd: unlike a pid, it names that process and no other for as long as
  * the client stays, so enroll can never move a process that took the pid over after the connector exited. */
 static void peer_take(struct client *c) {
@@ -218,7 +207,7 @@ static void peer_take(struct client *c) {
         /* Before Linux 6.5: the pid, and its start time to tell a later holder of the pid apart (in clock ticks:
          * only a pid that went round the whole pid space within one tick would pass). Any other error (a peer that
          * has exited already, on kernels that give no pidfd for one) leaves the peer unknown: enroll is refused. */
-        if (errno == ENOPROTOOPT && start_time_of(c->cred.pid, &c->start_time) < 0)
+        if (errno == ENOPROTOOPT && proc_start_time_read("/proc", c->cred.pid, &c->start_time) < 0)
                 c->start_time = 0;
 }
 
@@ -242,7 +231,7 @@ int server_peer_pid(const struct client *c, pid_t *ret) {
                 *ret = (pid_t) pid;
                 return 0;
         }
-        if (c->start_time == 0 || start_time_of(c->cred.pid, &t) < 0 || t != c->start_time)
+        if (c->start_time == 0 || proc_start_time_read("/proc", c->cred.pid, &t) < 0 || t != c->start_time)
                 return -ESRCH;
         *ret = c->cred.pid;
         return 0;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -503,6 +504,15 @@ int cgroupfs_path_normalize(const char *path, char **ret) {
                 return -EINVAL;
         out[o] = '\0';
         *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int cgroupfs_path_child(const char *parent, const char *name, char **ret) {
+        char *s;
+
+        if (asprintf(&s, "%s/%s", streq(parent, "/") ? "" : parent, name) < 0)
+                return -ENOMEM;
+        *ret = s;
         return 0;
 }
 

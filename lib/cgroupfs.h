@@ -56,5 +56,7 @@ void proc_cgroup_done(struct proc_cgroup *c);
  * canonical form "/a/b" ("/" for the root) in *ret (caller frees), or -EINVAL for empty components
  * other than a trailing "/", ".", "..", or a path longer than PATH_MAX. */
 int cgroupfs_path_normalize(const char *path, char **ret);
+/* "PARENT/NAME" in *ret (caller frees), parent canonical: "/NAME" below the root. 0 or -ENOMEM. */
+int cgroupfs_path_child(const char *parent, const char *name, char **ret);
 /* True when ancestor is path or one of its ancestors (both canonical). */
 int cgroupfs_path_is_below(const char *path, const char *ancestor);

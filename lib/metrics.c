@@ -13,11 +13,12 @@
  * _total on counters, one label per dimension (cgroup, call), and what describes a budget rather than measures
  * it (policy, mode) as labels of an info metric whose value is 1. */
 
-void metrics_write_label_value(FILE *f, const char *s) {
+/* Backslash and line feed escaped, and the double quote when quote (label values; HELP text keeps it). */
+static void write_escaped(FILE *f, const char *s, bool quote) {
         for (; s && *s; s++) {
                 if (*s == '\\')
                         fputs("\\\\", f);
-                else if (*s == '"')
+                else if (*s == '"' && quote)
                         fputs("\\\"", f);
                 else if (*s == '\n')
                         fputs("\\n", f);
@@ -26,17 +27,13 @@ void metrics_write_label_value(FILE *f, const char *s) {
         }
 }
 
-/* HELP text escapes backslash and line feed (not the double quote). */
+void metrics_write_label_value(FILE *f, const char *s) {
+        write_escaped(f, s, true);
+}
+
 static void header(FILE *f, const char *name, const char *type, const char *help) {
         fprintf(f, "# HELP %s ", name);
-        for (const char *s = help; *s; s++) {
-                if (*s == '\\')
-                        fputs("\\\\", f);
-                else if (*s == '\n')
-                        fputs("\\n", f);
-                else
-                        fputc(*s, f);
-        }
+        write_escaped(f, help, false);
         fprintf(f, "\n# TYPE %s %s\n", name, type);
 }
 

@@ -1062,6 +1062,17 @@ int proc_stat_read(const char *path, struct proc_stat *ret) {
         return proc_stat_parse(buf, ret);
 }
 
+int proc_start_time_read(const char *proc_root, pid_t pid, uint64_t *ret) {
+        struct proc_stat st;
+        char path[PATH_MAX];
+
+        if (pid <= 0 || snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int) pid) >= (int) sizeof(path) ||
+            proc_stat_read(path, &st) < 0)
+                return -ESRCH;
+        *ret = st.start_time;
+        return 0;
+}
+
 int proc_status_read(const char *path, struct proc_status *ret) {
         _cleanup_free_ char *buf = NULL;
         int r;

@@ -240,6 +240,9 @@ struct proc_stat {
 };
 int proc_stat_parse(const char *buf, struct proc_stat *ret);
 int proc_stat_read(const char *path, struct proc_stat *ret);
+/* The start time of process or thread pid (PROC_ROOT/PID/stat): what tells it apart from a later holder of its
+ * pid. -ESRCH when pid is not positive or its stat cannot be read (gone). */
+int proc_start_time_read(const char *proc_root, pid_t pid, uint64_t *ret);
 
 /* /proc/PID/status. has_mm is false for kernel threads (no VmSize line) and for a thread that has exited
  * (a leader that called SYS_exit while other threads live is a zombie: no Vm* lines, its smaps empty). */

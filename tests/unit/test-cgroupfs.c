@@ -485,13 +485,25 @@ static void test_path_is_below(void **state) {
         assert_int_equal(cgroupfs_path_is_below("/", NULL), 0);
 }
 
+static void test_path_child(void **state) {
+        char *p = NULL;
+        (void) state;
+
+        assert_int_equal(cgroupfs_path_child("/", "commitd-containers", &p), 0);
+        assert_string_equal(p, "/commitd-containers");
+        free(p);
+        assert_int_equal(cgroupfs_path_child("/a/b", "c", &p), 0);
+        assert_string_equal(p, "/a/b/c");
+        free(p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_golden),        cmocka_unit_test(test_host_facts),
                 cmocka_unit_test(test_limit),         cmocka_unit_test(test_memory_stat),
                 cmocka_unit_test(test_procs),         cmocka_unit_test(test_mountinfo),
                 cmocka_unit_test(test_proc_cgroup),   cmocka_unit_test(test_path_normalize),
-                cmocka_unit_test(test_path_is_below),
+                cmocka_unit_test(test_path_is_below), cmocka_unit_test(test_path_child),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
