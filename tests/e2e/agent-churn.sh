@@ -5,12 +5,7 @@
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
-require_root
-need runc
-start_commitd
-CGPATH=commitd-e2e-$$
-policy_file strict64 '"mode": "strict", "limit": "64M"'
-"$COMMITCTL" reload >/dev/null || fail "reload"
+runtime_start runc commitd-e2e-$$
 trap 'rc=$?; remove_runc_cgroups; (exit $rc); cleanup' EXIT
 
 # Bad input on the agent socket: each is logged with its reason and refused; nothing else is disturbed.

@@ -10,14 +10,9 @@
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
-require_root
-need crun
-start_commitd
-CGPATH=unused
+runtime_start crun unused
 ID=e2e-$$-shared
 OWN=$SCRATCH/shared/commitd-$ID
-policy_file strict64 '"mode": "strict", "limit": "64M"'
-"$COMMITCTL" reload >/dev/null || fail "reload"
 mkdir -p "$CG_FS/shared"
 
 # crun-from CGDIR CMD...: CMD from the v2 cgroup directory CGDIR, in a mount namespace without the cgroup2 mount
@@ -70,9 +65,7 @@ expect_in "$(cat "$WORK/neighbour.out")" "OK map:100M"
 # crun exec into it: its process starts in its caller's cgroup, is moved into the container's, and is judged
 # under the container's budget (32 MiB held by the container's first process): refused, not killed.
 out=$(crun_wrapped "$CG_FS/shared" exec "$ID" /bin/workload steps:4M:1G 2>&1) || fail "crun exec exited $?: $out"
-mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
-[ -n "$mapped" ] && [ "$mapped" -le $((32 << 20)) ] && [ "$mapped" -ge $((8 << 20)) ] ||
-	fail "the exec'd process mapped ${mapped:-no} bytes before ENOMEM beside the container's 32 MiB in 64 MiB: $out"
+expect_refused_between "$out" 8 32 "the exec'd process beside the container's 32 MiB in 64 MiB"
 grep -q "container $ID: exec'd pid [0-9]* moved from $SCRATCH/shared into the container's cgroup $OWN" \
 	"$WORK/commitd.log" || fail "the exec'd process was not moved into the container's cgroup"
 
@@ -98,9 +91,7 @@ grep -q "container bad id refused: its cgroup is shared and its id cannot name a
 ROOTED=e2e-$$-rooted
 bundle rooted strict64 steps:4M:1G
 out=$(crun_wrapped "$V2" run --bundle "$WORK/rooted" "$ROOTED" 2>&1) || fail "crun run from / exited $?: $out"
-mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
-[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
-	fail "the container started from / mapped ${mapped:-no} bytes before ENOMEM; its budget is 64 MiB: $out"
+expect_refused_at_64m "$out" "the container started from /"
 grep -q "container $ROOTED: its cgroup / is the root; moved into $SCRATCH/containers/$ROOTED, a cgroup of its own" \
 	"$WORK/commitd.log" || fail "the container started from / did not get a cgroup of its own below --oci-cgroup"
 grep -q "refused cgroup=/ " "$WORK/commitd.log" && fail "something was judged in /"

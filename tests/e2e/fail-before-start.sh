@@ -7,12 +7,7 @@
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
-require_root
-need runc
-start_commitd
-CGPATH=commitd-e2e-$$
-policy_file strict64 '"mode": "strict", "limit": "64M"'
-"$COMMITCTL" reload >/dev/null || fail "reload"
+runtime_start runc commitd-e2e-$$
 
 fbs_cleanup() {
 	local rc=$?
@@ -28,7 +23,7 @@ trap fbs_cleanup EXIT
 not_started() {
 	local name=$1 want=$2 out rc
 	shift 2
-	out=$(cd "$WORK/$name" && COMMITD_OCI_RUNTIME=runc COMMITD_OCI_SOCKET=$WORK/oci.sock "$OCI_WRAPPER" "$@" run "e2e-$$-$name" 2>&1)
+	out=$(cd "$WORK/$name" && wrapped runc "$@" run "e2e-$$-$name" 2>&1)
 	rc=$?
 	[ $rc = 1 ] || fail "$name: runc run through the wrapper exited $rc, want 1: $out"
 	[ "$out" = "$want" ] || fail "$name: message"$'\n'"$out"$'\n'"want"$'\n'"$want"

@@ -39,6 +39,17 @@ need() {
 	[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed" >&2; exit 1; }
 }
 
+# runtime_start RUNTIME CGPATH: the preamble of the runc and crun tests: root, RUNTIME, a commitd of the test's
+# own with policy strict64 (strict, 64 MiB) loaded; CGPATH is the bundles' cgroupsPath parent (bundle).
+runtime_start() {
+	require_root
+	need "$1"
+	start_commitd
+	CGPATH=$2
+	policy_file strict64 '"mode": "strict", "limit": "64M"'
+	"$COMMITCTL" reload >/dev/null || fail "reload"
+}
+
 # remove_runc_cgroups: the cgroups runc made for the bundles' cgroupsPath $CGPATH/NAME (v1 and v2), bottom-up.
 remove_runc_cgroups() {
 	local d
@@ -234,14 +245,18 @@ wait_log() {
 	return 1
 }
 
-# expect_refused_at_64m OUTPUT WHAT: the workload's "steps" in OUTPUT ended in ENOMEM within a 64 MiB budget
-# (above 40 MiB: what the container's processes hold besides is small).
-expect_refused_at_64m() {
+# expect_refused_between OUTPUT LOW-MIB HIGH-MIB WHAT: the workload's "steps" in OUTPUT ended in ENOMEM after
+# mapping between LOW and HIGH MiB.
+expect_refused_between() {
 	local mapped
 	mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$1")
-	[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
-		fail "$2: mapped ${mapped:-nothing} before ENOMEM; its budget is 64 MiB: $1"
+	[ -n "$mapped" ] && [ "$mapped" -le $(($3 << 20)) ] && [ "$mapped" -ge $(($2 << 20)) ] ||
+		fail "$4: mapped ${mapped:-no} bytes before ENOMEM, want $2 to $3 MiB: $1"
 }
+
+# expect_refused_at_64m OUTPUT WHAT: the workload's "steps" in OUTPUT ended in ENOMEM within a 64 MiB budget
+# (above 40 MiB: what the container's processes hold besides is small).
+expect_refused_at_64m() { expect_refused_between "$1" 40 64 "$2"; }
 
 # expect_container_refused OUTPUT ID CGROUP WHAT: the container ID ran "steps:4M:1G fork" enrolled in CGROUP (a
 # grep pattern) under strict64: refused within 64 MiB, its fork too, and the refusal is in commitctl events.
