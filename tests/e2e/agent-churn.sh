@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
 runtime_start runc commitd-e2e-$$
-trap 'rc=$?; remove_runc_cgroups; (exit $rc); cleanup' EXIT
+runc_trap
 
 # Bad input on the agent socket: each is logged with its reason and refused; nothing else is disturbed.
 python3 - "$WORK/oci.sock" <<'PY' || fail "the agent did not close a bad connection"

@@ -53,9 +53,16 @@ runtime_start() {
 # remove_runc_cgroups: the cgroups runc made for the bundles' cgroupsPath $CGPATH/NAME (v1 and v2), bottom-up.
 remove_runc_cgroups() {
 	local d
-	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do
+	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
+}
+
+# runc_trap [ID...]: on exit (failure too) the runc containers ID... deleted (runc kills what still runs), the
+# cgroups runc made removed (remove_runc_cgroups), then cleanup (tests/root/lib.sh).
+runc_trap() {
+	RUNC_IDS="$*"
+	trap 'rc=$?; for c in $RUNC_IDS; do runc delete --force "$c" >/dev/null 2>&1; done; remove_runc_cgroups; (exit $rc); cleanup' EXIT
 }
 
 # --- Container engines (podman.sh, docker.sh, containerd-*.sh) ---------------------------------------------

@@ -14,15 +14,7 @@ set -u
 runtime_start runc commitd-e2e-$$
 ID=e2e-$$-exec-$(printf '%064d' 0)
 ID=${ID:0:64} # as long as Docker's and containerd's ids: status names it whole
-runc_exec_cleanup() {
-	local rc=$?
-	exec 9>&-
-	runc delete --force "$ID" >/dev/null 2>&1
-	remove_runc_cgroups
-	(exit $rc)
-	cleanup
-}
-trap runc_exec_cleanup EXIT
+runc_trap "$ID"
 
 bundle holder strict64 map:32M wait
 start_held holder wrapped runc run --bundle "$WORK/holder" "$ID"

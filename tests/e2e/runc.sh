@@ -10,15 +10,7 @@ runtime_start runc commitd-e2e-$$
 policy_file lenient '"mode": "always", "limit": "64M"'
 "$COMMITCTL" reload >/dev/null || fail "reload"
 
-runc_cleanup() {
-	local rc=$?
-	for c in e2e-$$-strict e2e-$$-lenient e2e-$$-profiled e2e-$$-holder e2e-$$-survivor e2e-$$-par1 e2e-$$-par2 e2e-$$-par3 \
-		e2e-$$-par4 e2e-$$-par5 e2e-$$-par6; do runc delete --force "$c" >/dev/null 2>&1; done
-	remove_runc_cgroups
-	(exit $rc) # cleanup reads the test's status from $?
-	cleanup
-}
-trap runc_cleanup EXIT
+runc_trap e2e-$$-{strict,lenient,profiled,holder,survivor,par1,par2,par3,par4,par5,par6}
 
 bundle strict strict64 steps:4M:1G fork
 out=$(cd "$WORK/strict" && wrapped runc run "e2e-$$-strict" 2>&1) || fail "runc run (strict) exited $?: $out"
