@@ -15,24 +15,16 @@ ID=e2e-$$-shared
 OWN=$SCRATCH/shared/commitd-$ID
 mkdir -p "$CG_FS/shared"
 
-# crun-from CGDIR CMD...: CMD from the v2 cgroup directory CGDIR, in a mount namespace without the cgroup2 mount
-cat >"$WORK/crun-from" <<'EOF'
-#!/bin/bash
-echo $$ >"$1/cgroup.procs" || exit 90
-shift
-exec unshare -m --propagation private bash -c 'umount "$(awk '\''$9 == "cgroup2" { print $5; exit }'\'' /proc/self/mountinfo)" && exec "$@"' _ "$@"
-EOF
-chmod +x "$WORK/crun-from"
 V2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 crun_wrapped() { # CGDIR ARGS...: crun through the wrapper, started from CGDIR
-	"$WORK/crun-from" "$1" "$OCI_WRAPPER" --commitd-socket "$WORK/oci.sock" --commitd-runtime crun \
+	crun_from "$1" "$OCI_WRAPPER" --commitd-socket "$WORK/oci.sock" --commitd-runtime crun \
 		--cgroup-manager=disabled "${@:2}"
 }
 crun_shared_cleanup() {
 	local rc=$?
 	exec 8>&- 9>&-
 	for c in "$ID" "e2e-$$-rooted"; do
-		"$WORK/crun-from" "$CG_FS" crun --cgroup-manager=disabled delete --force "$c" >/dev/null 2>&1
+		crun_from "$CG_FS" crun --cgroup-manager=disabled delete --force "$c" >/dev/null 2>&1
 	done
 	(exit $rc)
 	cleanup

@@ -10,10 +10,8 @@ runtime_start crun unused
 mkdir -p "$CG_FS/crun"
 
 bundle strict strict64 steps:4M:1G fork
-out=$(bash -c '
-	echo $$ >"$1/cgroup.procs" || exit 90
-	exec unshare -m --propagation private sh -c "umount \"\$0\" && cd \"\$1\" && exec timeout 60 env COMMITD_OCI_RUNTIME=crun COMMITD_OCI_SOCKET=\"\$3\" \"\$4\" --cgroup-manager=disabled run \"\$2\"" "$2" "$3" "$4" "$5" "$6"
-' _ "$CG_FS/crun" "$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)" "$WORK/strict" "e2e-$$-crun" "$WORK/oci.sock" "$OCI_WRAPPER" 2>&1) ||
+out=$(cd "$WORK/strict" && crun_from "$CG_FS/crun" timeout 60 env COMMITD_OCI_RUNTIME=crun COMMITD_OCI_SOCKET="$WORK/oci.sock" \
+	"$OCI_WRAPPER" --cgroup-manager=disabled run "e2e-$$-crun" 2>&1) ||
 	fail "crun run exited $?: $out"
 expect_refused_at_64m "$out" "the crun container"
 expect_in "$out" "ENOMEM fork"

@@ -58,6 +58,15 @@ remove_runc_cgroups() {
 	done
 }
 
+# crun_from CGDIR CMD...: CMD from the v2 cgroup directory CGDIR, in a mount namespace without the cgroup2 mount:
+# crun 1.8.1 refuses this hybrid host, so it runs with --cgroup-manager=disabled and its container stays there.
+crun_from() {
+	(
+		echo "$BASHPID" >"$1/cgroup.procs" || exit 90
+		exec unshare -m --propagation private bash -c 'umount "$(awk '\''$9 == "cgroup2" { print $5; exit }'\'' /proc/self/mountinfo)" && exec "$@"' _ "${@:2}"
+	)
+}
+
 # runc_trap [ID...]: on exit (failure too) the runc containers ID... deleted (runc kills what still runs), the
 # cgroups runc made removed (remove_runc_cgroups), then cleanup (tests/root/lib.sh).
 runc_trap() {
