@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
 require_root
-need runc
+engine_require runc
 MANIFEST=$(dirname "$0")/../../contrib/kubernetes/commitd-daemonset.yaml
 start_commitd
 CGPATH=commitd-e2e-$$

@@ -33,17 +33,11 @@ wrapped() {
 	COMMITD_OCI_RUNTIME=$1 COMMITD_OCI_SOCKET=$WORK/oci.sock "$OCI_WRAPPER" "${@:2}"
 }
 
-# need RUNTIME: the runtime and busybox-static, or a failure naming the package (never a skip: CI=true).
-need() {
-	command -v "$1" >/dev/null || { echo "FAIL: $1 is not installed (apt-get install $1)" >&2; exit 1; }
-	[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed" >&2; exit 1; }
-}
-
 # runtime_start RUNTIME CGPATH: the preamble of the runc and crun tests: root, RUNTIME, a commitd of the test's
 # own with policy strict64 (strict, 64 MiB) loaded; CGPATH is the bundles' cgroupsPath parent (bundle).
 runtime_start() {
 	require_root
-	need "$1"
+	engine_require "$1"
 	start_commitd
 	CGPATH=$2
 	policy_file strict64 '"mode": "strict", "limit": "64M"'
@@ -79,7 +73,8 @@ runc_trap() {
 # cgroups under $ENGINE_CG (below), and its EXIT trap stops it, removes those cgroups and then fails the test
 # for anything left on the host (engine_leftovers).
 
-# engine_require CMD...: fails (never skips) when an engine's program is missing: scripts/deps installs them.
+# engine_require CMD...: fails (never skips: CI=true) when a runtime's or engine's program or busybox-static is
+# missing: scripts/deps installs them.
 engine_require() {
 	local c
 	for c in "$@"; do
