@@ -5,13 +5,8 @@
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
-require_root
-need runc
-start_commitd
-CGPATH=commitd-e2e-$$
-policy_file strict64 '"mode": "strict", "limit": "64M"'
-"$COMMITCTL" reload >/dev/null || fail "reload"
-trap 'rc=$?; remove_runc_cgroups; (exit $rc); cleanup' EXIT
+runtime_start runc commitd-e2e-$$
+runc_trap
 
 # Bad input on the agent socket: each is logged with its reason and refused; nothing else is disturbed.
 python3 - "$WORK/oci.sock" <<'PY' || fail "the agent did not close a bad connection"

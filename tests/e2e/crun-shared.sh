@@ -10,34 +10,21 @@
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
-require_root
-need crun
-start_commitd
-CGPATH=unused
+runtime_start crun unused
 ID=e2e-$$-shared
 OWN=$SCRATCH/shared/commitd-$ID
-policy_file strict64 '"mode": "strict", "limit": "64M"'
-"$COMMITCTL" reload >/dev/null || fail "reload"
 mkdir -p "$CG_FS/shared"
 
-# crun-from CGDIR CMD...: CMD from the v2 cgroup directory CGDIR, in a mount namespace without the cgroup2 mount
-cat >"$WORK/crun-from" <<'EOF'
-#!/bin/bash
-echo $$ >"$1/cgroup.procs" || exit 90
-shift
-exec unshare -m --propagation private bash -c 'umount "$(awk '\''$9 == "cgroup2" { print $5; exit }'\'' /proc/self/mountinfo)" && exec "$@"' _ "$@"
-EOF
-chmod +x "$WORK/crun-from"
 V2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 crun_wrapped() { # CGDIR ARGS...: crun through the wrapper, started from CGDIR
-	"$WORK/crun-from" "$1" "$OCI_WRAPPER" --commitd-socket "$WORK/oci.sock" --commitd-runtime crun \
+	crun_from "$1" "$OCI_WRAPPER" --commitd-socket "$WORK/oci.sock" --commitd-runtime crun \
 		--cgroup-manager=disabled "${@:2}"
 }
 crun_shared_cleanup() {
 	local rc=$?
 	exec 8>&- 9>&-
 	for c in "$ID" "e2e-$$-rooted"; do
-		"$WORK/crun-from" "$CG_FS" crun --cgroup-manager=disabled delete --force "$c" >/dev/null 2>&1
+		crun_from "$CG_FS" crun --cgroup-manager=disabled delete --force "$c" >/dev/null 2>&1
 	done
 	(exit $rc)
 	cleanup
@@ -70,9 +57,7 @@ expect_in "$(cat "$WORK/neighbour.out")" "OK map:100M"
 # crun exec into it: its process starts in its caller's cgroup, is moved into the container's, and is judged
 # under the container's budget (32 MiB held by the container's first process): refused, not killed.
 out=$(crun_wrapped "$CG_FS/shared" exec "$ID" /bin/workload steps:4M:1G 2>&1) || fail "crun exec exited $?: $out"
-mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
-[ -n "$mapped" ] && [ "$mapped" -le $((32 << 20)) ] && [ "$mapped" -ge $((8 << 20)) ] ||
-	fail "the exec'd process mapped ${mapped:-no} bytes before ENOMEM beside the container's 32 MiB in 64 MiB: $out"
+expect_refused_between "$out" 8 32 "the exec'd process beside the container's 32 MiB in 64 MiB"
 grep -q "container $ID: exec'd pid [0-9]* moved from $SCRATCH/shared into the container's cgroup $OWN" \
 	"$WORK/commitd.log" || fail "the exec'd process was not moved into the container's cgroup"
 
@@ -98,9 +83,7 @@ grep -q "container bad id refused: its cgroup is shared and its id cannot name a
 ROOTED=e2e-$$-rooted
 bundle rooted strict64 steps:4M:1G
 out=$(crun_wrapped "$V2" run --bundle "$WORK/rooted" "$ROOTED" 2>&1) || fail "crun run from / exited $?: $out"
-mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
-[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
-	fail "the container started from / mapped ${mapped:-no} bytes before ENOMEM; its budget is 64 MiB: $out"
+expect_refused_at_64m "$out" "the container started from /"
 grep -q "container $ROOTED: its cgroup / is the root; moved into $SCRATCH/containers/$ROOTED, a cgroup of its own" \
 	"$WORK/commitd.log" || fail "the container started from / did not get a cgroup of its own below --oci-cgroup"
 grep -q "refused cgroup=/ " "$WORK/commitd.log" && fail "something was judged in /"

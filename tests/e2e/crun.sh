@@ -6,23 +6,14 @@
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
-require_root
-need crun
-start_commitd
-CGPATH=unused
-policy_file strict64 '"mode": "strict", "limit": "64M"'
-"$COMMITCTL" reload >/dev/null || fail "reload"
+runtime_start crun unused
 mkdir -p "$CG_FS/crun"
 
 bundle strict strict64 steps:4M:1G fork
-out=$(bash -c '
-	echo $$ >"$1/cgroup.procs" || exit 90
-	exec unshare -m --propagation private sh -c "umount \"\$0\" && cd \"\$1\" && exec timeout 60 env COMMITD_OCI_RUNTIME=crun COMMITD_OCI_SOCKET=\"\$3\" \"\$4\" --cgroup-manager=disabled run \"\$2\"" "$2" "$3" "$4" "$5" "$6"
-' _ "$CG_FS/crun" "$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)" "$WORK/strict" "e2e-$$-crun" "$WORK/oci.sock" "$OCI_WRAPPER" 2>&1) ||
+out=$(cd "$WORK/strict" && crun_from "$CG_FS/crun" timeout 60 env COMMITD_OCI_RUNTIME=crun COMMITD_OCI_SOCKET="$WORK/oci.sock" \
+	"$OCI_WRAPPER" --cgroup-manager=disabled run "e2e-$$-crun" 2>&1) ||
 	fail "crun run exited $?: $out"
-mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
-[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
-	fail "the container mapped ${mapped:-no} bytes before ENOMEM; its budget is 64 MiB: $out"
+expect_refused_at_64m "$out" "the crun container"
 expect_in "$out" "ENOMEM fork"
 # The shell and crun share the cgroup it started in: the container got one of its own (tests/e2e/crun-shared.sh).
 grep -q "container e2e-$$-crun (pid [0-9]*) enrolled in $SCRATCH/crun/commitd-e2e-$$-crun under policy strict64" "$WORK/commitd.log" ||

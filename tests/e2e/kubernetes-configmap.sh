@@ -9,11 +9,11 @@ set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
 require_root
-need runc
+engine_require runc
 MANIFEST=$(dirname "$0")/../../contrib/kubernetes/commitd-daemonset.yaml
 start_commitd
 CGPATH=commitd-e2e-$$
-trap 'rc=$?; remove_runc_cgroups; (exit $rc); cleanup' EXIT
+runc_trap
 
 # configmap_write NAME DIR [OLD|NEW]: the data of ConfigMap NAME as the kubelet writes a volume into DIR: a new
 # ..TIMESTAMP directory, ..data switched to it by rename, a symlink per key; OLD (a regex) replaced by NEW first.

@@ -33,18 +33,39 @@ wrapped() {
 	COMMITD_OCI_RUNTIME=$1 COMMITD_OCI_SOCKET=$WORK/oci.sock "$OCI_WRAPPER" "${@:2}"
 }
 
-# need RUNTIME: the runtime and busybox-static, or a failure naming the package (never a skip: CI=true).
-need() {
-	command -v "$1" >/dev/null || { echo "FAIL: $1 is not installed (apt-get install $1)" >&2; exit 1; }
-	[ -x /bin/busybox ] || { echo "FAIL: busybox-static is not installed" >&2; exit 1; }
+# runtime_start RUNTIME CGPATH: the preamble of the runc and crun tests: root, RUNTIME, a commitd of the test's
+# own with policy strict64 (strict, 64 MiB) loaded; CGPATH is the bundles' cgroupsPath parent (bundle).
+runtime_start() {
+	require_root
+	engine_require "$1"
+	start_commitd
+	CGPATH=$2
+	policy_file strict64 '"mode": "strict", "limit": "64M"'
+	"$COMMITCTL" reload >/dev/null || fail "reload"
 }
 
 # remove_runc_cgroups: the cgroups runc made for the bundles' cgroupsPath $CGPATH/NAME (v1 and v2), bottom-up.
 remove_runc_cgroups() {
 	local d
-	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH" "$CG_FS/../$CGPATH"; do
+	for d in /sys/fs/cgroup/*/"$CGPATH" /sys/fs/cgroup/memory/*/*/"$CGPATH"; do
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
+}
+
+# crun_from CGDIR CMD...: CMD from the v2 cgroup directory CGDIR, in a mount namespace without the cgroup2 mount:
+# crun 1.8.1 refuses this hybrid host, so it runs with --cgroup-manager=disabled and its container stays there.
+crun_from() {
+	(
+		echo "$BASHPID" >"$1/cgroup.procs" || exit 90
+		exec unshare -m --propagation private bash -c 'umount "$(awk '\''$9 == "cgroup2" { print $5; exit }'\'' /proc/self/mountinfo)" && exec "$@"' _ "${@:2}"
+	)
+}
+
+# runc_trap [ID...]: on exit (failure too) the runc containers ID... deleted (runc kills what still runs), the
+# cgroups runc made removed (remove_runc_cgroups), then cleanup (tests/root/lib.sh).
+runc_trap() {
+	RUNC_IDS="$*"
+	trap 'rc=$?; for c in $RUNC_IDS; do runc delete --force "$c" >/dev/null 2>&1; done; remove_runc_cgroups; (exit $rc); cleanup' EXIT
 }
 
 # --- Container engines (podman.sh, docker.sh, containerd-*.sh) ---------------------------------------------
@@ -52,7 +73,8 @@ remove_runc_cgroups() {
 # cgroups under $ENGINE_CG (below), and its EXIT trap stops it, removes those cgroups and then fails the test
 # for anything left on the host (engine_leftovers).
 
-# engine_require CMD...: fails (never skips) when an engine's program is missing: scripts/deps installs them.
+# engine_require CMD...: fails (never skips: CI=true) when a runtime's or engine's program or busybox-static is
+# missing: scripts/deps installs them.
 engine_require() {
 	local c
 	for c in "$@"; do
@@ -234,14 +256,18 @@ wait_log() {
 	return 1
 }
 
-# expect_refused_at_64m OUTPUT WHAT: the workload's "steps" in OUTPUT ended in ENOMEM within a 64 MiB budget
-# (above 40 MiB: what the container's processes hold besides is small).
-expect_refused_at_64m() {
+# expect_refused_between OUTPUT LOW-MIB HIGH-MIB WHAT: the workload's "steps" in OUTPUT ended in ENOMEM after
+# mapping between LOW and HIGH MiB.
+expect_refused_between() {
 	local mapped
 	mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$1")
-	[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
-		fail "$2: mapped ${mapped:-nothing} before ENOMEM; its budget is 64 MiB: $1"
+	[ -n "$mapped" ] && [ "$mapped" -le $(($3 << 20)) ] && [ "$mapped" -ge $(($2 << 20)) ] ||
+		fail "$4: mapped ${mapped:-no} bytes before ENOMEM, want $2 to $3 MiB: $1"
 }
+
+# expect_refused_at_64m OUTPUT WHAT: the workload's "steps" in OUTPUT ended in ENOMEM within a 64 MiB budget
+# (above 40 MiB: what the container's processes hold besides is small).
+expect_refused_at_64m() { expect_refused_between "$1" 40 64 "$2"; }
 
 # expect_container_refused OUTPUT ID CGROUP WHAT: the container ID ran "steps:4M:1G fork" enrolled in CGROUP (a
 # grep pattern) under strict64: refused within 64 MiB, its fork too, and the refusal is in commitctl events.

@@ -11,31 +11,14 @@
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
-require_root
-need runc
-start_commitd
-CGPATH=commitd-e2e-$$
+runtime_start runc commitd-e2e-$$
 ID=e2e-$$-exec-$(printf '%064d' 0)
 ID=${ID:0:64} # as long as Docker's and containerd's ids: status names it whole
-policy_file strict64 '"mode": "strict", "limit": "64M"'
-"$COMMITCTL" reload >/dev/null || fail "reload"
-runc_exec_cleanup() {
-	local rc=$?
-	exec 8>&-
-	runc delete --force "$ID" >/dev/null 2>&1
-	remove_runc_cgroups
-	(exit $rc)
-	cleanup
-}
-trap runc_exec_cleanup EXIT
+runc_trap "$ID"
 
 bundle holder strict64 map:32M wait
-mkfifo "$WORK/holder.in"
-(cd "$WORK/holder" && wrapped runc run "$ID" <"$WORK/holder.in" >"$WORK/holder.out" 2>&1) &
-holder=$!
-exec 8>"$WORK/holder.in"
-for _ in $(seq 600); do grep -q WAITING "$WORK/holder.out" && break; sleep 0.1; done
-grep -q WAITING "$WORK/holder.out" || fail "the container never waited: $(cat "$WORK/holder.out")"
+start_held holder wrapped runc run --bundle "$WORK/holder" "$ID"
+holder=$HELD_PID
 [ "$(status_field "/$CGPATH/holder" policy 2>/dev/null)" = "strict64@$ID" ] || fail "the container is not enrolled under strict64@ID"
 [ "$(status_field "/$CGPATH/holder" container 2>/dev/null)" = "$ID" ] || fail "status --json does not name the whole container id"
 table=$("$COMMITCTL" status)
@@ -43,9 +26,7 @@ expect_in "$(head -1 <<<"$table")" "POLICY"
 grep -qE "^/$CGPATH/holder +strict64@$ID +strict " <<<"$table" || fail "the table's line of the container:"$'\n'"$table"
 
 out=$(wrapped runc exec "$ID" /bin/workload steps:4M:1G 2>&1) || fail "runc exec exited $?: $out"
-mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
-[ -n "$mapped" ] && [ "$mapped" -le $((32 << 20)) ] && [ "$mapped" -ge $((8 << 20)) ] ||
-	fail "the exec'd process mapped ${mapped:-no} bytes before ENOMEM beside the container's 32 MiB in 64 MiB: $out"
+expect_refused_between "$out" 8 32 "the exec'd process beside the container's 32 MiB in 64 MiB"
 grep -q "container $ID: an exec (pid [0-9]*) enrolled in /$CGPATH/holder" "$WORK/commitd.log" || fail "the exec was not enrolled"
 grep -q "refused cgroup=/$CGPATH/holder .*comm=workload call=mmap.*limit=64Mi" "$WORK/commitd.log" ||
 	fail "the exec'd process's refusal is not logged under the container's cgroup"
@@ -60,7 +41,7 @@ grep -q "MMAP OK" <<<"$out" && fail "a foreign process named as the container's 
 grep -q "container $ID: exec refused: pid [0-9]*: its process is neither in the container's cgroup nor in its pid namespace" \
 	"$WORK/commitd.log" || fail "the foreign exec's refusal is not logged"
 
-echo >&8
-exec 8>&-
+echo >&9
+exec 9>&-
 wait "$holder" || fail "the container exited $?: $(cat "$WORK/holder.out")"
 finish

@@ -6,31 +6,15 @@
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
-require_root
-need runc
-start_commitd
-CGPATH=commitd-e2e-$$
-policy_file strict64 '"mode": "strict", "limit": "64M"'
+runtime_start runc commitd-e2e-$$
 policy_file lenient '"mode": "always", "limit": "64M"'
 "$COMMITCTL" reload >/dev/null || fail "reload"
 
-
-runc_cleanup() {
-	local rc=$?
-	for c in e2e-$$-strict e2e-$$-lenient e2e-$$-profiled e2e-$$-holder e2e-$$-survivor e2e-$$-par1 e2e-$$-par2 e2e-$$-par3 \
-		e2e-$$-par4 e2e-$$-par5 e2e-$$-par6; do runc delete --force "$c" >/dev/null 2>&1; done
-	remove_runc_cgroups
-	(exit $rc) # cleanup reads the test's status from $?
-	cleanup
-}
-trap runc_cleanup EXIT
+runc_trap e2e-$$-{strict,lenient,profiled,holder,survivor,par1,par2,par3,par4,par5,par6}
 
 bundle strict strict64 steps:4M:1G fork
 out=$(cd "$WORK/strict" && wrapped runc run "e2e-$$-strict" 2>&1) || fail "runc run (strict) exited $?: $out"
-mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
-[ -n "$mapped" ] || fail "no ENOMEM inside the 64 MiB container: $out"
-[ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((40 << 20)) ] ||
-	fail "the container mapped $mapped bytes before ENOMEM; its budget is 64 MiB"
+expect_refused_at_64m "$out" "the strict container"
 expect_in "$out" "ENOMEM fork"
 grep -q "container e2e-$$-strict (pid [0-9]*) enrolled in /$CGPATH/strict under policy strict64" "$WORK/commitd.log" ||
 	fail "the container was not enrolled by its annotation"
@@ -91,7 +75,7 @@ wait "$holder"
 bundle survivor strict64 map:32M sleep:2 steps:4M:1G
 (cd "$WORK/survivor" && wrapped runc run "e2e-$$-survivor" >"$WORK/survivor.out" 2>&1) &
 survivor=$!
-for _ in $(seq 40); do grep -q "container e2e-$$-survivor .*enrolled" "$WORK/commitd.log" && break; sleep 0.05; done
+wait_log "container e2e-$$-survivor .*enrolled"
 kill -KILL "$COMMITD_PID"
 wait "$COMMITD_PID" 2>/dev/null
 launch_commitd

@@ -8,7 +8,6 @@ require_root
 start_commitd
 policy strict '"mode": "strict", "limit": "64M"'
 stop_commitd
-wait_for() { for _ in $(seq 200); do eval "$1" && return 0; sleep 0.05; done; return 1; }
 # commitd's own keeper, idle, exits by itself; then the sidecar takes the socket commitd looks for.
 wait_for '! [ -S "$WORK/commitd.keeper.sock" ] || ! kill -0 "$(cat "$WORK/commitd.keeper.sock.pid" 2>/dev/null)" 2>/dev/null' ||
 	fail "commitd's own keeper did not exit once idle"

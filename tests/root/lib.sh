@@ -146,6 +146,16 @@ start_held() {
 	fail "$name never waited: $(cat "$WORK/$name.out")"
 }
 
+# wait_for CONDITION: up to 60 s (a busy host) for the shell CONDITION (eval'd) to hold; fails (returns 1) after.
+wait_for() {
+	local _
+	for _ in $(seq 600); do
+		eval "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # status_field CGROUP FIELD: one field of commitctl status --json for the cgroup.
 status_field() {
 	"$COMMITCTL" --json status "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['cgroups'][0]['$2'])"

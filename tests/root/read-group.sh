@@ -31,7 +31,7 @@ for cg in a b; do
 	out=$("$COMMITCTL" run --policy "$cg" -- "$WORKLOAD" map:1G)
 	expect_in "$out" "ENOMEM map:1G"
 done
-sleep 0.5
+wait_for 'grep -q "$SCRATCH/b" "$WORK/follow-reader.out"' # the follower's copy of the last refusal
 
 # 1. Reads: everything.
 list() { python3 -c 'import json,sys; print(" ".join(sorted(c["cgroup"] for c in json.load(sys.stdin)[sys.argv[1]])))' "$1"; }

@@ -25,8 +25,7 @@ for i in $(seq $N); do
 	STARTED_PIDS="${STARTED_PIDS:-} $!"
 done
 for i in $(seq $N); do
-	for _ in $(seq 100); do grep -q READY "$WORK/w$i.out" && break; sleep 0.05; done
-	grep -q READY "$WORK/w$i.out" || fail "worker $i did not start: $(cat "$WORK/w$i.out")"
+	wait_for 'grep -q READY "$WORK/w$i.out"' || fail "worker $i did not start: $(cat "$WORK/w$i.out")"
 done
 
 max_down=0
@@ -49,8 +48,7 @@ sleep 0.5
 # Stop the churn: each worker prints its tally. One that does not is stuck in a call nobody answers.
 for p in "${pids[@]}"; do kill -USR1 "$p"; done
 for i in $(seq $N); do
-	for _ in $(seq 100); do grep -q '^DONE' "$WORK/w$i.out" && break; sleep 0.05; done
-	grep -q '^DONE' "$WORK/w$i.out" || fail "worker $i hangs: a call of it was never answered"
+	wait_for 'grep -q "^DONE" "$WORK/w$i.out"' || fail "worker $i hangs: a call of it was never answered"
 done
 cat "$WORK"/w*.out >"$WORK/all.out"
 grep -E '^(ERROR|VIOLATION)' "$WORK/all.out" | sort | uniq -c | head >&2
