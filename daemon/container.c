@@ -238,8 +238,11 @@ void container_ended(struct daemon *d, struct budget_entry *e) {
         if (r == 0 || r == -ENOENT) {
                 log_debug("removed %s, the cgroup of an ended container", made);
                 free(made);
-        } else
+        } else {
+                log_debug("the cgroup %s of an ended container cannot be removed yet (%s): tried again at upkeep", made,
+                          strerror(-r));
                 doom(d, made);
+        }
 }
 
 void container_upkeep(struct daemon *d) {

@@ -184,7 +184,10 @@ engine_leftovers() {
 		fail "left on the host: $p: $(find "$p" | head -5 | tr '\n' ' ')"
 		rm -rf "$p" # the test made it: what is in it is the engine's
 	done
+	# commitd removes the cgroup it made for a container when the container ends, or at its next upkeep if the
+	# cgroup was still busy then: commitd still runs here, so its upkeep gets its time
 	for name in "$@"; do
+		wait_for "[ -z \"\$(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name '*$name*' 2>/dev/null)\" ]"
 		for d in $(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "*$name*" 2>/dev/null); do
 			fail "left a cgroup: $d"
 		done
