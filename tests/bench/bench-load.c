@@ -57,6 +57,8 @@
  * high-water marks are reached; 1 MiB is a few arenas' slack, and far below what a leak of even a few
  * bytes per call or per poll adds over millions of them (the verdict prints that bound). */
 #define RSS_TOLERANCE (1ull << 20)
+#define RSS_EVERY_NS  30000000000ull /* the RSS series printed with the verdict */
+#define RSS_SAMPLES   64
 #define READER_FDS    2 /* what one read of /proc holds open at once: a task_vma iterator's link and its fd */
 
 enum call { C_MMAP, C_BIG, C_BRK, C_FORK, _C_MAX };
@@ -140,6 +142,50 @@ static void say_hang(const char *what, uint64_t ns) {
         strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
         fprintf(stderr, "bench-load: hang at %s: %s took %.0f ms; pressure:%s\n", when, what, (double) ns / 1e6,
                 pressure[0] ? pressure : " (no /proc/pressure)");
+}
+
+/* One small /proc file of task tid of pid, its newlines made spaces; "-" when it cannot be read. */
+static void task_file(pid_t pid, const char *tid, const char *name, char *buf, size_t size) {
+        _cleanup_free_ char *text = NULL;
+        char path[128];
+        size_t len;
+
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", (int) pid, tid, name);
+        if (fileio_read_full(path, 4096, &text, &len) < 0 || len == 0) {
+                snprintf(buf, size, "-");
+                return;
+        }
+        for (size_t i = 0; i < len; i++)
+                if (text[i] == '\n')
+                        text[i] = ' ';
+        snprintf(buf, size, "%.*s", (int) len, text);
+}
+
+/* Where pid's threads wait, said beside a hang: each thread's name, state, kernel wait channel and the top of
+ * its kernel stack (root reads it), so that a hang says whether commitd was judging, waiting on its lock or
+ * reading /proc, and whether the worker still waits in seccomp for commitd's answer. */
+static void say_threads(pid_t pid, const char *who) {
+        char dir[64];
+        struct dirent *de;
+        DIR *d;
+
+        snprintf(dir, sizeof(dir), "/proc/%d/task", (int) pid);
+        d = opendir(dir);
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                char comm[32], wchan[64], stack[320], stat[512], *state;
+                if (de->d_name[0] == '.')
+                        continue;
+                task_file(pid, de->d_name, "comm", comm, sizeof(comm));
+                task_file(pid, de->d_name, "wchan", wchan, sizeof(wchan));
+                task_file(pid, de->d_name, "stat", stat, sizeof(stat));
+                task_file(pid, de->d_name, "stack", stack, sizeof(stack));
+                state = strrchr(stat, ')');
+                fprintf(stderr, "bench-load:   %s thread %s (%s) state %c wchan %s stack: %s\n", who, de->d_name, comm,
+                        state && state[1] && state[2] ? state[2] : '?', wchan, stack);
+        }
+        closedir(d);
 }
 
 static void note(struct stats *s, bool counting, enum call k, uint64_t ns, int err) {
@@ -605,6 +651,9 @@ int main(int argc, char **argv) {
         t_end = t_start + (uint64_t) duration * 1000000000;
         bool measuring = false;
         bool hung[MAX_WORKERS] = {0};
+        /* commitd's RSS every RSS_EVERY_NS of the measured period: whether a growth levels off or keeps on */
+        uint64_t rss_kib[RSS_SAMPLES], next_rss = 0;
+        unsigned n_rss = 0;
         while (!interrupted) {
                 uint64_t t = bench_now_ns();
                 if (!measuring && t >= t_start) {
@@ -614,6 +663,13 @@ int main(int argc, char **argv) {
                         t_end = t + (uint64_t) duration * 1000000000;
                         atomic_store(&b.sh->phase, P_MEASURE);
                         measuring = true;
+                        next_rss = t + RSS_EVERY_NS;
+                }
+                if (measuring && t >= next_rss && n_rss < RSS_SAMPLES) {
+                        struct sample now;
+                        if (sample_once(b.daemon.pid, &now) == 0)
+                                rss_kib[n_rss++] = now.rss_bytes >> 10;
+                        next_rss += RSS_EVERY_NS;
                 }
                 if (measuring && t >= t_end) {
                         if (sample_daemon(b.daemon.pid, &end) < 0)
@@ -628,6 +684,10 @@ int main(int argc, char **argv) {
                                 hung[i] = true, hung_workers++;
                                 fprintf(stderr, "bench-load: worker %u (pid %d) has waited %.1f s for an answer\n", i,
                                         (int) b.workers[i], (double) (t - since) / 1e9);
+                                if (hung_workers == 1) { /* the first of a round: enough to see where it waits */
+                                        say_threads(b.workers[i], "worker");
+                                        say_threads(b.daemon.pid, "commitd");
+                                }
                         }
                 }
                 bench_sleep_ms(100);
@@ -681,6 +741,12 @@ int main(int argc, char **argv) {
                " KiB RSS; at end %u fds, %" PRIu64 " KiB RSS; idle after %u fds\n",
                idle.fds, idle.rss_bytes >> 10, start.fds, start.rss_bytes >> 10, end.fds, end.rss_bytes >> 10,
                after.fds);
+        if (n_rss > 0) {
+                printf("commitd RSS every %llu s (KiB):", RSS_EVERY_NS / 1000000000);
+                for (unsigned i = 0; i < n_rss; i++)
+                        printf(" %" PRIu64, rss_kib[i]);
+                printf("\n");
+        }
         /* Each listener thread (one per worker) and the upkeep's measure thread may be in the middle of a read of
          * /proc when sampled: up to READER_FDS each more is not growth (a leak per call or per refusal passes
          * that within a second). A leak also shows once the workers are gone (fd_leak: back to idle, exactly). */
