@@ -24,6 +24,7 @@ static const struct verb {
         {"reload", verb_reload, "reload"},
         {"events", verb_events, "events [--follow]"},
         {"metrics", verb_metrics, "metrics"},
+        {"top", verb_top, "top [--iterations N] [--delay SECONDS] [--order use|refusals|committed|name]"},
         {"run", verb_run, "run --cgroup PATH | --policy NAME [--] CMD [ARGS...]"},
 };
 

@@ -31,4 +31,5 @@ int verb_policy(int argc, char **argv, const struct global_options *g);
 int verb_reload(int argc, char **argv, const struct global_options *g);
 int verb_metrics(int argc, char **argv, const struct global_options *g);
 int verb_events(int argc, char **argv, const struct global_options *g);
+int verb_top(int argc, char **argv, const struct global_options *g);
 int verb_run(int argc, char **argv, const struct global_options *g);
