@@ -751,9 +751,7 @@ int verb_top(int argc, char **argv, const struct global_options *g) {
         while ((c = getopt_long(argc, argv, "n:d:o:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'n':
-                        errno = 0;
-                        iterations = strtoul(optarg, &end, 10);
-                        if (errno || end == optarg || *end || iterations == 0 || optarg[0] == '-') {
+                        if (verb_parse_count(optarg, &iterations) < 0 || iterations == 0) {
                                 fprintf(stderr, "commitctl top: --iterations takes a positive whole number, not '%s'\n",
                                         optarg);
                                 return EXIT_USAGE;
