@@ -565,11 +565,11 @@ static int top_interactive(struct top *t) {
                 return EXIT_FAILURE_;
         }
         sigemptyset(&block);
-        for (size_t i = 0; i < ELEMENTSOF(sigs); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
                 sigaddset(&block, sigs[i]);
-                sigaction(sigs[i], &sa, NULL);
-        }
         sigprocmask(SIG_BLOCK, &block, &unblocked);
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
+                sigaction(sigs[i], &sa, NULL);
         r = screen_enter(&s);
         if (r >= 0)
                 top_draw(t, &s);
