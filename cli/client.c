@@ -256,23 +256,31 @@ int client_call_once(const struct global_options *g, const char *verb, const cha
         return EXIT_OK;
 }
 
-int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
-                      json_t **ret_result) {
+int client_fetch_paged(const char *socket_path, const char *method, const char *key, json_t **ret_result,
+                       char **ret_error_text) {
         json_auto_t *result = NULL;
         _cleanup_free_ char *after = NULL;
 
         for (;;) {
+                _cleanup_close_ int fd = -1;
                 json_t *page = NULL, *list, *next;
                 json_t *params = after ? json_pack("{s:s}", "after", after) : json_object();
-                int r = client_call_once(g, verb, method, params, &page);
+                int r = client_connect(socket_path, &fd);
 
-                if (r != EXIT_OK)
+                if (r < 0) {
+                        json_decref(params);
+                        *ret_error_text = strdup(client_connect_error(socket_path, r));
+                        return r;
+                }
+                r = client_call(fd, method, params, &page, ret_error_text);
+                if (r < 0)
                         return r;
                 list = json_object_get(page, key);
                 if (!json_is_array(list)) {
                         json_decref(page);
-                        fprintf(stderr, "commitctl %s: commitd's reply has no \"%s\" list\n", verb, key);
-                        return EXIT_FAILURE_;
+                        if (asprintf(ret_error_text, "commitd's reply has no \"%s\" list", key) < 0)
+                                *ret_error_text = NULL;
+                        return -EBADMSG;
                 }
                 next = json_object_get(page, "next");
                 free(after);
@@ -288,6 +296,19 @@ int client_call_paged(const struct global_options *g, const char *verb, const ch
         }
         json_object_del(result, "next");
         *ret_result = TAKE_PTR(result);
+        return 0;
+}
+
+int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
+                      json_t **ret_result) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = client_fetch_paged(g->socket, method, key, ret_result, &error);
+        if (r < 0) {
+                fprintf(stderr, "commitctl %s: %s\n", verb, error ?: strerror(-r));
+                return EXIT_FAILURE_;
+        }
         return EXIT_OK;
 }
 

@@ -42,8 +42,13 @@ int client_recv_message(int sock, json_t **ret_msg);
 int client_call_once(const struct global_options *g, const char *verb, const char *method, json_t *params,
                      json_t **ret_result);
 
-/* client_call_once() of a method whose list (key) comes in pages (status, metrics): asks with "after" for the
- * next page until the reply names none, and returns the first page with every page's list joined. */
+/* A method whose list (key) comes in pages (status, metrics): asks with "after" for the next page until the reply
+ * names none, and returns the first page with every page's list joined. Prints nothing: on failure returns -errno
+ * and words it in *ret_error_text (caller frees; may be left NULL when out of memory). */
+int client_fetch_paged(const char *socket_path, const char *method, const char *key, json_t **ret_result,
+                       char **ret_error_text);
+/* client_fetch_paged() for a verb: on failure prints "commitctl VERB: what went wrong" and returns an exit code
+ * (EXIT_OK with *ret_result set, else EXIT_FAILURE_). */
 int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
                       json_t **ret_result);
 

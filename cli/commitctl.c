@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* commitctl: the client of commitd and the host doctor. A thin table of verbs; each verb lives in its own
  * file and parses its own options. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ static const struct verb {
         {"reload", verb_reload, "reload"},
         {"events", verb_events, "events [--follow]"},
         {"metrics", verb_metrics, "metrics"},
+        {"top", verb_top, "top [--iterations N] [--delay SECONDS] [--order use|refusals|committed|name]"},
         {"run", verb_run, "run --cgroup PATH | --policy NAME [--] CMD [ARGS...]"},
 };
 
@@ -49,6 +51,22 @@ int verb_simple_options(int argc, char **argv, bool *json, void (*verb_help)(FIL
                 }
         }
         return -1;
+}
+
+int verb_parse_count(const char *s, unsigned long *ret) {
+        unsigned long v;
+        char *end;
+
+        if (*s < '0' || *s > '9') /* strtoul() would take a sign and leading spaces */
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, 10);
+        if (errno)
+                return -errno;
+        if (*end)
+                return -EINVAL;
+        *ret = v;
+        return 0;
 }
 
 static void help(FILE *f) {

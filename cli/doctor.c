@@ -363,7 +363,6 @@ int verb_doctor(int argc, char **argv, const struct global_options *g) {
         struct what_if w;
         bool json = g->json;
         unsigned long top = 10;
-        char *end;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -382,9 +381,7 @@ int verb_doctor(int argc, char **argv, const struct global_options *g) {
                         break;
                 }
                 case 't':
-                        errno = 0;
-                        top = strtoul(optarg, &end, 10);
-                        if (errno || end == optarg || *end || optarg[0] == '-') {
+                        if (verb_parse_count(optarg, &top) < 0) {
                                 fprintf(stderr, "commitctl doctor: --top takes a row count, not '%s'\n", optarg);
                                 return EXIT_USAGE;
                         }

@@ -7,12 +7,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "client.h"
 #include "macro.h"
+#include "refusal.h"
 #include "status.h"
-#include "units.h"
 #include "verbs.h"
 
 static volatile sig_atomic_t stop;
@@ -22,56 +21,16 @@ static void on_signal(int sig) {
         stop = 1;
 }
 
-/* comm and cgroup names come from other users' processes: no terminal escapes reach the reader's screen. */
-static const char *clean(const char *s, char *buf, size_t size) {
-        size_t i = 0;
-
-        for (; s && *s && i + 1 < size; s++)
-                buf[i++] = (unsigned char) *s < 0x20 || *s == 0x7f ? '?' : *s;
-        buf[i] = 0;
-        return buf;
-}
-
-/* ISO 8601 in local time with milliseconds and offset: 2026-11-26T10:15:02.123+01:00 */
-static const char *format_time(uint64_t usec, char buf[static 40]) {
-        time_t t = (time_t) (usec / 1000000);
-        struct tm tm;
-        long off;
-        size_t n;
-
-        if (!localtime_r(&t, &tm) || (n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm)) == 0)
-                return "?";
-        off = tm.tm_gmtoff / 60;
-        snprintf(buf + n, 40 - n, ".%03u%c%02ld:%02ld", (unsigned) (usec / 1000 % 1000), off < 0 ? '-' : '+',
-                 (off < 0 ? -off : off) / 60, (off < 0 ? -off : off) % 60);
-        return buf;
-}
-
-static const char *size_or_q(const json_t *o, const char *key, char buf[static UNITS_FORMAT_MAX]) {
-        uint64_t v;
-        return status_get_u64(o, key, &v) ? units_format_size(v, buf) : "?";
-}
-
 static int print_event(const json_t *ev, bool json) {
-        char t[40], cg[256], level[256], comm[64], req[UNITS_FORMAT_MAX], com[UNITS_FORMAT_MAX], lim[UNITS_FORMAT_MAX];
-        const char *lv = json_string_value(json_object_get(ev, "level"));
-        const char *cgroup = json_string_value(json_object_get(ev, "cgroup"));
+        char t[REFUSAL_TIME_MAX], cg[256], what[1024];
         uint64_t usec = 0;
 
         if (json)
                 return client_print_json(ev, JSON_COMPACT);
         (void) status_get_u64(ev, "time_usec", &usec);
-        printf("%s %s pid %" JSON_INTEGER_FORMAT " (%s) %s %s: committed %s of %s, %s: %s", format_time(usec, t),
-               clean(cgroup ?: "?", cg, sizeof(cg)), json_integer_value(json_object_get(ev, "pid")),
-               clean(json_string_value(json_object_get(ev, "comm")) ?: "?", comm, sizeof(comm)),
-               json_string_value(json_object_get(ev, "call")) ?: "?", size_or_q(ev, "request_bytes", req),
-               size_or_q(ev, "committed_bytes", com), size_or_q(ev, "limit_bytes", lim),
-               json_string_value(json_object_get(ev, "mode")) ?: "?",
-               json_is_false(json_object_get(ev, "enforced")) ? "would refuse (audit)" : "refused");
-        /* The level that refused, when it is an ancestor's budget rather than the cgroup's own. */
-        if (lv && cgroup && !streq(lv, cgroup))
-                printf(" by %s", clean(lv, level, sizeof(level)));
-        putchar('\n');
+        printf("%s %s %s\n", refusal_format_time(usec, t),
+               refusal_clean(json_string_value(json_object_get(ev, "cgroup")) ?: "?", cg, sizeof(cg)),
+               refusal_describe(ev, what, sizeof(what)));
         return fflush(stdout) == EOF ? -EIO : 0;
 }
 

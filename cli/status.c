@@ -42,19 +42,26 @@ static const char *count_or_dash(const json_t *o, const char *key, char buf[stat
         return buf;
 }
 
-/* Committed over CommitLimit in whole percent; integer arithmetic, no overflow for any 64-bit pair. */
-static const char *use_percent(const json_t *o, char buf[static UNITS_FORMAT_MAX]) {
-        uint64_t committed, limit, pct;
+bool status_use_percent(const json_t *o, uint64_t *ret) {
+        uint64_t committed, limit;
 
         if (!status_get_u64(o, "committed_bytes", &committed) || !status_get_u64(o, "commit_limit_bytes", &limit) ||
             limit == 0)
-                return "-";
+                return false;
         if (limit > UINT64_MAX / 100)
-                pct = committed / (limit / 100);
+                *ret = committed / (limit / 100);
         else if (committed / limit > UINT64_MAX / 100 - 1)
-                pct = UINT64_MAX / 100;
+                *ret = UINT64_MAX / 100;
         else
-                pct = committed / limit * 100 + committed % limit * 100 / limit;
+                *ret = committed / limit * 100 + committed % limit * 100 / limit;
+        return true;
+}
+
+static const char *use_percent(const json_t *o, char buf[static UNITS_FORMAT_MAX]) {
+        uint64_t pct;
+
+        if (!status_use_percent(o, &pct))
+                return "-";
         snprintf(buf, UNITS_FORMAT_MAX, "%" PRIu64 "%%", pct);
         return buf;
 }
