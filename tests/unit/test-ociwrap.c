@@ -276,27 +276,38 @@ static void test_query(void **state) {
         assert_int_equal(ociquery_parse_request(big, sizeof(big), &policy, &why), -EBADMSG);
 
         /* Answers round-trip. */
-        assert_int_equal(ociquery_format_answer("redis", true, NULL, &s), 0);
-        assert_string_equal(s, "{\"query\":\"policy\",\"policy\":\"redis\",\"known\":true}");
+        assert_int_equal(ociquery_format_answer("redis", true, true, NULL, &s), 0);
+        assert_string_equal(s, "{\"query\":\"policy\",\"policy\":\"redis\",\"known\":true,\"meminfo\":true}");
         assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), 0);
         assert_true(ans.known);
+        assert_true(ans.meminfo);
         assert_string_equal(ans.policy, "redis");
         assert_null(ans.error);
         ociquery_answer_done(&ans);
         free(TAKE_PTR(s));
-        assert_int_equal(ociquery_format_answer(NULL, false, NULL, &s), 0);
+        assert_int_equal(ociquery_format_answer(NULL, false, false, NULL, &s), 0);
         assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), 0);
         assert_false(ans.known);
+        assert_false(ans.meminfo);
         assert_null(ans.policy);
         ociquery_answer_done(&ans);
         free(TAKE_PTR(s));
-        assert_int_equal(ociquery_format_answer(NULL, false, "bad", &s), 0);
+        assert_int_equal(ociquery_format_answer(NULL, false, false, "bad", &s), 0);
         assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), 0);
         assert_string_equal(ans.error, "bad");
         ociquery_answer_done(&ans);
         free(TAKE_PTR(s));
         assert_int_equal(ociquery_parse_answer("", 0, &ans), -EBADMSG);
         assert_int_equal(ociquery_parse_answer("{\"policy\": null}", 16, &ans), -EBADMSG);
+        /* An older commitd's answer has no meminfo: no view. A meminfo that is no boolean is no answer. */
+        s = strdup("{\"query\":\"policy\",\"policy\":\"redis\",\"known\":true}");
+        assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), 0);
+        assert_false(ans.meminfo);
+        ociquery_answer_done(&ans);
+        free(TAKE_PTR(s));
+        s = strdup("{\"query\":\"policy\",\"policy\":\"redis\",\"known\":true,\"meminfo\":1}");
+        assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), -EBADMSG);
+        free(TAKE_PTR(s));
 }
 
 /* Where the reason a container is not started goes for containerd's runc shim: the runtime's --log file, in
