@@ -18,7 +18,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -165,6 +167,8 @@ static void help(const char *name) {
                "  --commitd-socket PATH     commitd's OCI agent socket (default " COMMITD_OCI_SOCKET ")\n"
                "  --commitd-runtime PATH    the real runtime, a path or a name in PATH (default runc)\n"
                "  --commitd-policy NAME     the policy of containers without the annotation io.commitd.policy\n"
+               "  --commitd-meminfo FILE    commitd-meminfo's file, bound over /proc/meminfo when the policy asks\n"
+               "                            (default " OCIWRAP_MEMINFO_DEFAULT ")\n"
                "  --commitd-help            this text (so does --help alone)\n"
                "\n"
                "Policy: the annotation io.commitd.policy, else --commitd-policy, else the config file's\n"
@@ -199,6 +203,36 @@ static int config_load(const struct ociwrap_args *a, struct ociwrap_config *ret,
         if (r < 0)
                 return errmsg_set(ret_error, r, "%s: %s", path, strerror(-r));
         return ociwrap_parse_config(path, buf, len, ret, ret_error);
+}
+
+/* The view of /proc/meminfo for a container whose policy asks for it (commitd-meminfo(8)), added to config when
+ * commitd-meminfo serves path. When it does not, the container starts with the host's /proc/meminfo and stderr
+ * says why: the view is information, not enforcement. */
+static void add_meminfo(json_t *config, const char *path, const char *policy) {
+        _cleanup_free_ char *error = NULL;
+        struct statfs sf;
+        struct stat st;
+        int r;
+
+        /* statfs() and stat() of the file: a FUSE mount whose server died answers ENOTCONN at once. */
+        if (statfs(path, &sf) < 0 || stat(path, &st) < 0) {
+                fprintf(stderr,
+                        PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s: %m (is commitd-meminfo "
+                                "running? commitd-meminfo(8))\n",
+                        policy, path);
+                return;
+        }
+        if (sf.f_type != FUSE_SUPER_MAGIC || !S_ISREG(st.st_mode)) {
+                fprintf(stderr,
+                        PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s is not commitd-meminfo's "
+                                "file (is commitd-meminfo running? commitd-meminfo(8))\n",
+                        policy, path);
+                return;
+        }
+        r = ocispec_add_meminfo(config, path, &error);
+        if (r < 0)
+                fprintf(stderr, PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s\n", policy,
+                        error ? error : strerror(-r));
 }
 
 /* create and run: the policy settled and known to commitd, the bundle enrolled. Returns 0, or 1 with the
@@ -255,6 +289,8 @@ static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, 
         /* The edit may move what the annotation's string lives in. */
         if (ch.policy && !(policy = strdup(ch.policy)))
                 return fprintf(err, PROGRAM ": out of memory\n"), 1;
+        if (answer.meminfo)
+                add_meminfo(config, ch.meminfo, policy ? policy : answer.policy);
         r = bundle_enroll(path, config, &st, ch.socket, policy, &error);
         if (r < 0)
                 return fprintf(err, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;

@@ -144,8 +144,8 @@ static void test_config(void **state) {
         static const struct {
                 const char *text, *error;
         } bad[] = {
-                {"{\"sockt\": \"/x\"}",
-                 "oci-runtime.json: unknown key \"sockt\" (known keys: socket, runtime, default_policy, runtimes)"},
+                {"{\"sockt\": \"/x\"}", "oci-runtime.json: unknown key \"sockt\" (known keys: socket, runtime, "
+                                        "default_policy, meminfo, runtimes)"},
                 {"{\"runtimes\": {\"r\": {\"polcy\": \"x\"}}}",
                  "oci-runtime.json: r: unknown key \"polcy\" (known keys: policy, runtime)"},
                 {"{\"runtimes\": {\"a/b\": {}}}",
