@@ -45,7 +45,8 @@
 #define FILE_NAME         "meminfo"
 #define HOST_MEMINFO      "/proc/meminfo"
 #define MEMINFO_MAX_BYTES (64u * 1024)
-#define CALL_TIMEOUT_S    5 /* a commitd that does not answer costs the refresh thread this, never a reader */
+#define CALL_TIMEOUT_S    5   /* a commitd that does not answer costs the refresh thread this, never a reader */
+#define MISS_WAIT_MS      500 /* the most a reader no known budget covers waits for a fresh answer */
 
 /* The last budgets commitd reported: every entry of `status`, swapped whole under lock. */
 struct levels {
@@ -59,8 +60,11 @@ struct view {
         unsigned interval_s;
         struct cgroup_mounts mounts;
         pthread_mutex_t lock;
-        struct levels levels; /* guarded by lock */
-        bool known;           /* guarded by lock: commitd answered once */
+        pthread_cond_t kick, fetched; /* a miss wakes the refresh thread; it wakes the missed readers */
+        struct levels levels;         /* guarded by lock */
+        bool known;                   /* guarded by lock: commitd answered once */
+        bool kicked;                  /* guarded by lock */
+        uint64_t begun, done;         /* guarded by lock: fetches begun, the last one done */
 };
 
 static void levels_done(struct levels *l) {
@@ -144,7 +148,13 @@ static void *refresh(void *userdata) {
         for (;;) {
                 _cleanup_free_ char *error = NULL;
                 struct levels l = {0}, old;
-                int r = levels_fetch(v->socket, &l, &error);
+                uint64_t fetch;
+                int r;
+
+                pthread_mutex_lock(&v->lock);
+                fetch = ++v->begun;
+                pthread_mutex_unlock(&v->lock);
+                r = levels_fetch(v->socket, &l, &error);
 
                 if (r >= 0) {
                         pthread_mutex_lock(&v->lock);
@@ -163,7 +173,19 @@ static void *refresh(void *userdata) {
                                     v->known ? "" : " (none yet: the host's file)");
                         was_up = false;
                 }
-                sleep(v->interval_s);
+                pthread_mutex_lock(&v->lock);
+                v->done = fetch;
+                pthread_cond_broadcast(&v->fetched);
+                if (!v->kicked) {
+                        struct timespec until;
+
+                        clock_gettime(CLOCK_MONOTONIC, &until);
+                        until.tv_sec += v->interval_s;
+                        while (!v->kicked && pthread_cond_timedwait(&v->kick, &v->lock, &until) == 0)
+                                ;
+                }
+                v->kicked = false;
+                pthread_mutex_unlock(&v->lock);
         }
         return NULL;
 }
@@ -254,6 +276,22 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
         }
         pthread_mutex_lock(&v->lock);
         r = meminfo_view_pick(v->levels.v, v->levels.n, pc.v2_path);
+        if (r < 0 && v->known) {
+                /* A container's first reads come right after its enrollment, before the next refresh: one answer
+                 * asked for now, waited for a bounded time. A reader outside every budget costs one status call. */
+                uint64_t want = v->begun + 1; /* the answer to a fetch begun after this miss */
+                struct timespec until;
+
+                clock_gettime(CLOCK_MONOTONIC, &until);
+                until.tv_nsec += MISS_WAIT_MS * 1000000L;
+                until.tv_sec += until.tv_nsec / 1000000000L;
+                until.tv_nsec %= 1000000000L;
+                v->kicked = true;
+                pthread_cond_signal(&v->kick);
+                while (v->done < want && pthread_cond_timedwait(&v->fetched, &v->lock, &until) == 0)
+                        ;
+                r = meminfo_view_pick(v->levels.v, v->levels.n, pc.v2_path);
+        }
         if (r >= 0) {
                 mv.has_commit = true;
                 mv.commit_limit_bytes = v->levels.v[r].commit_limit_bytes;
@@ -440,6 +478,7 @@ int main(int argc, char **argv) {
         char *fuse_argv[] = {argv[0], "-o", "allow_other,ro,fsname=commitd-meminfo,subtype=commitd", NULL};
         struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
         struct fuse *f;
+        pthread_condattr_t ca;
         pthread_t thread;
         char *end;
         int c, r;
@@ -484,6 +523,9 @@ int main(int argc, char **argv) {
         }
         if (drop_privileges(v.user) < 0 || fuse_set_signal_handlers(fuse_get_session(f)) < 0)
                 return 1; /* exits: the kernel ends the connection, the mount answers ENOTCONN */
+        if (pthread_condattr_init(&ca) != 0 || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+            pthread_cond_init(&v.kick, &ca) != 0 || pthread_cond_init(&v.fetched, &ca) != 0)
+                return log_error(PROGRAM ": cannot set up the refresh thread"), 1;
         r = pthread_create(&thread, NULL, refresh, &v);
         if (r != 0)
                 return log_error(PROGRAM ": cannot start the refresh thread: %s", strerror(r)), 1;
