@@ -19,12 +19,14 @@ MEMCG= # a v1 memory cgroup of the test's, with a limit
 trap 'rc=$?; [ -n "${VIEW_PID:-}" ] && kill -KILL "$VIEW_PID" 2>/dev/null && wait "$VIEW_PID" 2>/dev/null
 	umount -l "$VIEW" 2>/dev/null; [ -n "$MEMCG" ] && rmdir "$MEMCG" 2>/dev/null; (exit $rc); cleanup' EXIT
 
+# A check later steps rest on: fail at once rather than wait out theirs too.
+die() { fail "$@"; exit 1; }
 start_view() {
 	"$COMMITD_MEMINFO" --mount "$VIEW" --socket "$COMMITD_SOCKET" --interval 1 --user "$VIEWER" \
 		>>"$WORK/view.log" 2>&1 &
 	VIEW_PID=$!
 	wait_for 'grep -q "serving" "$WORK/view.log" && stat -f -c %T "$VIEW" | grep -q fuse' ||
-		fail "commitd-meminfo did not mount: $(cat "$WORK/view.log")"
+		die "commitd-meminfo did not mount: $(cat "$WORK/view.log")"
 }
 # line KEY FILE-TEXT: the kB number of KEY
 kb() { awk -v k="$1:" '$1 == k { print $2 }'; }
@@ -45,7 +47,7 @@ host=$(cat "$VIEW/meminfo") || fail "reading the view as the host"
 # 2. A reader in the inner budget: 64 MiB, the tighter level; its Committed_AS moves when the budget maps 32 MiB.
 wait_for '[ "$(status_field "$SCRATCH/outer/inner" commit_limit_bytes 2>/dev/null)" = $((64 << 20)) ]'
 read_in() { "$COMMITCTL" run --policy "$1" -- cat "$VIEW/meminfo"; }
-wait_for '[ "$(read_in inner | kb CommitLimit)" = 65536 ]' || fail "the inner budget's CommitLimit: $(read_in inner)"
+wait_for '[ "$(read_in inner | kb CommitLimit)" = 65536 ]' || die "the inner budget's CommitLimit: $(read_in inner)"
 before=$(read_in inner | kb Committed_AS)
 [ -n "$before" ] && [ "$before" -lt 32768 ] || fail "Committed_AS of the idle budget: $before kB"
 start_held holder "$COMMITCTL" run --policy inner -- "$WORKLOAD" map:32M wait
@@ -96,7 +98,7 @@ sleep 1
 kill -KILL "$VIEW_PID"
 wait "$VIEW_PID" 2>/dev/null
 VIEW_PID=
-wait_for 'grep -q "not connected" "$WORK/reads.log"' || fail "no read failed visibly while the view was dead"
+wait_for 'grep -q "not connected" "$WORK/reads.log"' || die "no read failed visibly while the view was dead"
 start_view
 wait "$reader" || fail "the reading loop"
 grep -q HANG "$WORK/reads.log" && fail "a read hung: $(sort "$WORK/reads.log" | uniq -c)"
