@@ -38,7 +38,6 @@
 #include "log.h"
 #include "macro.h"
 #include "meminfoview.h"
-#include "procfs.h"
 
 #define PROGRAM           "commitd-meminfo"
 #define MOUNT_DEFAULT     "/run/commitd/meminfo"
@@ -210,12 +209,14 @@ static uint64_t tightest_limit(const char *top, char *dir, const char *name) {
         }
 }
 
+/* A usage file (memory.current, memory.usage_in_bytes, ...): a byte count, as a limit file holds; 0 when missing. */
 static uint64_t read_value(const char *dir, const char *name) {
-        _cleanup_free_ char *path = NULL, *buf = NULL;
+        _cleanup_free_ char *path = NULL;
         uint64_t value = 0;
 
-        if (asprintf(&path, "%s/%s", dir, name) >= 0 && fileio_read_full(path, 4096, &buf, NULL) == 0)
-                (void) procfs_parse_uint64(buf, &value);
+        if (asprintf(&path, "%s/%s", dir, name) < 0 || cgroupfs_read_limit(path, &value) < 0 ||
+            value == CGROUPFS_UNLIMITED)
+                return 0;
         return value;
 }
 
