@@ -1,0 +1,32 @@
+#!/bin/bash
+# Issue 13 in a podman container: podman 4.3 runs it on runc through commitd-oci-runtime (podman_begin, as
+# podman.sh does) with --runtime-flag commitd-meminfo=FILE naming the view commitd-meminfo serves. Inside, `grep
+# Commit /proc/meminfo` shows the budget's CommitLimit (strict64: 64 MiB) and a Committed_AS that moves by the
+# 32 MiB the container maps; under `--memory 256m` MemTotal follows the limit and procps' free (the host's /usr,
+# read-only) agrees. podman leaves nothing on the host (engine_leftovers). `--memory-swap 256m`: podman's default
+# is twice --memory, and a policy without "swap" adds the cgroup's finite swap limit to CommitLimit
+# (commitd.policy(5)), which would be 64 + 256 MiB here.
+set -u
+. "$(dirname "$0")/../root/lib.sh"
+. "$(dirname "$0")/lib.sh"
+require_root
+engine_require podman conmon runc
+start_commitd
+policy_file strict64 '"mode": "strict", "limit": "64M"'
+"$COMMITCTL" reload >/dev/null || fail "reload"
+# The containers end before the view stops, and the view's mount is gone before engine_leftovers looks.
+meminfo_podman_stop() {
+	podman_stop
+	meminfo_view_stop
+}
+podman_begin runc meminfo_podman_stop
+meminfo_view_start
+
+out=$(pm run --rm "${run_opts[@]}" $(runtime_opts "$WORK/oci.sock" strict64) \
+	--runtime-flag "commitd-meminfo=$VIEW/meminfo" --memory 256m --memory-swap 256m --cidfile "$PM/view.cid" \
+	-v /usr:/usr:ro -v /usr/lib:/lib:ro -v /usr/lib64:/lib64:ro "$IMAGE" /bin/busybox sh -c "$MEMINFO_PROBE" 2>&1) ||
+	fail "podman run exited $?: $out"
+CONTAINER_IDS="$CONTAINER_IDS $(cat "$PM/view.cid" 2>/dev/null)"
+echo "$out"
+expect_meminfo_view "$out" "podman run --runtime-flag commitd-meminfo"
+finish
