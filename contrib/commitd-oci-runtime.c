@@ -205,34 +205,64 @@ static int config_load(const struct ociwrap_args *a, struct ociwrap_config *ret,
         return ociwrap_parse_config(path, buf, len, ret, ret_error);
 }
 
+/* What the wrapper has to tell, where the engine shows it: stderr (podman prints conmon's), and the runtime's --log
+ * file in its --log-format, the only place containerd's runc shim reads a runtime's error from (Docker and ctr
+ * print "unable to retrieve OCI runtime error" without it). LEVEL is "error" for the reason a container is not
+ * started, "warning" for a note about one that is (the shim takes the last error line for the failure). The
+ * runtime would have written there with the same privileges; a log that cannot be written costs only that line. */
+static void report(const struct ociwrap_args *a, const char *level, const char *text) {
+        const char *path = ociwrap_find_global(a, "log");
+        _cleanup_free_ char *line = NULL, *msg = NULL;
+        _cleanup_close_ int fd = -1;
+        char stamp[64];
+        struct timespec ts;
+        struct tm tm;
+        size_t len;
+
+        fputs(text, stderr);
+        if (!path || !*text || !(msg = strdup(text)))
+                return;
+        len = strlen(msg);
+        if (msg[len - 1] == '\n')
+                msg[len - 1] = '\0';
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        if (!gmtime_r(&ts.tv_sec, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                return;
+        snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%09ldZ", ts.tv_nsec);
+        if (ociwrap_runtime_log_line(ociwrap_find_global(a, "log-format"), level, msg, stamp, &line) < 0)
+                return;
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd >= 0)
+                (void) !write(fd, line, strlen(line));
+}
+
 /* The view of /proc/meminfo for a container whose policy asks for it (commitd-meminfo(8)), added to config when
- * commitd-meminfo serves path. When it does not, the container starts with the host's /proc/meminfo and stderr
- * says why: the view is information, not enforcement. */
-static void add_meminfo(json_t *config, const char *path, const char *policy) {
-        _cleanup_free_ char *error = NULL;
+ * commitd-meminfo serves path. When it does not, the container starts with the host's /proc/meminfo and the engine
+ * is told why (report(), a warning): the view is information, not enforcement. */
+static void add_meminfo(const struct ociwrap_args *a, json_t *config, const char *path, const char *policy) {
+        _cleanup_free_ char *error = NULL, *why = NULL, *note = NULL;
         struct statfs sf;
         struct stat st;
         int r;
 
         /* statfs() and stat() of the file: a FUSE mount whose server died answers ENOTCONN at once. */
-        if (statfs(path, &sf) < 0 || stat(path, &st) < 0) {
-                fprintf(stderr,
-                        PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s: %m (is commitd-meminfo "
-                                "running? commitd-meminfo(8))\n",
-                        policy, path);
+        if (statfs(path, &sf) < 0 || stat(path, &st) < 0)
+                r = asprintf(&why, "%s: %s (is commitd-meminfo running? commitd-meminfo(8))", path, strerror(errno));
+        else if (sf.f_type != FUSE_SUPER_MAGIC || !S_ISREG(st.st_mode))
+                r = asprintf(&why, "%s is not commitd-meminfo's file (is commitd-meminfo running? commitd-meminfo(8))",
+                             path);
+        else {
+                r = ocispec_add_meminfo(config, path, &error);
+                if (r >= 0)
+                        return;
+                r = asprintf(&why, "%s", error ? error : strerror(-r));
+        }
+        if (r < 0 || asprintf(&note, PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s\n", policy,
+                              why) < 0) {
+                fputs(PROGRAM ": no view of /proc/meminfo for the container: out of memory\n", stderr);
                 return;
         }
-        if (sf.f_type != FUSE_SUPER_MAGIC || !S_ISREG(st.st_mode)) {
-                fprintf(stderr,
-                        PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s is not commitd-meminfo's "
-                                "file (is commitd-meminfo running? commitd-meminfo(8))\n",
-                        policy, path);
-                return;
-        }
-        r = ocispec_add_meminfo(config, path, &error);
-        if (r < 0)
-                fprintf(stderr, PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s\n", policy,
-                        error ? error : strerror(-r));
+        report(a, "warning", note);
 }
 
 /* create and run: the policy settled and known to commitd, the bundle enrolled. Returns 0, or 1 with the
@@ -290,41 +320,11 @@ static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, 
         if (ch.policy && !(policy = strdup(ch.policy)))
                 return fprintf(err, PROGRAM ": out of memory\n"), 1;
         if (answer.meminfo)
-                add_meminfo(config, ch.meminfo, policy ? policy : answer.policy);
+                add_meminfo(a, config, ch.meminfo, policy ? policy : answer.policy);
         r = bundle_enroll(path, config, &st, ch.socket, policy, &error);
         if (r < 0)
                 return fprintf(err, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
         return 0;
-}
-
-/* The reason a container is not started, where the engine shows it: stderr (podman prints conmon's), and the
- * runtime's --log file in its --log-format, the only place containerd's runc shim reads a runtime's error from
- * (Docker and ctr print "unable to retrieve OCI runtime error" without it). The runtime would have written there
- * with the same privileges; a log that cannot be written costs only that line. */
-static void report_not_started(const struct ociwrap_args *a, const char *reason) {
-        const char *path = ociwrap_find_global(a, "log");
-        _cleanup_free_ char *line = NULL, *msg = NULL;
-        _cleanup_close_ int fd = -1;
-        char stamp[64];
-        struct timespec ts;
-        struct tm tm;
-        size_t len;
-
-        fputs(reason, stderr);
-        if (!path || !*reason || !(msg = strdup(reason)))
-                return;
-        len = strlen(msg);
-        if (msg[len - 1] == '\n')
-                msg[len - 1] = '\0';
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        if (!gmtime_r(&ts.tv_sec, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-                return;
-        snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%09ldZ", ts.tv_nsec);
-        if (ociwrap_runtime_log_line(ociwrap_find_global(a, "log-format"), msg, stamp, &line) < 0)
-                return;
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-        if (fd >= 0)
-                (void) !write(fd, line, strlen(line));
 }
 
 int main(int argc, char **argv) {
@@ -365,7 +365,7 @@ int main(int argc, char **argv) {
                 if (err && fclose(err) != 0)
                         return 1;
                 if (r != 0) {
-                        report_not_started(&a, reason ? reason : "");
+                        report(&a, "error", reason ? reason : "");
                         return r;
                 }
         }

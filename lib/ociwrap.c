@@ -151,12 +151,12 @@ const char *ociwrap_find_global(const struct ociwrap_args *a, const char *name) 
         return NULL;
 }
 
-int ociwrap_runtime_log_line(const char *format, const char *reason, const char *time, char **ret) {
+int ociwrap_runtime_log_line(const char *format, const char *level, const char *reason, const char *time, char **ret) {
         json_auto_t *line = NULL, *msg = NULL;
         _cleanup_free_ char *text = NULL, *quoted = NULL;
 
         if (format && streq(format, "json")) {
-                line = json_pack("{s:s, s:s, s:s}", "level", "error", "msg", reason, "time", time);
+                line = json_pack("{s:s, s:s, s:s}", "level", level, "msg", reason, "time", time);
                 text = line ? json_dumps(line, JSON_COMPACT) : NULL;
                 if (!text || asprintf(ret, "%s\n", text) < 0)
                         return -ENOMEM;
@@ -165,7 +165,7 @@ int ociwrap_runtime_log_line(const char *format, const char *reason, const char 
         /* logfmt, as runc's text log: the message quoted (JSON's escapes are Go's %q for what a reason holds) */
         msg = json_string(reason);
         quoted = msg ? json_dumps(msg, JSON_ENCODE_ANY) : NULL;
-        if (!quoted || asprintf(ret, "time=\"%s\" level=error msg=%s\n", time, quoted) < 0)
+        if (!quoted || asprintf(ret, "time=\"%s\" level=%s msg=%s\n", time, level, quoted) < 0)
                 return -ENOMEM;
         return 0;
 }

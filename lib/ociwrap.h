@@ -43,11 +43,13 @@ const char *ociwrap_find_bundle(const struct ociwrap_args *a);
  * "--NAME=V", "-NAME V", "-NAME=V" (urfave/cli takes one dash or two). NULL when it is not given. */
 const char *ociwrap_find_global(const struct ociwrap_args *a, const char *name);
 
-/* The line a runtime writes to its --log file for an error, in its --log-format FORMAT ("json", else text):
- * {"level":"error","msg":REASON,"time":TIME} or time="TIME" level=error msg="REASON", newline-terminated.
- * containerd's runc shim (Docker, ctr, Kubernetes) reports a failed runtime by the last error line of that file
- * (go-runc), never by its stderr. TIME is RFC 3339. Returns 0 or -ENOMEM. */
-int ociwrap_runtime_log_line(const char *format, const char *reason, const char *time, char **ret);
+/* The line a runtime writes to its --log file, in its --log-format FORMAT ("json", else text), at LEVEL
+ * ("error", "warning": logrus's names): {"level":LEVEL,"msg":REASON,"time":TIME} or
+ * time="TIME" level=LEVEL msg="REASON", newline-terminated. containerd's runc shim (Docker, ctr, Kubernetes)
+ * reports a failed runtime by the last error line of that file (go-runc), never by its stderr: a note about a
+ * container that does start is a warning, which it does not take for the failure. TIME is RFC 3339. Returns 0 or
+ * -ENOMEM. */
+int ociwrap_runtime_log_line(const char *format, const char *level, const char *reason, const char *time, char **ret);
 
 /* /etc/commitd/oci-runtime.json:
  *   {"socket": PATH, "runtime": PATH-OR-NAME, "default_policy": NAME, "meminfo": PATH,

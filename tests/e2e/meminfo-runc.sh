@@ -4,7 +4,7 @@
 # /proc/meminfo` shows the budget's CommitLimit (64 MiB) and a Committed_AS that moves by the 32 MiB the container
 # maps; the memory lines follow the container's 256 MiB memory limit and procps' free agrees. A policy with
 # "meminfo": false, and a view that is not running, leave the host's file (the container still starts, and the
-# wrapper says why on stderr).
+# wrapper says why on stderr and, as a warning, in the runtime's --log file).
 set -u
 . "$(dirname "$0")/../root/lib.sh"
 . "$(dirname "$0")/lib.sh"
@@ -53,9 +53,17 @@ grep -q '"/proc/meminfo"' "$WORK/plain/config.json" && fail "the wrapper bound t
 # The view not running: the container starts with the host's file, and the wrapper says why.
 meminfo_view_kill
 meminfo_bundle down strict64
-out=$(cd "$WORK/down" && wrapped runc --commitd-meminfo "$VIEW/meminfo" run "e2e-$$-down" 2>&1) ||
-	fail "runc run (view down) exited $?: $out"
+out=$(cd "$WORK/down" && wrapped runc --commitd-meminfo "$VIEW/meminfo" --log "$WORK/down.log" --log-format json \
+	run "e2e-$$-down" 2>&1) || fail "runc run (view down) exited $?: $out"
 expect_in "$out" "no view of /proc/meminfo for the container (policy strict64)"
+# The note is in the runtime's --log too, where containerd's shim reads a runtime's words: a warning, not the error
+# line it would take for a failure of the container's start.
+python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if any(l["level"] == "warning" and "no view of /proc/meminfo for the container (policy strict64)" in l["msg"]
+                  for l in lines) and not any(l["level"] == "error" for l in lines) else 1)
+' "$WORK/down.log" || fail "the runtime's --log has no warning with the note: $(cat "$WORK/down.log")"
 [ "$(meminfo_field limit "$out")" = "$(awk '$1 == "CommitLimit:" { print $2 }' /proc/meminfo)" ] ||
 	fail "without the view the container does not see the host's CommitLimit: $out"
 finish

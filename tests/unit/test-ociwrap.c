@@ -335,14 +335,20 @@ static void test_runtime_log(void **state) {
         assert_null(ociwrap_find_global(&a, "log"));
         ociwrap_args_done(&a);
 
-        assert_int_equal(ociwrap_runtime_log_line("json", "commitd-oci-runtime: policy \"x\" is \\ not",
+        assert_int_equal(ociwrap_runtime_log_line("json", "error", "commitd-oci-runtime: policy \"x\" is \\ not",
                                                   "2026-12-03T08:00:00.5Z", &line),
                          0);
         assert_string_equal(line, "{\"level\":\"error\",\"msg\":\"commitd-oci-runtime: policy \\\"x\\\" is \\\\ not\","
                                   "\"time\":\"2026-12-03T08:00:00.5Z\"}\n");
         free(TAKE_PTR(line));
-        assert_int_equal(ociwrap_runtime_log_line(NULL, "a \"b\"", "T", &line), 0);
+        assert_int_equal(ociwrap_runtime_log_line(NULL, "error", "a \"b\"", "T", &line), 0);
         assert_string_equal(line, "time=\"T\" level=error msg=\"a \\\"b\\\"\"\n");
+        free(TAKE_PTR(line));
+        assert_int_equal(ociwrap_runtime_log_line("json", "warning", "no view", "T", &line), 0);
+        assert_string_equal(line, "{\"level\":\"warning\",\"msg\":\"no view\",\"time\":\"T\"}\n");
+        free(TAKE_PTR(line));
+        assert_int_equal(ociwrap_runtime_log_line("text", "warning", "no view", "T", &line), 0);
+        assert_string_equal(line, "time=\"T\" level=warning msg=\"no view\"\n");
         free(TAKE_PTR(line));
 }
 
