@@ -18,9 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/un.h>
-#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -240,25 +238,20 @@ static void report(const struct ociwrap_args *a, const char *level, const char *
  * commitd-meminfo serves path. When it does not, the container starts with the host's /proc/meminfo and the engine
  * is told why (report(), a warning): the view is information, not enforcement. */
 static void add_meminfo(const struct ociwrap_args *a, json_t *config, const char *path, const char *policy) {
-        _cleanup_free_ char *error = NULL, *why = NULL, *note = NULL;
-        struct statfs sf;
-        struct stat st;
+        _cleanup_free_ char *error = NULL, *note = NULL;
+        const char *hint = "";
         int r;
 
-        /* statfs() and stat() of the file: a FUSE mount whose server died answers ENOTCONN at once. */
-        if (statfs(path, &sf) < 0 || stat(path, &st) < 0)
-                r = asprintf(&why, "%s: %s (is commitd-meminfo running? commitd-meminfo(8))", path, strerror(errno));
-        else if (sf.f_type != FUSE_SUPER_MAGIC || !S_ISREG(st.st_mode))
-                r = asprintf(&why, "%s is not commitd-meminfo's file (is commitd-meminfo running? commitd-meminfo(8))",
-                             path);
+        r = meminfo_view_check(path, &error);
+        if (r < 0)
+                hint = " (is commitd-meminfo running? commitd-meminfo(8))";
         else {
                 r = ocispec_add_meminfo(config, path, &error);
                 if (r >= 0)
                         return;
-                r = asprintf(&why, "%s", error ? error : strerror(-r));
         }
-        if (r < 0 || asprintf(&note, PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s\n", policy,
-                              why) < 0) {
+        if (asprintf(&note, PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s%s\n", policy,
+                     error ? error : strerror(-r), hint) < 0) {
                 fputs(PROGRAM ": no view of /proc/meminfo for the container: out of memory\n", stderr);
                 return;
         }

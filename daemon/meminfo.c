@@ -40,8 +40,8 @@
 #include "meminfoview.h"
 
 #define PROGRAM           "commitd-meminfo"
-#define MOUNT_DEFAULT     "/run/commitd/meminfo"
-#define FILE_NAME         "meminfo"
+#define MOUNT_DEFAULT     MEMINFO_VIEW_MOUNT_DEFAULT
+#define FILE_NAME         MEMINFO_VIEW_FILE_NAME
 #define HOST_MEMINFO      "/proc/meminfo"
 #define MEMINFO_MAX_BYTES (64u * 1024)
 #define CALL_TIMEOUT_S    5   /* a commitd that does not answer costs the refresh thread this, never a reader */
@@ -476,7 +476,8 @@ int main(int argc, char **argv) {
                 .interval_s = 2,
                 .lock = PTHREAD_MUTEX_INITIALIZER,
         };
-        char *fuse_argv[] = {argv[0], "-o", "allow_other,ro,fsname=commitd-meminfo,subtype=commitd", NULL};
+        char *fuse_argv[] = {argv[0], "-o",
+                             "allow_other,ro,fsname=" MEMINFO_VIEW_FSNAME ",subtype=" MEMINFO_VIEW_SUBTYPE, NULL};
         struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
         struct fuse *f;
         pthread_condattr_t ca;

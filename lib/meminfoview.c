@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 
 #include "cgroupfs.h"
+#include "errmsg.h"
 #include "macro.h"
 #include "meminfoview.h"
 #include "procfs.h"
@@ -100,5 +104,20 @@ int meminfo_view_render(const char *host, const struct meminfo_view *v, char **r
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(out);
+        return 0;
+}
+
+bool meminfo_view_is(const char *fstype, const char *source) {
+        return fstype && source && streq(fstype, MEMINFO_VIEW_FSTYPE) && streq(source, MEMINFO_VIEW_FSNAME);
+}
+
+int meminfo_view_check(const char *path, char **ret_error) {
+        struct statfs sf;
+        struct stat st;
+
+        if (statfs(path, &sf) < 0 || stat(path, &st) < 0)
+                return errmsg_set(ret_error, -errno, "%s: %s", path, strerror(errno));
+        if (sf.f_type != FUSE_SUPER_MAGIC || !S_ISREG(st.st_mode))
+                return errmsg_set(ret_error, -ENOENT, "%s is not commitd-meminfo's file", path);
         return 0;
 }

@@ -7,7 +7,26 @@
 
 /* commitd-meminfo's view of /proc/meminfo for one reader (commitd-meminfo(8)): the host's file with the commit
  * lines of the reader's budget and, where the reader's memory cgroup limits memory, the memory and swap lines of
- * that limit (as LXCFS shows them). Pure: text and numbers in, text out. */
+ * that limit (as LXCFS shows them). Pure: text and numbers in, text out; but meminfo_view_check(). */
+
+/* Where commitd-meminfo mounts by default (--mount), its one file there, and how its mount shows in mountinfo
+ * (fsname= and subtype= of its FUSE mount): commitd-meminfo, commitd-oci-runtime, commitctl run and doctor agree
+ * through these. */
+#define MEMINFO_VIEW_MOUNT_DEFAULT "/run/commitd/meminfo"
+#define MEMINFO_VIEW_FILE_NAME     "meminfo"
+#define MEMINFO_VIEW_FILE_DEFAULT  MEMINFO_VIEW_MOUNT_DEFAULT "/" MEMINFO_VIEW_FILE_NAME
+#define MEMINFO_VIEW_FSNAME        "commitd-meminfo"
+#define MEMINFO_VIEW_SUBTYPE       "commitd"
+#define MEMINFO_VIEW_FSTYPE        "fuse." MEMINFO_VIEW_SUBTYPE
+
+/* Whether a mount of type fstype from source (mountinfo's fields, as cgroup_mounts.meminfo_* holds them for
+ * /proc/meminfo) is commitd-meminfo's view. Either may be NULL (nothing mounted there): false. */
+bool meminfo_view_is(const char *fstype, const char *source);
+
+/* Whether commitd-meminfo serves path now: a regular file on a FUSE mount whose server answers (statfs() and
+ * stat(); a mount whose server died answers ENOTCONN at once, never hangs). 0, or -errno with *ret_error saying
+ * what path is instead ("PATH: Transport endpoint is not connected", "PATH is not commitd-meminfo's file"). */
+int meminfo_view_check(const char *path, char **ret_error);
 
 /* One budget as commitd's `status` reports it (docs/protocol.md): a level when it has a policy. */
 struct meminfo_level {

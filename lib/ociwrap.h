@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "meminfoview.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -10,7 +12,7 @@
 #define OCIWRAP_CONFIG_DEFAULT   "/etc/commitd/oci-runtime.json"
 #define OCIWRAP_CONFIG_MAX_BYTES (64u * 1024)
 #define OCIWRAP_RUNTIME_DEFAULT  "runc"
-#define OCIWRAP_MEMINFO_DEFAULT  "/run/commitd/meminfo/meminfo" /* commitd-meminfo's file at its default mount */
+#define OCIWRAP_MEMINFO_DEFAULT  MEMINFO_VIEW_FILE_DEFAULT
 #define OCIWRAP_MAX_RUNTIMES     256
 #define OCIWRAP_MAX_PATH         4096
 

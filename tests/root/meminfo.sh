@@ -3,7 +3,8 @@
 # it shows a reader in a budget that budget's CommitLimit and Committed_AS (moving when the budget maps memory),
 # the tightest of nested levels, and the memory lines of the reader's memory cgroup limit; a reader in no budget
 # gets the host's file. Killed under a reading loop, every read returns (ENOTCONN while it is dead, never a hang);
-# started again, it detaches the dead mount and serves again.
+# started again, it detaches the dead mount and serves again. `commitctl run --meminfo` binds it over the command's
+# /proc/meminfo in a mount namespace of its own (root only; a tenant is told why).
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -106,4 +107,18 @@ tail -5 "$WORK/reads.log" | grep -qv '^ok$' && fail "reads fail after the restar
 grep -q "detached the dead mount" "$WORK/view.log" || fail "the restart did not detach the dead mount"
 echo "reads: $(sort "$WORK/reads.log" | uniq -c | tr '\n' ' ')"
 wait_for '[ "$(read_in inner | kb CommitLimit)" = 49152 ]' || fail "after the restart: $(read_in inner)"
+
+# 5. commitctl run --meminfo: the command, in a mount namespace of its own, reads its budget in /proc/meminfo; the
+# host's namespace keeps the host's file. Without the view it is refused (nothing runs); a tenant is told why not.
+host_limit=$(kb CommitLimit </proc/meminfo)
+out=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- cat /proc/meminfo) || fail "run --meminfo: $out"
+[ "$(kb CommitLimit <<<"$out")" = 49152 ] || fail "run --meminfo: the command does not read its budget: $out"
+[ "$(kb CommitLimit </proc/meminfo)" = "$host_limit" ] && ! awk '$5 == "/proc/meminfo"' /proc/self/mountinfo | grep -q . ||
+	fail "run --meminfo changed the host's /proc/meminfo: $(awk '$5 == "/proc/meminfo"' /proc/self/mountinfo)"
+err=$("$COMMITCTL" run --policy inner --meminfo-file "$WORK/none" -- echo RAN 2>&1) && fail "run --meminfo without a view ran"
+expect_in "$err" "commitd-meminfo does not serve it"
+case $err in *RAN*) fail "run --meminfo without a view ran the command: $err" ;; esac
+err=$(setpriv --reuid "$VIEWER" --regid "$VIEWER" --clear-groups "$COMMITCTL" run --policy inner --meminfo-file \
+	"$VIEW/meminfo" -- echo RAN 2>&1) && fail "run --meminfo as a tenant ran: $err"
+expect_in "$err" "only root (CAP_SYS_ADMIN)"
 finish
