@@ -4,7 +4,8 @@
 # the tightest of nested levels, and the memory lines of the reader's memory cgroup limit; a reader in no budget
 # gets the host's file. Killed under a reading loop, every read returns (ENOTCONN while it is dead, never a hang);
 # started again, it detaches the dead mount and serves again. `commitctl run --meminfo` binds it over the command's
-# /proc/meminfo in a mount namespace of its own (root only; a tenant is told why).
+# /proc/meminfo in a mount namespace of its own (root only; a tenant is told why), and `commitctl doctor` run there
+# explains the budget, not the host.
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -121,4 +122,26 @@ case $err in *RAN*) fail "run --meminfo without a view ran the command: $err" ;;
 err=$(setpriv --reuid "$VIEWER" --regid "$VIEWER" --clear-groups "$COMMITCTL" run --policy inner --meminfo-file \
 	"$VIEW/meminfo" -- echo RAN 2>&1) && fail "run --meminfo as a tenant ran: $err"
 expect_in "$err" "only root (CAP_SYS_ADMIN)"
+
+# 6. commitctl doctor there reads the view: it reports the budget's CommitLimit (the tighter outer level's 48 MiB)
+# and its Committed_AS (which doctor's own memory moves: only bounded), says they are the budget's, and names the
+# host's mode as the host's only.
+json=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- "$COMMITCTL" --json doctor) ||
+	fail "doctor under run --meminfo: $json"
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+host_mode = int(open("/proc/sys/vm/overcommit_memory").read())
+ok = (d.get("meminfo_view") is True and d["commit_limit_bytes"] == 48 << 20 and
+      0 <= d["committed_bytes"] < d["commit_limit_bytes"] and
+      d["headroom_bytes"] < d["commit_limit_bytes"] - d["committed_bytes"] + 4096 and
+      d["host_overcommit_memory"] == host_mode and "mode" not in d and "commitd budget" in d["summary"])
+sys.exit(0 if ok else 1)
+' "$json" || fail "doctor under run --meminfo does not report the budget: $json"
+human=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- "$COMMITCTL" doctor --top 3)
+expect_in "$human" "commitd-meminfo's view of this process's commitd budget"
+expect_in "$human" "CommitLimit       48Mi"
+case $human in *"Host overcommit"*) fail "doctor in the view describes the host's CommitLimit: $human" ;; esac
+# The host's own doctor is unchanged: no view there.
+expect_in "$("$COMMITCTL" doctor --top 1)" "Host overcommit"
 finish

@@ -120,8 +120,42 @@ static void test_render_swap(void **state) {
                             "MemTotal:        1000000 kB\nSwapTotal:         65536 kB\nSwapFree:          61440 kB\n");
 }
 
+/* What doctor sees in /proc/self/mountinfo: the view over /proc/meminfo (a container's bind of it, commitctl run
+ * --meminfo's), LXCFS's, none, and the view under a later mount. */
+static void test_mounted(void **state) {
+        static const struct {
+                const char *what, *mountinfo;
+                bool view;
+        } cases[] = {
+                {"the view bound over it",
+                 "95 76 0:40 /meminfo /proc/meminfo ro,nosuid,nodev,relatime - fuse.commitd commitd-meminfo "
+                 "ro,user_id=0,group_id=0,allow_other\n",
+                 true},
+                {"LXCFS", "95 76 0:40 /proc/meminfo /proc/meminfo rw - fuse.lxcfs lxcfs rw,user_id=0\n", false},
+                {"nothing over it", "22 1 0:21 / /proc rw,nosuid - proc proc rw\n", false},
+                {"another fuse.commitd", "95 76 0:40 / /proc/meminfo ro - fuse.commitd other ro\n", false},
+                {"the view, then LXCFS on top",
+                 "95 76 0:40 /meminfo /proc/meminfo ro - fuse.commitd commitd-meminfo ro\n"
+                 "96 76 0:41 /proc/meminfo /proc/meminfo rw - fuse.lxcfs lxcfs rw\n",
+                 false},
+                {"the view's own mount elsewhere",
+                 "95 76 0:40 / /run/commitd/meminfo ro - fuse.commitd commitd-meminfo ro\n", false},
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(cgroup_mounts_done) struct cgroup_mounts m = {0};
+
+                print_message("mounted: %s\n", cases[i].what);
+                assert_int_equal(cgroupfs_parse_mountinfo(cases[i].mountinfo, &m), 0);
+                assert_int_equal(meminfo_view_is(m.meminfo_fstype, m.meminfo_source), cases[i].view);
+        }
+        assert_false(meminfo_view_is(NULL, NULL));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_mounted),
                 cmocka_unit_test(test_pick),
                 cmocka_unit_test(test_render),
                 cmocka_unit_test(test_render_swap),
