@@ -171,6 +171,25 @@ static int doctor_collect(struct doctor *d) {
         return group_by_cgroup(d);
 }
 
+/* What strict mode refuses now, for the host or a budget (what, its name; cond, a condition before the verdict;
+ * whose, the processes refused; of, what qualifies "a process"). Returns snprintf()'s count. */
+static int strict_words(const struct doctor *d, const char *what, const char *cond, const char *whose, const char *of,
+                        char *buf, size_t len) {
+        char a[UNITS_FORMAT_MAX], b[UNITS_FORMAT_MAX], c[UNITS_FORMAT_MAX];
+        const struct diagnosis *n = &d->now;
+
+        if (n->headroom_bytes == 0)
+                return snprintf(buf, len,
+                                "%s: commit is exhausted (Committed_AS %s of CommitLimit %s); %severy fork() and "
+                                "allocation of %s fails with ENOMEM, whatever `free` says (MemAvailable %s).",
+                                what, size(n->committed_bytes, a), size(n->commit_limit_bytes, b), cond, whose,
+                                size(d->meminfo.mem_available, c));
+        return snprintf(buf, len,
+                        "%s: %s of commit left; %sa process%s with more private writable memory than that cannot "
+                        "fork, whatever `free` says (MemAvailable %s).",
+                        what, size(n->headroom_bytes, a), cond, of, size(d->meminfo.mem_available, b));
+}
+
 /* The one-paragraph verdict, in words an operator can act on at 3 a.m. */
 static void summary(const struct doctor *d, char *buf, size_t len) {
         char a[UNITS_FORMAT_MAX], b[UNITS_FORMAT_MAX], c[UNITS_FORMAT_MAX];
@@ -178,18 +197,7 @@ static void summary(const struct doctor *d, char *buf, size_t len) {
 
         switch (d->overcommit.mode) {
         case COMMIT_MODE_NEVER:
-                if (n->headroom_bytes == 0)
-                        snprintf(buf, len,
-                                 "strict mode: commit is exhausted (Committed_AS %s of CommitLimit %s); every fork() "
-                                 "and allocation of a process without CAP_SYS_ADMIN fails with ENOMEM, whatever "
-                                 "`free` says (MemAvailable %s).",
-                                 size(n->committed_bytes, a), size(n->commit_limit_bytes, b),
-                                 size(d->meminfo.mem_available, c));
-                else
-                        snprintf(buf, len,
-                                 "strict mode: %s of commit left; a process with more private writable memory than "
-                                 "that cannot fork, whatever `free` says (MemAvailable %s).",
-                                 size(n->headroom_bytes, a), size(d->meminfo.mem_available, b));
+                strict_words(d, "strict mode", "", "a process without CAP_SYS_ADMIN", "", buf, len);
                 break;
         case COMMIT_MODE_GUESS:
                 snprintf(buf, len,
@@ -212,22 +220,8 @@ static void summary(const struct doctor *d, char *buf, size_t len) {
 /* The same for a commitd budget seen through commitd-meminfo's view. Its mode is its policy's, which the view does
  * not show: the words say what strict would do and where the mode is; the host's sysctls are not its judge. */
 static void view_summary(const struct doctor *d, char *buf, size_t len) {
-        char a[UNITS_FORMAT_MAX], b[UNITS_FORMAT_MAX], c[UNITS_FORMAT_MAX];
-        const struct diagnosis *n = &d->now;
-        int off;
+        int off = strict_words(d, "commitd budget", "if its policy is strict, ", "its processes", " of it", buf, len);
 
-        if (n->headroom_bytes == 0)
-                off = snprintf(buf, len,
-                               "commitd budget: commit is exhausted (Committed_AS %s of CommitLimit %s); if its policy "
-                               "is strict, every fork() and allocation of its processes fails with ENOMEM, whatever "
-                               "`free` says (MemAvailable %s).",
-                               size(n->committed_bytes, a), size(n->commit_limit_bytes, b),
-                               size(d->meminfo.mem_available, c));
-        else
-                off = snprintf(buf, len,
-                               "commitd budget: %s of commit left; if its policy is strict, a process of it with more "
-                               "private writable memory than that cannot fork, whatever `free` says (MemAvailable %s).",
-                               size(n->headroom_bytes, a), size(d->meminfo.mem_available, b));
         if (off > 0 && (size_t) off < len)
                 snprintf(buf + off, len - off,
                          " Its mode and limit are its policy's (`commitctl status` on the host shows them); the host's "
