@@ -96,15 +96,10 @@ static int bundle_load(const char *path, json_t **ret, const char **ret_policy, 
         return 0;
 }
 
-/* Edits the loaded config and writes it back. On failure the file is untouched and *ret_error says why. */
-static int bundle_enroll(const char *path, json_t *config, const struct stat *st, const char *socket,
-                         const char *policy, char **ret_error) {
+/* Writes the edited config back. On failure the file is untouched and *ret_error says why. */
+static int bundle_write(const char *path, json_t *config, const struct stat *st, char **ret_error) {
         _cleanup_free_ char *text = NULL;
-        int r;
 
-        r = ocispec_add_commitd(config, socket, policy, ret_error);
-        if (r < 0)
-                return r;
         text = json_dumps(config, JSON_INDENT(2));
         if (!text)
                 return -ENOMEM;
@@ -312,9 +307,13 @@ static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, 
         /* The edit may move what the annotation's string lives in. */
         if (ch.policy && !(policy = strdup(ch.policy)))
                 return fprintf(err, PROGRAM ": out of memory\n"), 1;
+        r = ocispec_add_commitd(config, ch.socket, policy, &error);
+        if (r < 0)
+                return fprintf(err, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
+        /* Once the bundle can be enrolled: a note about the view before the reason it is not started would mislead. */
         if (answer.meminfo)
                 add_meminfo(a, config, ch.meminfo, policy ? policy : answer.policy);
-        r = bundle_enroll(path, config, &st, ch.socket, policy, &error);
+        r = bundle_write(path, config, &st, &error);
         if (r < 0)
                 return fprintf(err, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
         return 0;
