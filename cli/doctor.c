@@ -129,6 +129,41 @@ static int group_by_cgroup(struct doctor *d) {
         return 0;
 }
 
+/* In the view, only the processes of this process's cgroup and below: the budget's (its level is there or above),
+ * as a container's pid namespace shows them; under commitctl run --meminfo the host's others would be judged
+ * against a budget that does not cover them. The total is then theirs. */
+static int keep_own_cgroup(struct doctor *d) {
+        _cleanup_(proc_cgroup_done) struct proc_cgroup own = {0};
+        size_t n = 0;
+        int r;
+
+        r = cgroupfs_read_proc_cgroup(PROC_ROOT "/self/cgroup", &own);
+        if (r < 0)
+                return r;
+        if (!own.v2_path)
+                return -ENOENT;
+        smaps_charge_done(&d->total);
+        d->total = (struct smaps_charge){0};
+        for (size_t i = 0; i < d->n_procs; i++) {
+                struct process_commit *p = &d->procs[i];
+
+                if (!p->cgroup || cgroupfs_path_is_below(p->cgroup, own.v2_path) <= 0) {
+                        process_commit_done(p);
+                        continue;
+                }
+                d->procs[n++] = *p;
+                r = smaps_charge_merge(&d->total, &p->charge);
+                if (r < 0) {
+                        for (size_t j = i + 1; j < d->n_procs; j++)
+                                process_commit_done(&d->procs[j]);
+                        d->n_procs = n;
+                        return r;
+                }
+        }
+        d->n_procs = n;
+        return 0;
+}
+
 static int doctor_collect(struct doctor *d) {
         _cleanup_(cgroup_mounts_done) struct cgroup_mounts mounts = {0};
         struct measure_ctx ctx;
@@ -168,6 +203,13 @@ static int doctor_collect(struct doctor *d) {
         }
         if (geteuid() != 0)
                 fprintf(stderr, "commitctl doctor: not root: processes of other users are left out of the tables.\n");
+        if (d->view) {
+                r = keep_own_cgroup(d);
+                if (r < 0) {
+                        fprintf(stderr, "commitctl doctor: cannot read " PROC_ROOT "/self/cgroup: %s\n", strerror(-r));
+                        return r;
+                }
+        }
         return group_by_cgroup(d);
 }
 
@@ -294,7 +336,7 @@ static void print_human(const struct doctor *d, size_t top) {
                        "host's\n");
                 printf("  CommitLimit   %8s   the budget's (its policy's), not from the host's vm.overcommit_*\n",
                        size(d->meminfo.commit_limit, a));
-                printf("  Committed_AS  %8s   the budget's; in the maps of the processes seen here %s\n",
+                printf("  Committed_AS  %8s   the budget's; in the maps of this cgroup's processes seen here %s\n",
                        size(d->meminfo.committed_as, a), size(procs_total, b));
                 printf("  MemAvailable  %8s\n", size(d->meminfo.mem_available, a));
                 view_summary(d, words, sizeof(words));

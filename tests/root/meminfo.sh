@@ -124,8 +124,8 @@ err=$(setpriv --reuid "$VIEWER" --regid "$VIEWER" --clear-groups "$COMMITCTL" ru
 expect_in "$err" "only root (CAP_SYS_ADMIN)"
 
 # 6. commitctl doctor there reads the view: it reports the budget's CommitLimit (the tighter outer level's 48 MiB)
-# and its Committed_AS (which doctor's own memory moves: only bounded), says they are the budget's, and names the
-# host's mode as the host's only.
+# and its Committed_AS (which doctor's own memory moves: only bounded), says they are the budget's, names the
+# host's mode as the host's only, and lists the budget's processes only (doctor's own), not the host's.
 json=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- "$COMMITCTL" --json doctor) ||
 	fail "doctor under run --meminfo: $json"
 python3 -c '
@@ -135,9 +135,10 @@ host_mode = int(open("/proc/sys/vm/overcommit_memory").read())
 ok = (d.get("meminfo_view") is True and d["commit_limit_bytes"] == 48 << 20 and
       0 <= d["committed_bytes"] < d["commit_limit_bytes"] and
       d["headroom_bytes"] < d["commit_limit_bytes"] - d["committed_bytes"] + 4096 and
-      d["host_overcommit_memory"] == host_mode and "mode" not in d and "commitd budget" in d["summary"])
+      d["host_overcommit_memory"] == host_mode and "mode" not in d and "commitd budget" in d["summary"] and
+      d["processes"] and all(p["cgroup"] == sys.argv[2] for p in d["processes"]))
 sys.exit(0 if ok else 1)
-' "$json" || fail "doctor under run --meminfo does not report the budget: $json"
+' "$json" "$SCRATCH/outer/inner" || fail "doctor under run --meminfo does not report the budget: $json"
 human=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- "$COMMITCTL" doctor --top 3)
 expect_in "$human" "commitd-meminfo's view of this process's commitd budget"
 expect_in "$human" "CommitLimit       48Mi"
