@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* commitctl doctor: the host's own overcommit state explained, without the daemon (SPEC 5). The seed
- * incident, automated: which mode, how much commit is left, who holds it, and what a change would do. */
+ * incident, automated: which mode, how much commit is left, who holds it, and what a change would do. Where
+ * /proc/meminfo is commitd-meminfo's view (inside an enrolled container, under commitctl run --meminfo), its
+ * commit lines are the reader's commitd budget, and doctor explains that budget instead. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,9 +12,11 @@
 
 #include <jansson.h>
 
+#include "cgroupfs.h"
 #include "diagnosis.h"
 #include "macro.h"
 #include "measure.h"
+#include "meminfoview.h"
 #include "procfs.h"
 #include "units.h"
 #include "verbs.h"
@@ -30,6 +34,8 @@ struct doctor {
         uint64_t page_size;
         struct meminfo meminfo;
         struct overcommit overcommit;
+        bool view;             /* /proc/meminfo is commitd-meminfo's view: its commit lines are a commitd budget's */
+        enum commit_mode mode; /* what charges count in: the host's mode, or strict for a budget (the view) */
         struct diagnosis now;
         struct process_commit *procs;
         size_t n_procs;
@@ -56,7 +62,7 @@ static const char *size(uint64_t bytes, char buf[static UNITS_FORMAT_MAX]) {
 
 /* Commit a process holds now, in the host's mode. */
 static uint64_t proc_committed(const struct doctor *d, const struct process_commit *p) {
-        return smaps_charge_bytes(&p->charge, d->overcommit.mode);
+        return smaps_charge_bytes(&p->charge, d->mode);
 }
 
 /* What fork() of it would charge: dup_mmap() copies the accountable areas that are not VM_DONTCOPY. */
@@ -119,11 +125,47 @@ static int group_by_cgroup(struct doctor *d) {
                 if (r < 0)
                         return r;
         }
-        qsort_r(d->cgroups, d->n_cgroups, sizeof(*d->cgroups), by_committed_desc, &d->overcommit.mode);
+        qsort_r(d->cgroups, d->n_cgroups, sizeof(*d->cgroups), by_committed_desc, &d->mode);
+        return 0;
+}
+
+/* In the view, only the processes of this process's cgroup and below: the budget's (its level is there or above),
+ * as a container's pid namespace shows them; under commitctl run --meminfo the host's others would be judged
+ * against a budget that does not cover them. The total is then theirs. */
+static int keep_own_cgroup(struct doctor *d) {
+        _cleanup_(proc_cgroup_done) struct proc_cgroup own = {0};
+        size_t n = 0;
+        int r;
+
+        r = cgroupfs_read_proc_cgroup(PROC_ROOT "/self/cgroup", &own);
+        if (r < 0)
+                return r;
+        if (!own.v2_path)
+                return -ENOENT;
+        smaps_charge_done(&d->total);
+        d->total = (struct smaps_charge){0};
+        for (size_t i = 0; i < d->n_procs; i++) {
+                struct process_commit *p = &d->procs[i];
+
+                if (!p->cgroup || cgroupfs_path_is_below(p->cgroup, own.v2_path) <= 0) {
+                        process_commit_done(p);
+                        continue;
+                }
+                d->procs[n++] = *p;
+                r = smaps_charge_merge(&d->total, &p->charge);
+                if (r < 0) {
+                        for (size_t j = i + 1; j < d->n_procs; j++)
+                                process_commit_done(&d->procs[j]);
+                        d->n_procs = n;
+                        return r;
+                }
+        }
+        d->n_procs = n;
         return 0;
 }
 
 static int doctor_collect(struct doctor *d) {
+        _cleanup_(cgroup_mounts_done) struct cgroup_mounts mounts = {0};
         struct measure_ctx ctx;
         int r;
 
@@ -138,7 +180,13 @@ static int doctor_collect(struct doctor *d) {
                         strerror(-r));
                 return r;
         }
-        r = diagnosis_compute(&d->meminfo, &d->overcommit, d->page_size, &d->now);
+        /* No sysctl made a budget's CommitLimit: the kernel's formula over the view's MemTotal would contradict it.
+         * mountinfo, not statfs(): LXCFS is FUSE too, and shows the host's commit lines. */
+        if (cgroupfs_read_mountinfo(PROC_ROOT "/self/mountinfo", &mounts) >= 0)
+                d->view = meminfo_view_is(mounts.meminfo_fstype, mounts.meminfo_source);
+        d->mode = d->view ? COMMIT_MODE_NEVER : d->overcommit.mode;
+        r = d->view ? diagnosis_compute_view(&d->meminfo, d->page_size, &d->now)
+                    : diagnosis_compute(&d->meminfo, &d->overcommit, d->page_size, &d->now);
         if (r < 0) {
                 fprintf(stderr, "commitctl doctor: cannot compute CommitLimit from these sysctls: %s\n", strerror(-r));
                 return r;
@@ -147,7 +195,7 @@ static int doctor_collect(struct doctor *d) {
          * (no memfd_create()) names alone do. */
         if (measure_ctx_init(&ctx, PROC_ROOT) < 0)
                 ctx = (struct measure_ctx){.proc_root = PROC_ROOT};
-        r = measure_host(&ctx, d->overcommit.mode, &d->procs, &d->n_procs, &d->total, NULL);
+        r = measure_host(&ctx, d->mode, &d->procs, &d->n_procs, &d->total, NULL);
         if (r < 0) {
                 fprintf(stderr, "commitctl doctor: cannot read the processes' smaps in " PROC_ROOT ": %s\n",
                         strerror(-r));
@@ -155,7 +203,33 @@ static int doctor_collect(struct doctor *d) {
         }
         if (geteuid() != 0)
                 fprintf(stderr, "commitctl doctor: not root: processes of other users are left out of the tables.\n");
+        if (d->view) {
+                r = keep_own_cgroup(d);
+                if (r < 0) {
+                        fprintf(stderr, "commitctl doctor: cannot read " PROC_ROOT "/self/cgroup: %s\n", strerror(-r));
+                        return r;
+                }
+        }
         return group_by_cgroup(d);
+}
+
+/* What strict mode refuses now, for the host or a budget (what, its name; cond, a condition before the verdict;
+ * whose, the processes refused; of, what qualifies "a process"). Returns snprintf()'s count. */
+static int strict_words(const struct doctor *d, const char *what, const char *cond, const char *whose, const char *of,
+                        char *buf, size_t len) {
+        char a[UNITS_FORMAT_MAX], b[UNITS_FORMAT_MAX], c[UNITS_FORMAT_MAX];
+        const struct diagnosis *n = &d->now;
+
+        if (n->headroom_bytes == 0)
+                return snprintf(buf, len,
+                                "%s: commit is exhausted (Committed_AS %s of CommitLimit %s); %severy fork() and "
+                                "allocation of %s fails with ENOMEM, whatever `free` says (MemAvailable %s).",
+                                what, size(n->committed_bytes, a), size(n->commit_limit_bytes, b), cond, whose,
+                                size(d->meminfo.mem_available, c));
+        return snprintf(buf, len,
+                        "%s: %s of commit left; %sa process%s with more private writable memory than that cannot "
+                        "fork, whatever `free` says (MemAvailable %s).",
+                        what, size(n->headroom_bytes, a), cond, of, size(d->meminfo.mem_available, b));
 }
 
 /* The one-paragraph verdict, in words an operator can act on at 3 a.m. */
@@ -165,18 +239,7 @@ static void summary(const struct doctor *d, char *buf, size_t len) {
 
         switch (d->overcommit.mode) {
         case COMMIT_MODE_NEVER:
-                if (n->headroom_bytes == 0)
-                        snprintf(buf, len,
-                                 "strict mode: commit is exhausted (Committed_AS %s of CommitLimit %s); every fork() "
-                                 "and allocation of a process without CAP_SYS_ADMIN fails with ENOMEM, whatever "
-                                 "`free` says (MemAvailable %s).",
-                                 size(n->committed_bytes, a), size(n->commit_limit_bytes, b),
-                                 size(d->meminfo.mem_available, c));
-                else
-                        snprintf(buf, len,
-                                 "strict mode: %s of commit left; a process with more private writable memory than "
-                                 "that cannot fork, whatever `free` says (MemAvailable %s).",
-                                 size(n->headroom_bytes, a), size(d->meminfo.mem_available, b));
+                strict_words(d, "strict mode", "", "a process without CAP_SYS_ADMIN", "", buf, len);
                 break;
         case COMMIT_MODE_GUESS:
                 snprintf(buf, len,
@@ -194,6 +257,18 @@ static void summary(const struct doctor *d, char *buf, size_t len) {
                 snprintf(buf, len, "unknown overcommit mode %d.", (int) d->overcommit.mode);
                 break;
         }
+}
+
+/* The same for a commitd budget seen through commitd-meminfo's view. Its mode is its policy's, which the view does
+ * not show: the words say what strict would do and where the mode is; the host's sysctls are not its judge. */
+static void view_summary(const struct doctor *d, char *buf, size_t len) {
+        int off = strict_words(d, "commitd budget", "if its policy is strict, ", "its processes", " of it", buf, len);
+
+        if (off > 0 && (size_t) off < len)
+                snprintf(buf + off, len - off,
+                         " Its mode and limit are its policy's (`commitctl status` on the host shows them); the host's "
+                         "vm.overcommit_memory=%d (%s) does not judge it.",
+                         (int) d->overcommit.mode, commit_mode_to_string(d->overcommit.mode));
 }
 
 static void what_if_summary(const struct doctor *d, char *buf, size_t len) {
@@ -223,11 +298,11 @@ static void what_if_summary(const struct doctor *d, char *buf, size_t len) {
                          cannot == 1 ? "" : "es", (int) largest->pid, largest->comm, size(fork_charge(largest), a));
 }
 
-static void print_human(const struct doctor *d, size_t top) {
+/* The host's numbers and the verdict: what /proc/meminfo and the sysctls say. */
+static void print_host(const struct doctor *d, uint64_t procs_total) {
         char a[UNITS_FORMAT_MAX], b[UNITS_FORMAT_MAX], c[UNITS_FORMAT_MAX], e[UNITS_FORMAT_MAX];
         char words[1024];
         const struct diagnosis *n = &d->now;
-        uint64_t procs_total = smaps_charge_bytes(&d->total, d->overcommit.mode);
 
         printf("Host overcommit: vm.overcommit_memory=%d (%s)", (int) d->overcommit.mode,
                commit_mode_to_string(d->overcommit.mode));
@@ -248,7 +323,26 @@ static void print_human(const struct doctor *d, size_t top) {
                        size(n->commit_limit_bytes, a), size(d->meminfo.commit_limit, b));
         summary(d, words, sizeof(words));
         printf("\n%s\n", words);
+}
 
+static void print_human(const struct doctor *d, size_t top) {
+        char a[UNITS_FORMAT_MAX], b[UNITS_FORMAT_MAX];
+        char words[1024];
+        const struct diagnosis *n = &d->now;
+        uint64_t procs_total = smaps_charge_bytes(&d->total, d->mode);
+
+        if (d->view) {
+                printf("Budget: /proc/meminfo here is commitd-meminfo's view of this process's commitd budget, not the "
+                       "host's\n");
+                printf("  CommitLimit   %8s   the budget's (its policy's), not from the host's vm.overcommit_*\n",
+                       size(d->meminfo.commit_limit, a));
+                printf("  Committed_AS  %8s   the budget's; in the maps of this cgroup's processes seen here %s\n",
+                       size(d->meminfo.committed_as, a), size(procs_total, b));
+                printf("  MemAvailable  %8s\n", size(d->meminfo.mem_available, a));
+                view_summary(d, words, sizeof(words));
+                printf("\n%s\n", words);
+        } else
+                print_host(d, procs_total);
         printf("\nLargest committers by process:\n  %7s  %-16s %9s %9s  %-6s %s\n", "PID", "COMMAND", "COMMITTED",
                "NORESERVE", "FORK", "CGROUP");
         for (size_t i = 0; i < d->n_procs && (top == 0 || i < top); i++) {
@@ -259,9 +353,9 @@ static void print_human(const struct doctor *d, size_t top) {
         }
         printf("\nLargest committers by cgroup:\n  %9s %6s  %s\n", "COMMITTED", "PROCS", "CGROUP");
         for (size_t i = 0; i < d->n_cgroups && (top == 0 || i < top); i++)
-                printf("  %9s %6zu  %s\n", size(smaps_charge_bytes(&d->cgroups[i].charge, d->overcommit.mode), a),
+                printf("  %9s %6zu  %s\n", size(smaps_charge_bytes(&d->cgroups[i].charge, d->mode), a),
                        d->cgroups[i].processes, d->cgroups[i].cgroup);
-        if (d->overcommit.mode != COMMIT_MODE_NEVER)
+        if (d->mode != COMMIT_MODE_NEVER)
                 printf("\nNORESERVE: private writable memory mapped with MAP_NORESERVE; the kernel does not charge it "
                        "in this mode, a strict mode would.\n");
         if (d->has_what_if) {
@@ -278,8 +372,16 @@ static json_t *diagnosis_json(const struct diagnosis *dg) {
                          (json_int_t) dg->committed_bytes, "headroom_bytes", (json_int_t) dg->headroom_bytes);
 }
 
+/* The view's numbers: a budget's, with the host's mode named as the host's (never as the budget's). */
+static json_t *view_json(const struct doctor *d) {
+        return json_pack("{s:b, s:I, s:I, s:I, s:i, s:s}", "meminfo_view", 1, "commit_limit_bytes",
+                         (json_int_t) d->now.commit_limit_bytes, "committed_bytes", (json_int_t) d->now.committed_bytes,
+                         "headroom_bytes", (json_int_t) d->now.headroom_bytes, "host_overcommit_memory",
+                         (int) d->overcommit.mode, "host_mode", commit_mode_to_string(d->overcommit.mode));
+}
+
 static int print_json(const struct doctor *d) {
-        json_auto_t *root = diagnosis_json(&d->now);
+        json_auto_t *root = d->view ? view_json(d) : diagnosis_json(&d->now);
         json_t *procs = json_array(), *cgroups = json_array();
         char words[1024];
         int r = 0;
@@ -289,20 +391,26 @@ static int print_json(const struct doctor *d) {
                 json_decref(cgroups);
                 return -ENOMEM;
         }
-        summary(d, words, sizeof(words));
+        if (d->view)
+                view_summary(d, words, sizeof(words));
+        else {
+                summary(d, words, sizeof(words));
+                r |= json_object_set_new(root, "meminfo_view", json_false());
+                r |= json_object_set_new(root, "kernel_commit_limit_bytes",
+                                         json_integer((json_int_t) d->meminfo.commit_limit));
+                r |= json_object_set_new(root, "hugetlb_bytes", json_integer((json_int_t) d->meminfo.hugetlb));
+                r |= json_object_set_new(root, "admin_reserve_bytes",
+                                         json_integer((json_int_t) d->overcommit.admin_reserve_bytes));
+                r |= json_object_set_new(root, "user_reserve_bytes",
+                                         json_integer((json_int_t) d->overcommit.user_reserve_bytes));
+        }
         r |= json_object_set_new(root, "summary", json_string(words));
-        r |= json_object_set_new(root, "kernel_commit_limit_bytes", json_integer((json_int_t) d->meminfo.commit_limit));
         r |= json_object_set_new(root, "headroom_admin_bytes", json_integer((json_int_t) d->now.headroom_admin_bytes));
         r |= json_object_set_new(root, "mem_total_bytes", json_integer((json_int_t) d->meminfo.mem_total));
         r |= json_object_set_new(root, "mem_available_bytes", json_integer((json_int_t) d->meminfo.mem_available));
         r |= json_object_set_new(root, "swap_total_bytes", json_integer((json_int_t) d->meminfo.swap_total));
-        r |= json_object_set_new(root, "hugetlb_bytes", json_integer((json_int_t) d->meminfo.hugetlb));
-        r |= json_object_set_new(root, "admin_reserve_bytes",
-                                 json_integer((json_int_t) d->overcommit.admin_reserve_bytes));
-        r |= json_object_set_new(root, "user_reserve_bytes",
-                                 json_integer((json_int_t) d->overcommit.user_reserve_bytes));
         r |= json_object_set_new(root, "processes_committed_bytes",
-                                 json_integer((json_int_t) smaps_charge_bytes(&d->total, d->overcommit.mode)));
+                                 json_integer((json_int_t) smaps_charge_bytes(&d->total, d->mode)));
         for (size_t i = 0; i < d->n_procs; i++) {
                 const struct process_commit *p = &d->procs[i];
                 r |= json_array_append_new(
@@ -310,16 +418,16 @@ static int print_json(const struct doctor *d) {
                         json_pack("{s:i, s:s, s:s?, s:I, s:I, s:I, s:I, s:b}", "pid", (int) p->pid, "comm", p->comm,
                                   "cgroup", p->cgroup, "committed_bytes", (json_int_t) proc_committed(d, p),
                                   "accountable_bytes", (json_int_t) p->charge.accountable_bytes, "shmem_bytes",
-                                  (json_int_t) (d->overcommit.mode == COMMIT_MODE_NEVER ? p->charge.shmem_strict_bytes
-                                                                                        : p->charge.shmem_bytes),
+                                  (json_int_t) (d->mode == COMMIT_MODE_NEVER ? p->charge.shmem_strict_bytes
+                                                                             : p->charge.shmem_bytes),
                                   "noreserve_bytes", (json_int_t) p->charge.noreserve_bytes, "fork_fits",
                                   fork_fits(d, &d->now, p)));
         }
         for (size_t i = 0; i < d->n_cgroups; i++)
-                r |= json_array_append_new(
-                        cgroups, json_pack("{s:s, s:I, s:I}", "cgroup", d->cgroups[i].cgroup, "processes",
-                                           (json_int_t) d->cgroups[i].processes, "committed_bytes",
-                                           (json_int_t) smaps_charge_bytes(&d->cgroups[i].charge, d->overcommit.mode)));
+                r |= json_array_append_new(cgroups,
+                                           json_pack("{s:s, s:I, s:I}", "cgroup", d->cgroups[i].cgroup, "processes",
+                                                     (json_int_t) d->cgroups[i].processes, "committed_bytes",
+                                                     (json_int_t) smaps_charge_bytes(&d->cgroups[i].charge, d->mode)));
         r |= json_object_set_new(root, "processes", procs);
         r |= json_object_set_new(root, "cgroups", cgroups);
         if (d->has_what_if) {
@@ -404,6 +512,13 @@ int verb_doctor(int argc, char **argv, const struct global_options *g) {
 
         d.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
         r = doctor_collect(&d);
+        if (r >= 0 && d.has_what_if && d.view) {
+                fprintf(stderr,
+                        "commitctl doctor: --what-if recomputes the host's CommitLimit from its sysctls, but "
+                        "/proc/meminfo here is commitd-meminfo's view of a commitd budget; run it on the host\n");
+                doctor_done(&d);
+                return EXIT_USAGE;
+        }
         if (r >= 0 && d.has_what_if) {
                 diagnosis_apply_what_if(&d.overcommit, &w, &d.what_if_sysctls);
                 r = diagnosis_compute(&d.meminfo, &d.what_if_sysctls, d.page_size, &d.what_if);

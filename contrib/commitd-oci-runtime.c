@@ -96,15 +96,10 @@ static int bundle_load(const char *path, json_t **ret, const char **ret_policy, 
         return 0;
 }
 
-/* Edits the loaded config and writes it back. On failure the file is untouched and *ret_error says why. */
-static int bundle_enroll(const char *path, json_t *config, const struct stat *st, const char *socket,
-                         const char *policy, char **ret_error) {
+/* Writes the edited config back. On failure the file is untouched and *ret_error says why. */
+static int bundle_write(const char *path, json_t *config, const struct stat *st, char **ret_error) {
         _cleanup_free_ char *text = NULL;
-        int r;
 
-        r = ocispec_add_commitd(config, socket, policy, ret_error);
-        if (r < 0)
-                return r;
         text = json_dumps(config, JSON_INDENT(2));
         if (!text)
                 return -ENOMEM;
@@ -165,6 +160,8 @@ static void help(const char *name) {
                "  --commitd-socket PATH     commitd's OCI agent socket (default " COMMITD_OCI_SOCKET ")\n"
                "  --commitd-runtime PATH    the real runtime, a path or a name in PATH (default runc)\n"
                "  --commitd-policy NAME     the policy of containers without the annotation io.commitd.policy\n"
+               "  --commitd-meminfo FILE    commitd-meminfo's file, bound over /proc/meminfo when the policy asks\n"
+               "                            (default " OCIWRAP_MEMINFO_DEFAULT ")\n"
                "  --commitd-help            this text (so does --help alone)\n"
                "\n"
                "Policy: the annotation io.commitd.policy, else --commitd-policy, else the config file's\n"
@@ -199,6 +196,61 @@ static int config_load(const struct ociwrap_args *a, struct ociwrap_config *ret,
         if (r < 0)
                 return errmsg_set(ret_error, r, "%s: %s", path, strerror(-r));
         return ociwrap_parse_config(path, buf, len, ret, ret_error);
+}
+
+/* What the wrapper has to tell, where the engine shows it: stderr (podman prints conmon's), and the runtime's --log
+ * file in its --log-format, the only place containerd's runc shim reads a runtime's error from (Docker and ctr
+ * print "unable to retrieve OCI runtime error" without it). LEVEL is "error" for the reason a container is not
+ * started, "warning" for a note about one that is (the shim takes the last error line for the failure). The
+ * runtime would have written there with the same privileges; a log that cannot be written costs only that line. */
+static void report(const struct ociwrap_args *a, const char *level, const char *text) {
+        const char *path = ociwrap_find_global(a, "log");
+        _cleanup_free_ char *line = NULL, *msg = NULL;
+        _cleanup_close_ int fd = -1;
+        char stamp[64];
+        struct timespec ts;
+        struct tm tm;
+        size_t len;
+
+        fputs(text, stderr);
+        if (!path || !*text || !(msg = strdup(text)))
+                return;
+        len = strlen(msg);
+        if (msg[len - 1] == '\n')
+                msg[len - 1] = '\0';
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        if (!gmtime_r(&ts.tv_sec, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                return;
+        snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%09ldZ", ts.tv_nsec);
+        if (ociwrap_runtime_log_line(ociwrap_find_global(a, "log-format"), level, msg, stamp, &line) < 0)
+                return;
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd >= 0)
+                (void) !write(fd, line, strlen(line));
+}
+
+/* The view of /proc/meminfo for a container whose policy asks for it (commitd-meminfo(8)), added to config when
+ * commitd-meminfo serves path. When it does not, the container starts with the host's /proc/meminfo and the engine
+ * is told why (report(), a warning): the view is information, not enforcement. */
+static void add_meminfo(const struct ociwrap_args *a, json_t *config, const char *path, const char *policy) {
+        _cleanup_free_ char *error = NULL, *note = NULL;
+        const char *hint = "";
+        int r;
+
+        r = meminfo_view_check(path, &error);
+        if (r < 0)
+                hint = " (is commitd-meminfo running? commitd-meminfo(8))";
+        else {
+                r = ocispec_add_meminfo(config, path, &error);
+                if (r >= 0)
+                        return;
+        }
+        if (asprintf(&note, PROGRAM ": no view of /proc/meminfo for the container (policy %s): %s%s\n", policy,
+                     error ? error : strerror(-r), hint) < 0) {
+                fputs(PROGRAM ": no view of /proc/meminfo for the container: out of memory\n", stderr);
+                return;
+        }
+        report(a, "warning", note);
 }
 
 /* create and run: the policy settled and known to commitd, the bundle enrolled. Returns 0, or 1 with the
@@ -255,40 +307,16 @@ static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, 
         /* The edit may move what the annotation's string lives in. */
         if (ch.policy && !(policy = strdup(ch.policy)))
                 return fprintf(err, PROGRAM ": out of memory\n"), 1;
-        r = bundle_enroll(path, config, &st, ch.socket, policy, &error);
+        r = ocispec_add_commitd(config, ch.socket, policy, &error);
+        if (r < 0)
+                return fprintf(err, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
+        /* Once the bundle can be enrolled: a note about the view before the reason it is not started would mislead. */
+        if (answer.meminfo)
+                add_meminfo(a, config, ch.meminfo, policy ? policy : answer.policy);
+        r = bundle_write(path, config, &st, &error);
         if (r < 0)
                 return fprintf(err, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
         return 0;
-}
-
-/* The reason a container is not started, where the engine shows it: stderr (podman prints conmon's), and the
- * runtime's --log file in its --log-format, the only place containerd's runc shim reads a runtime's error from
- * (Docker and ctr print "unable to retrieve OCI runtime error" without it). The runtime would have written there
- * with the same privileges; a log that cannot be written costs only that line. */
-static void report_not_started(const struct ociwrap_args *a, const char *reason) {
-        const char *path = ociwrap_find_global(a, "log");
-        _cleanup_free_ char *line = NULL, *msg = NULL;
-        _cleanup_close_ int fd = -1;
-        char stamp[64];
-        struct timespec ts;
-        struct tm tm;
-        size_t len;
-
-        fputs(reason, stderr);
-        if (!path || !*reason || !(msg = strdup(reason)))
-                return;
-        len = strlen(msg);
-        if (msg[len - 1] == '\n')
-                msg[len - 1] = '\0';
-        (void) clock_gettime(CLOCK_REALTIME, &ts);
-        if (!gmtime_r(&ts.tv_sec, &tm) || strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-                return;
-        snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), ".%09ldZ", ts.tv_nsec);
-        if (ociwrap_runtime_log_line(ociwrap_find_global(a, "log-format"), msg, stamp, &line) < 0)
-                return;
-        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-        if (fd >= 0)
-                (void) !write(fd, line, strlen(line));
 }
 
 int main(int argc, char **argv) {
@@ -329,7 +357,7 @@ int main(int argc, char **argv) {
                 if (err && fclose(err) != 0)
                         return 1;
                 if (r != 0) {
-                        report_not_started(&a, reason ? reason : "");
+                        report(&a, "error", reason ? reason : "");
                         return r;
                 }
         }

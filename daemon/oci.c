@@ -180,9 +180,10 @@ static void answer_query(struct oci_conn *c, int r, const char *policy, const ch
         _cleanup_free_ char *answer = NULL;
         const struct oci *oci = &c->daemon->oci;
         const char *name = r > 0 ? (policy ? policy : oci->default_policy) : NULL;
-        bool known = name && budgets_find_policy(&c->daemon->budgets, name);
+        const struct budget_entry *e = name ? budgets_find_policy(&c->daemon->budgets, name) : NULL;
+        bool known = e, meminfo = e && e->policy && policy_meminfo_for_container(e->policy);
 
-        if (ociquery_format_answer(name, known, r < 0 ? (why ? why : "out of memory") : NULL, &answer) < 0)
+        if (ociquery_format_answer(name, known, meminfo, r < 0 ? (why ? why : "out of memory") : NULL, &answer) < 0)
                 return;
         if (send(loop_source_fd(c->source), answer, strlen(answer), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
                 log_debug("OCI agent: a query's answer: %m");

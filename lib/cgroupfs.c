@@ -283,6 +283,8 @@ void cgroup_mounts_done(struct cgroup_mounts *m) {
         free(m->v2_root);
         free(m->v1_memory_mount);
         free(m->v1_memory_root);
+        free(m->meminfo_fstype);
+        free(m->meminfo_source);
         *m = (struct cgroup_mounts){0};
 }
 
@@ -375,6 +377,17 @@ int cgroupfs_parse_mountinfo(const char *buf, struct cgroup_mounts *ret) {
                         if (r < 0)
                                 return r;
                         r = unescape_octal(&f[3], &m.v1_memory_root);
+                        if (r < 0)
+                                return r;
+                } else if (span_is(&f[4], "/proc/meminfo")) {
+                        /* a later line is a mount on top: the one readers see */
+                        free(m.meminfo_fstype);
+                        free(m.meminfo_source);
+                        m.meminfo_fstype = m.meminfo_source = NULL;
+                        r = unescape_octal(&fstype, &m.meminfo_fstype);
+                        if (r < 0)
+                                return r;
+                        r = unescape_octal(&source, &m.meminfo_source);
                         if (r < 0)
                                 return r;
                 }

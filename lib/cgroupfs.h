@@ -32,12 +32,15 @@ int cgroupfs_parse_procs(const char *buf, pid_t **ret_pids, size_t *ret_n);
 int cgroupfs_read_procs(const char *path, pid_t **ret_pids, size_t *ret_n);
 
 /* Where the hierarchies are mounted, from /proc/self/mountinfo (octal escapes such as \040 undone).
- * Either may be NULL when absent: a pure v1 host has no v2 mount, a pure v2 host no v1 memory mount. */
+ * Either may be NULL when absent: a pure v1 host has no v2 mount, a pure v2 host no v1 memory mount.
+ * The same file says what is mounted over /proc/meminfo (commitd-meminfo's view, LXCFS): the type and source of
+ * the last mount there (the one a reader sees), NULL when none. */
 struct cgroup_mounts {
         char *v2_mount;        /* mount point of cgroup2, e.g. "/sys/fs/cgroup/unified" */
         char *v2_root;         /* the root of that mount inside the hierarchy, usually "/" */
         char *v1_memory_mount; /* mount point of the v1 hierarchy with the memory controller */
         char *v1_memory_root;
+        char *meminfo_fstype, *meminfo_source; /* over /proc/meminfo, e.g. "fuse.commitd" "commitd-meminfo" */
 };
 int cgroupfs_parse_mountinfo(const char *buf, struct cgroup_mounts *ret);
 int cgroupfs_read_mountinfo(const char *path, struct cgroup_mounts *ret);

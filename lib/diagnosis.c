@@ -25,6 +25,19 @@ static uint64_t largest_admitted(const struct diagnosis *d, bool cap_sys_admin, 
         return res.allowed_bytes - res.committed_bytes - page_size;
 }
 
+/* CommitLimit and the headrooms of d's budget, into *ret. */
+static int diagnosis_finish(struct diagnosis *d, uint64_t page_size, struct diagnosis *ret) {
+        int r;
+
+        r = formula_commit_limit(&d->budget, page_size, &d->commit_limit_bytes);
+        if (r < 0)
+                return r;
+        d->headroom_bytes = largest_admitted(d, false, page_size);
+        d->headroom_admin_bytes = largest_admitted(d, true, page_size);
+        *ret = *d;
+        return 0;
+}
+
 int diagnosis_compute(const struct meminfo *mi, const struct overcommit *oc, uint64_t page_size,
                       struct diagnosis *ret) {
         struct diagnosis d = {
@@ -43,15 +56,24 @@ int diagnosis_compute(const struct meminfo *mi, const struct overcommit *oc, uin
                         },
                 .committed_bytes = mi->committed_as,
         };
-        int r;
 
-        r = formula_commit_limit(&d.budget, page_size, &d.commit_limit_bytes);
-        if (r < 0)
-                return r;
-        d.headroom_bytes = largest_admitted(&d, false, page_size);
-        d.headroom_admin_bytes = largest_admitted(&d, true, page_size);
-        *ret = d;
-        return 0;
+        return diagnosis_finish(&d, page_size, ret);
+}
+
+int diagnosis_compute_view(const struct meminfo *mi, uint64_t page_size, struct diagnosis *ret) {
+        struct diagnosis d = {
+                .budget =
+                        {
+                                .mode = COMMIT_MODE_NEVER,
+                                .formula = COMMIT_FORMULA_KERNEL,
+                                .ram_bytes = mi->mem_total,
+                                .has_limit = true,
+                                .limit_bytes = mi->commit_limit,
+                        },
+                .committed_bytes = mi->committed_as,
+        };
+
+        return diagnosis_finish(&d, page_size, ret);
 }
 
 static int parse_uint32(const char *s, uint32_t *ret) {

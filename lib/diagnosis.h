@@ -23,6 +23,12 @@ struct diagnosis {
 /* page_size is sysconf(_SC_PAGESIZE) outside tests. */
 int diagnosis_compute(const struct meminfo *mi, const struct overcommit *oc, uint64_t page_size, struct diagnosis *ret);
 
+/* The same from commitd-meminfo's view of /proc/meminfo (commitd-meminfo(8)), whose CommitLimit and Committed_AS
+ * are the reader's commitd budget: no sysctl made that CommitLimit, so it is taken as it is (a budget of that limit
+ * and no swap), judged as strict mode judges (the only mode that refuses on it) and without reserves (the view does
+ * not show the policy's: the headroom is then an upper bound). */
+int diagnosis_compute_view(const struct meminfo *mi, uint64_t page_size, struct diagnosis *ret);
+
 /* A --what-if: "mode=2,ratio=80", "mode=strict,limit=8G", "ratio=90" (mode and the other knob stay as
  * on the host). Setting ratio clears limit and the other way round, as the sysctls do. */
 struct what_if {

@@ -62,15 +62,17 @@ int ociquery_parse_request(const char *buf, size_t len, char **ret_policy, const
         return *ret_policy ? 1 : -ENOMEM;
 }
 
-int ociquery_format_answer(const char *policy, bool known, const char *error, char **ret) {
+int ociquery_format_answer(const char *policy, bool known, bool meminfo, const char *error, char **ret) {
         if (error)
                 return dump(json_pack("{s:s}", "error", error), ret);
-        return dump(json_pack("{s:s, s:s?, s:b}", "query", "policy", "policy", policy, "known", known), ret);
+        return dump(json_pack("{s:s, s:s?, s:b, s:b}", "query", "policy", "policy", policy, "known", known, "meminfo",
+                              meminfo),
+                    ret);
 }
 
 int ociquery_parse_answer(const char *buf, size_t len, struct ociquery_answer *ret) {
         json_auto_t *j = NULL;
-        const json_t *policy, *known, *error;
+        const json_t *policy, *known, *error, *meminfo;
         struct ociquery_answer a = {0};
 
         if (len > OCIQUERY_MAX_BYTES)
@@ -90,9 +92,12 @@ int ociquery_parse_answer(const char *buf, size_t len, struct ociquery_answer *r
         }
         policy = json_object_get(j, "policy");
         known = json_object_get(j, "known");
-        if (!json_is_boolean(known) || !policy || (!json_is_null(policy) && !json_is_string(policy)))
+        meminfo = json_object_get(j, "meminfo");
+        if (!json_is_boolean(known) || !policy || (!json_is_null(policy) && !json_is_string(policy)) ||
+            (meminfo && !json_is_boolean(meminfo)))
                 return -EBADMSG;
         a.known = json_is_true(known);
+        a.meminfo = json_is_true(meminfo);
         if (json_is_string(policy) && !(a.policy = strdup(json_string_value(policy))))
                 return -ENOMEM;
         *ret = a;

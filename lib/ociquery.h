@@ -10,10 +10,13 @@
  * its "query" key, which no state has.
  *
  *   request: {"query": "policy", "policy": "NAME"}   or   {"query": "policy", "policy": null}
- *   answer:  {"query": "policy", "policy": "NAME" or null, "known": true or false}
+ *   answer:  {"query": "policy", "policy": "NAME" or null, "known": true or false, "meminfo": true or false}
  *            {"error": "what was wrong with the request"}
  *
- * "policy": null asks for commitd's --oci-default-policy: the answer names it (null when there is none). */
+ * "policy": null asks for commitd's --oci-default-policy: the answer names it (null when there is none).
+ * "meminfo" is the policy's "meminfo" key as it applies to a container (policy_meminfo_for_container()): whether
+ * the wrapper bind-mounts commitd-meminfo's view over the container's /proc/meminfo. An answer without it (an
+ * older commitd) means false. */
 #define OCIQUERY_MAX_BYTES 4096
 
 /* The request (caller frees). policy may be NULL. -ENOMEM. */
@@ -25,10 +28,11 @@ int ociquery_format_request(const char *policy, char **ret);
 int ociquery_parse_request(const char *buf, size_t len, char **ret_policy, const char **ret_why);
 
 /* The answer (caller frees): error non-NULL gives {"error": ...}. -ENOMEM. */
-int ociquery_format_answer(const char *policy, bool known, const char *error, char **ret);
+int ociquery_format_answer(const char *policy, bool known, bool meminfo, const char *error, char **ret);
 struct ociquery_answer {
         char *policy; /* NULL: none */
         bool known;
+        bool meminfo;
         char *error; /* non-NULL: commitd refused the request */
 };
 /* -EBADMSG when buf is no answer (not JSON, a missing or mistyped key, too long); -ENOMEM. */

@@ -675,3 +675,36 @@ void ocispec_state_done(struct ocispec_state *s) {
         free(s->policy);
         *s = (struct ocispec_state){0};
 }
+
+int ocispec_add_meminfo(json_t *config, const char *source, char **ret_error) {
+        json_t *mounts = json_object_get(config, "mounts"), *m;
+        size_t i;
+
+        if (!json_is_object(config))
+                return errmsg_set(ret_error, -EINVAL, "the config is not an object");
+        if (!mounts) {
+                if (json_object_set_new(config, "mounts", json_array()) < 0)
+                        return -ENOMEM;
+                mounts = json_object_get(config, "mounts");
+        }
+        if (!json_is_array(mounts))
+                return errmsg_set(ret_error, -EINVAL, "mounts is not an array");
+        json_array_foreach(mounts, i, m) {
+                const json_t *dest = json_object_get(m, "destination");
+
+                if (!json_is_string(dest) || !streq(json_string_value(dest), OCISPEC_MEMINFO_DESTINATION))
+                        continue;
+                if (json_is_string(json_object_get(m, "source")) &&
+                    streq(json_string_value(json_object_get(m, "source")), source))
+                        return 0; /* ours, from an earlier edit */
+                return errmsg_set(ret_error, -EEXIST, "mounts[%zu] mounts %s already (LXCFS?)", i,
+                                  OCISPEC_MEMINFO_DESTINATION);
+        }
+        /* After every other mount, so /proc is there to mount over; runc and crun allow a bind over
+         * /proc/meminfo (LXCFS's use: runc's checkProcMount() lists it). */
+        m = json_pack("{s:s, s:s, s:s, s:[s, s, s, s]}", "destination", OCISPEC_MEMINFO_DESTINATION, "type", "bind",
+                      "source", source, "options", "bind", "ro", "nosuid", "nodev");
+        if (!m || json_array_append_new(mounts, m) < 0)
+                return -ENOMEM;
+        return 0;
+}

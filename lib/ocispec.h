@@ -24,6 +24,14 @@
  * own without widening what the profile allows, -ENOMEM. */
 int ocispec_add_commitd(json_t *config, const char *listener_path, const char *metadata, char **ret_error);
 
+/* Where commitd-meminfo's view is bound in a container (commitd-meminfo(8)). */
+#define OCISPEC_MEMINFO_DESTINATION "/proc/meminfo"
+
+/* Adds a read-only bind mount of source (commitd-meminfo's file) over the container's /proc/meminfo, after every
+ * other mount. Applying it twice gives the same config as once. -EEXIST with a message when the bundle mounts
+ * something else there already (LXCFS), -EINVAL for mounts that is not an array, -ENOMEM. Pure: no I/O. */
+int ocispec_add_meminfo(json_t *config, const char *source, char **ret_error);
+
 /* The value of the annotation OCISPEC_POLICY_ANNOTATION, or NULL when there is none (borrowed from
  * config). -EINVAL with a message when annotations is not an object or the value not a string. */
 int ocispec_policy_annotation(const json_t *config, const char **ret, char **ret_error);

@@ -20,7 +20,7 @@ static const char *const global_with_value[] = {
         "--log-level", "--criu", "-criu", "--rootless", "-rootless",    "--cgroup-manager",
 };
 
-static const char *const value_options[] = {"config", "socket", "runtime", "policy"};
+static const char *const value_options[] = {"config", "socket", "runtime", "policy", "meminfo"};
 
 static bool in_list(const char *s, const char *const *list, size_t n) {
         for (size_t i = 0; i < n; i++)
@@ -33,7 +33,7 @@ static bool in_list(const char *s, const char *const *list, size_t n) {
 static int take_option(int argc, char **argv, int *i, struct ociwrap_args *a, char **ret_error) {
         const char *name = argv[*i] + strlen(OPTION_PREFIX), *eq = strchr(name, '='), *value;
         size_t len = eq ? (size_t) (eq - name) : strlen(name);
-        const char **slot[] = {&a->config, &a->socket, &a->runtime, &a->policy};
+        const char **slot[] = {&a->config, &a->socket, &a->runtime, &a->policy, &a->meminfo};
 
         if (len == 4 && strncmp(name, "help", 4) == 0 && !eq) {
                 a->help = true;
@@ -58,7 +58,7 @@ static int take_option(int argc, char **argv, int *i, struct ociwrap_args *a, ch
         }
         return errmsg_set(ret_error, -EINVAL,
                           "unknown option %.*s (known: --commitd-config, --commitd-socket, --commitd-runtime, "
-                          "--commitd-policy, --commitd-help)",
+                          "--commitd-policy, --commitd-meminfo, --commitd-help)",
                           (int) MIN(len + strlen(OPTION_PREFIX), 256u), argv[*i]);
 }
 
@@ -151,12 +151,12 @@ const char *ociwrap_find_global(const struct ociwrap_args *a, const char *name) 
         return NULL;
 }
 
-int ociwrap_runtime_log_line(const char *format, const char *reason, const char *time, char **ret) {
+int ociwrap_runtime_log_line(const char *format, const char *level, const char *reason, const char *time, char **ret) {
         json_auto_t *line = NULL, *msg = NULL;
         _cleanup_free_ char *text = NULL, *quoted = NULL;
 
         if (format && streq(format, "json")) {
-                line = json_pack("{s:s, s:s, s:s}", "level", "error", "msg", reason, "time", time);
+                line = json_pack("{s:s, s:s, s:s}", "level", level, "msg", reason, "time", time);
                 text = line ? json_dumps(line, JSON_COMPACT) : NULL;
                 if (!text || asprintf(ret, "%s\n", text) < 0)
                         return -ENOMEM;
@@ -165,7 +165,7 @@ int ociwrap_runtime_log_line(const char *format, const char *reason, const char 
         /* logfmt, as runc's text log: the message quoted (JSON's escapes are Go's %q for what a reason holds) */
         msg = json_string(reason);
         quoted = msg ? json_dumps(msg, JSON_ENCODE_ANY) : NULL;
-        if (!quoted || asprintf(ret, "time=\"%s\" level=error msg=%s\n", time, quoted) < 0)
+        if (!quoted || asprintf(ret, "time=\"%s\" level=%s msg=%s\n", time, level, quoted) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -244,6 +244,8 @@ int ociwrap_parse_config(const char *filename, const char *buf, size_t len, stru
                         r = string_member(filename, "", key, v, &c.runtime, ret_error);
                 else if (streq(key, "default_policy"))
                         r = string_member(filename, "", key, v, &c.default_policy, ret_error);
+                else if (streq(key, "meminfo"))
+                        r = string_member(filename, "", key, v, &c.meminfo, ret_error);
                 else if (streq(key, "runtimes")) {
                         const char *name;
                         json_t *e;
@@ -263,10 +265,10 @@ int ociwrap_parse_config(const char *filename, const char *buf, size_t len, stru
                                         break;
                         }
                 } else
-                        r = errmsg_set(
-                                ret_error, -EINVAL,
-                                "%s: unknown key \"%.64s\" (known keys: socket, runtime, default_policy, runtimes)",
-                                filename, key);
+                        r = errmsg_set(ret_error, -EINVAL,
+                                       "%s: unknown key \"%.64s\" (known keys: socket, runtime, default_policy, "
+                                       "meminfo, runtimes)",
+                                       filename, key);
                 if (r < 0)
                         return r;
         }
@@ -287,6 +289,7 @@ void ociwrap_config_done(struct ociwrap_config *c) {
         free(c->socket);
         free(c->runtime);
         free(c->default_policy);
+        free(c->meminfo);
         *c = (struct ociwrap_config){0};
 }
 
@@ -328,11 +331,14 @@ void ociwrap_choose(const struct ociwrap_args *a, const struct ociwrap_config *c
                                   OCIWRAP_RUNTIME_DEFAULT};
         const enum ociwrap_source runtime_from[] = {OCIWRAP_FROM_FLAG, OCIWRAP_FROM_ENV, OCIWRAP_FROM_RUNTIMES,
                                                     OCIWRAP_FROM_CONFIG, OCIWRAP_FROM_BUILTIN};
+        const char *meminfos[] = {a->meminfo, c ? c->meminfo : NULL, OCIWRAP_MEMINFO_DEFAULT};
+        const enum ociwrap_source meminfo_from[] = {OCIWRAP_FROM_FLAG, OCIWRAP_FROM_CONFIG, OCIWRAP_FROM_BUILTIN};
 
         *ret = (struct ociwrap_choice){0};
         pick(policies, policy_from, ELEMENTSOF(policies), &ret->policy, &ret->policy_from);
         pick(sockets, socket_from, ELEMENTSOF(sockets), &ret->socket, &ret->socket_from);
         pick(runtimes, runtime_from, ELEMENTSOF(runtimes), &ret->runtime, &ret->runtime_from);
+        pick(meminfos, meminfo_from, ELEMENTSOF(meminfos), &ret->meminfo, &ret->meminfo_from);
 }
 
 const char *ociwrap_source_name(enum ociwrap_source s) {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "meminfoview.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -10,6 +12,7 @@
 #define OCIWRAP_CONFIG_DEFAULT   "/etc/commitd/oci-runtime.json"
 #define OCIWRAP_CONFIG_MAX_BYTES (64u * 1024)
 #define OCIWRAP_RUNTIME_DEFAULT  "runc"
+#define OCIWRAP_MEMINFO_DEFAULT  MEMINFO_VIEW_FILE_DEFAULT
 #define OCIWRAP_MAX_RUNTIMES     256
 #define OCIWRAP_MAX_PATH         4096
 
@@ -20,6 +23,7 @@ struct ociwrap_args {
         const char *socket;  /* --commitd-socket */
         const char *runtime; /* --commitd-runtime */
         const char *policy;  /* --commitd-policy */
+        const char *meminfo; /* --commitd-meminfo: commitd-meminfo's file, bound over the container's /proc/meminfo */
         bool help;           /* --commitd-help, or --help (-h) as the only argument */
         bool version;        /* --version (-v) and no command: the wrapper's version, then the runtime's */
         char **rest;         /* the runtime's arguments, argv[1...] without the wrapper's, NULL-terminated, with
@@ -41,14 +45,16 @@ const char *ociwrap_find_bundle(const struct ociwrap_args *a);
  * "--NAME=V", "-NAME V", "-NAME=V" (urfave/cli takes one dash or two). NULL when it is not given. */
 const char *ociwrap_find_global(const struct ociwrap_args *a, const char *name);
 
-/* The line a runtime writes to its --log file for an error, in its --log-format FORMAT ("json", else text):
- * {"level":"error","msg":REASON,"time":TIME} or time="TIME" level=error msg="REASON", newline-terminated.
- * containerd's runc shim (Docker, ctr, Kubernetes) reports a failed runtime by the last error line of that file
- * (go-runc), never by its stderr. TIME is RFC 3339. Returns 0 or -ENOMEM. */
-int ociwrap_runtime_log_line(const char *format, const char *reason, const char *time, char **ret);
+/* The line a runtime writes to its --log file, in its --log-format FORMAT ("json", else text), at LEVEL
+ * ("error", "warning": logrus's names): {"level":LEVEL,"msg":REASON,"time":TIME} or
+ * time="TIME" level=LEVEL msg="REASON", newline-terminated. containerd's runc shim (Docker, ctr, Kubernetes)
+ * reports a failed runtime by the last error line of that file (go-runc), never by its stderr: a note about a
+ * container that does start is a warning, which it does not take for the failure. TIME is RFC 3339. Returns 0 or
+ * -ENOMEM. */
+int ociwrap_runtime_log_line(const char *format, const char *level, const char *reason, const char *time, char **ret);
 
 /* /etc/commitd/oci-runtime.json:
- *   {"socket": PATH, "runtime": PATH-OR-NAME, "default_policy": NAME,
+ *   {"socket": PATH, "runtime": PATH-OR-NAME, "default_policy": NAME, "meminfo": PATH,
  *    "runtimes": {"ARGV0-BASENAME": {"policy": NAME, "runtime": PATH-OR-NAME}}}
  * every key optional, no other key allowed. */
 struct ociwrap_runtime {
@@ -57,7 +63,7 @@ struct ociwrap_runtime {
         char *runtime; /* may be NULL */
 };
 struct ociwrap_config {
-        char *socket, *runtime, *default_policy; /* each may be NULL */
+        char *socket, *runtime, *default_policy, *meminfo; /* each may be NULL */
         struct ociwrap_runtime *runtimes;
         size_t n_runtimes;
 };
@@ -84,13 +90,15 @@ enum ociwrap_source {
 
 struct ociwrap_choice {
         const char *socket, *runtime, *policy; /* policy NULL: none named anywhere */
-        enum ociwrap_source socket_from, runtime_from, policy_from;
+        const char *meminfo;                   /* commitd-meminfo's file */
+        enum ociwrap_source socket_from, runtime_from, policy_from, meminfo_from;
 };
 
 /* The precedence (borrowed strings; config may be NULL):
  *   policy:  annotation > --commitd-policy > runtimes[name].policy > default_policy;
  *   socket:  --commitd-socket > env_socket > socket > builtin_socket;
- *   runtime: --commitd-runtime > env_runtime > runtimes[name].runtime > runtime > "runc".
+ *   runtime: --commitd-runtime > env_runtime > runtimes[name].runtime > runtime > "runc";
+ *   meminfo: --commitd-meminfo > meminfo > OCIWRAP_MEMINFO_DEFAULT.
  * Empty strings count as not set. */
 void ociwrap_choose(const struct ociwrap_args *a, const struct ociwrap_config *c, const char *name,
                     const char *env_socket, const char *env_runtime, const char *annotation, const char *builtin_socket,

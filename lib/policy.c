@@ -33,6 +33,7 @@ enum policy_key {
         KEY_ADMIN_RESERVE,
         KEY_USER_RESERVE,
         KEY_ENFORCE,
+        KEY_MEMINFO,
         _KEY_MAX,
 };
 
@@ -50,11 +51,12 @@ static const char *const key_names[_KEY_MAX] = {
         [KEY_ADMIN_RESERVE] = "admin_reserve",
         [KEY_USER_RESERVE] = "user_reserve",
         [KEY_ENFORCE] = "enforce",
+        [KEY_MEMINFO] = "meminfo",
 };
 
 #define KNOWN_KEYS                                                                                                     \
         "name, description, cgroup, mode, formula, ratio, limit, ram, swap, hugetlb, admin_reserve, user_reserve, "    \
-        "enforce"
+        "enforce, meminfo"
 
 /* Edit distance, ASCII case folded, capped: enough to catch "ration" or "Cgroup". */
 static size_t edit_distance(const char *a, const char *b) {
@@ -564,6 +566,13 @@ int policy_parse(const char *filename, const char *buf, size_t len, struct polic
                                             "\"enforce\" must be true or false, not %s", SHOW(v));
                         p.enforce = json_is_true(v);
                         break;
+                case KEY_MEMINFO:
+                        if (!json_is_boolean(v))
+                                return fail(ret_error, filename, at, -EINVAL,
+                                            "\"meminfo\" must be true or false, not %s", SHOW(v));
+                        p.meminfo = json_is_true(v);
+                        p.has_meminfo = true;
+                        break;
                 case _KEY_MAX:
                 default:
                         assert(false);
@@ -680,7 +689,8 @@ json_t *policy_to_json(const struct policy *p) {
             (p->description && json_object_set_new(o, "description", json_string(p->description)) < 0) ||
             json_object_set_new(o, "mode", json_string(mode)) < 0 ||
             json_object_set_new(o, "formula", json_string(formula)) < 0 ||
-            json_object_set_new(o, "enforce", json_boolean(p->enforce)) < 0)
+            json_object_set_new(o, "enforce", json_boolean(p->enforce)) < 0 ||
+            (p->has_meminfo && json_object_set_new(o, "meminfo", json_boolean(p->meminfo)) < 0))
                 return NULL;
         if (p->budget.has_limit ? set_size(o, "limit", p->budget.limit_bytes) < 0
                                 : json_object_set_new(o, "ratio", json_integer(p->budget.ratio)) < 0)
@@ -692,4 +702,8 @@ json_t *policy_to_json(const struct policy *p) {
             (p->has_user_reserve && set_size(o, "user_reserve", p->budget.user_reserve_bytes) < 0))
                 return NULL;
         return TAKE_PTR(o);
+}
+
+bool policy_meminfo_for_container(const struct policy *p) {
+        return p->has_meminfo ? p->meminfo : true;
 }

@@ -68,6 +68,64 @@ runc_trap() {
 	trap 'rc=$?; for c in $RUNC_IDS; do runc delete --force "$c" >/dev/null 2>&1; done; remove_runc_cgroups; (exit $rc); cleanup' EXIT
 }
 
+# --- commitd-meminfo's view of /proc/meminfo (meminfo-runc.sh, meminfo-podman.sh) ----------------------------
+
+# meminfo_view_start: commitd-meminfo serving $VIEW/meminfo (VIEW=$WORK/meminfo-view) from the test's commitd,
+# asking it every second; VIEW_PID is its pid. Ends the test when it does not mount: every later check rests on it.
+meminfo_view_start() {
+	VIEW=$WORK/meminfo-view
+	"$COMMITD_MEMINFO" --mount "$VIEW" --socket "$COMMITD_SOCKET" --interval 1 >"$WORK/view.log" 2>&1 &
+	VIEW_PID=$!
+	wait_for 'grep -q serving "$WORK/view.log" && stat -f -c %T "$VIEW" | grep -q fuse' ||
+		{ fail "commitd-meminfo did not mount: $(cat "$WORK/view.log")"; exit 1; }
+}
+
+# meminfo_view_kill: the view killed (by its pid); its mount stays, answering ENOTCONN, as a dead view leaves it.
+meminfo_view_kill() {
+	[ -n "${VIEW_PID:-}" ] && kill -KILL "$VIEW_PID" 2>/dev/null && wait "$VIEW_PID" 2>/dev/null
+	VIEW_PID=
+}
+
+# meminfo_view_stop: the view killed and its mount detached, before the test's $WORK goes (a trap's part).
+meminfo_view_stop() {
+	meminfo_view_kill
+	[ -n "${VIEW:-}" ] && umount -l "$VIEW" 2>/dev/null
+	return 0
+}
+
+# MEMINFO_PROBE: a busybox sh script for a container under a 256 MiB memory limit: prints its commit lines, maps
+# 32 MiB, waits (bounded) for its Committed_AS to move, and runs procps' free (the host's /usr, bound read-only,
+# with /lib and /lib64 beside it); expect_meminfo_view reads what it prints.
+MEMINFO_PROBE='
+kb() { /bin/busybox awk -v k="$1:" '\''$1 == k { print $2 }'\'' /proc/meminfo; }
+/bin/busybox grep Commit /proc/meminfo
+echo "limit=$(kb CommitLimit) before=$(kb Committed_AS) memtotal=$(kb MemTotal)"
+b=$(kb Committed_AS)
+/bin/workload map:32M sleep:60 >/dev/null & w=$!
+i=0
+while [ $i -lt 300 ] && [ "$(kb Committed_AS)" -lt $((b + 32768)) ]; do i=$((i + 1)); /bin/busybox sleep 0.1; done
+echo "after=$(kb Committed_AS)"
+kill $w; wait $w
+/usr/bin/free -k || echo "free exited $?"
+'
+
+# meminfo_field NAME OUTPUT: the number MEMINFO_PROBE printed as NAME=.
+meminfo_field() { sed -n "s/.*\<$1=\([0-9]*\).*/\1/p" <<<"$2" | head -1; }
+
+# expect_meminfo_view OUTPUT WHAT: MEMINFO_PROBE, run in a container under strict64 and a 256 MiB memory limit with
+# the view over its /proc/meminfo, saw the budget's CommitLimit (64 MiB), a Committed_AS that moved by the 32 MiB
+# it mapped and stayed below the limit, MemTotal of the memory limit, and free agreeing.
+expect_meminfo_view() {
+	local before after
+	[ "$(meminfo_field limit "$1")" = 65536 ] || fail "$2: CommitLimit inside is not the budget's 64 MiB: $1"
+	before=$(meminfo_field before "$1") after=$(meminfo_field after "$1")
+	[ -n "$before" ] && [ "$before" -lt 32768 ] || fail "$2: Committed_AS before mapping: $1"
+	[ -n "$after" ] && [ "$after" -ge $((before + 32768)) ] && [ "$after" -lt 65536 ] ||
+		fail "$2: Committed_AS did not move by the 32 MiB mapped: $1"
+	[ "$(meminfo_field memtotal "$1")" = 262144 ] || fail "$2: MemTotal does not follow the 256 MiB memory limit: $1"
+	[ "$(awk '$1 == "Mem:" { print $2 }' <<<"$1")" = 262144 ] || fail "$2: free inside disagrees: $1"
+}
+
 # --- Container engines (podman.sh, docker.sh, containerd-*.sh) ---------------------------------------------
 # Each engine keeps everything of its own under $WORK (storage, state, sockets, pid files), puts its containers'
 # cgroups under $ENGINE_CG (below), and its EXIT trap stops it, removes those cgroups and then fails the test
@@ -321,6 +379,79 @@ sys.exit(0 if any(c.get("policy") == "strict64@" + sys.argv[1] for c in json.loa
 expect_events_name() {
 	"$COMMITCTL" events 2>&1 | grep -- "$1" | tail -1 # in the test's log
 	"$COMMITCTL" events 2>&1 | grep -q -- "$1" || fail "$2: commitctl events names no refusal of $1: $("$COMMITCTL" events 2>&1 | tail -5)"
+}
+
+# --- podman (podman.sh, meminfo-podman.sh) -------------------------------------------------------------------
+
+# podman_begin RUNTIME STOP: a podman of the test's (after engine_begin) whose containers run on RUNTIME (runc or
+# crun) through commitd-oci-runtime, the test's image ($IMAGE: image_rootfs_tar) imported, and the EXIT trap set
+# (engine_trap STOP: STOP calls podman_stop, then stops what else the test started). Defines pm (podman with the
+# test's options), run_opts (`podman run`'s), runtime_opts SOCKET [POLICY] (the wrapper's, as docs/containers.md
+# gives them) and podman_stop. podman's storage, state, locks and events stay under $WORK/podman ($PM, vfs);
+# --network none (no netns). crun 1.8 refuses a hybrid host: podman then runs in a mount namespace without the
+# cgroup2 mount, with --cgroups=disabled (podman passes crun --cgroup-manager disabled), and commitd gives the
+# container a cgroup of its own.
+podman_begin() {
+	local runtime=$1
+	engine_begin
+
+	PM=$WORK/podman
+	IMAGE=localhost/commitd-e2e:latest
+	mkdir -p "$PM"
+	# podman's default lock is the shm segment /dev/shm/libpod_lock, shared by every podman of the host.
+	cat >"$PM/containers.conf" <<-EOF
+	[engine]
+	lock_type = "file"
+	EOF
+	export CONTAINERS_CONF=$PM/containers.conf
+	podman_cmd=(podman --root "$PM/root" --runroot "$PM/run" --tmpdir "$PM/tmp" --volumepath "$PM/volumes"
+		--storage-driver vfs --cgroup-manager cgroupfs --events-backend file)
+	# Without CAP_SYS_RESOURCE podman's own rlimits (nofile 1048576, nproc at the host's hard limit) cannot be set.
+	run_opts=(--network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
+	V2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	if [ "$runtime" = runc ]; then
+		# --runtime-flag reaches only the runtime calls of the podman command given it (create and start of `podman
+		# run`); exec, kill and delete come from other podman commands, without it, and the wrapper's defaults (runc,
+		# and the listenerPath runc keeps in its state) serve them.
+		run_opts+=(--cgroup-parent "$ENGINE_CG")
+		pm() { "${podman_cmd[@]}" "$@"; }
+		# runtime_opts SOCKET [POLICY]: podman's options for the wrapper, as docs/containers.md gives them
+		runtime_opts() {
+			echo --runtime "$OCI_WRAPPER" --runtime-flag "commitd-socket=$1" ${2:+--runtime-flag commitd-policy=$2}
+		}
+	else
+		# crun is not the wrapper's default, and every runtime call must reach it, flags or not: the wrapper's
+		# default config file says so for the name it is called by, commitd-crun, a symlink that is podman's
+		# runtime of that name (engine.runtimes). podman runs in a mount namespace whose /etc has the test's
+		# commitd/oci-runtime.json over the host's (a read-only overlayfs: one per podman command, as conmon keeps
+		# its own); the host's /etc is untouched. podman runs without cgroups (--cgroups=disabled, which makes it
+		# pass crun --cgroup-manager disabled) only runtimes named in runtime_supports_nocgroup.
+		mkdir -p "$WORK/etc/commitd"
+		echo "{\"socket\": \"$WORK/oci.sock\", \"runtimes\": {\"commitd-crun\": {\"runtime\": \"crun\"}}}" \
+			>"$WORK/etc/commitd/oci-runtime.json"
+		ln -s "$OCI_WRAPPER" "$PM/commitd-crun"
+		cat >>"$PM/containers.conf" <<-EOF
+	runtime_supports_nocgroup = ["crun", "krun", "commitd-crun"]
+	[engine.runtimes]
+	commitd-crun = ["$PM/commitd-crun"]
+	EOF
+		run_opts+=(--cgroups=disabled)
+		# crun 1.8 refuses a hybrid host: podman (and the conmon it leaves) in a mount namespace without cgroup2
+		pm() {
+			unshare -m --propagation private sh -c 'umount "$0" && mount -t overlay overlay -o "lowerdir=$1:/etc" /etc &&
+				shift && exec "$@"' "$V2" "$WORK/etc" "${podman_cmd[@]}" "$@"
+		}
+		runtime_opts() {
+			echo --runtime commitd-crun ${2:+--runtime-flag commitd-policy=$2}
+			[ "$1" = "$WORK/oci.sock" ] || echo --runtime-flag "commitd-socket=$1"
+		}
+	fi
+
+	podman_stop() { pm rm --all --force --time 0 >/dev/null 2>&1; }
+	engine_trap "$2"
+
+	image_rootfs_tar "$WORK/image.tar"
+	pm import "$WORK/image.tar" "$IMAGE" >/dev/null || fail "podman import"
 }
 
 # image_oci_archive TAR NAME: the same root as an OCI image archive (index.json, blobs) that `ctr images import`

@@ -21,65 +21,7 @@ engine_require podman conmon "$RUNTIME"
 start_commitd
 policy_file strict64 '"mode": "strict", "limit": "64M"'
 "$COMMITCTL" reload >/dev/null || fail "reload"
-engine_begin
-
-PM=$WORK/podman
-IMAGE=localhost/commitd-e2e:latest
-mkdir -p "$PM"
-# podman's default lock is the shm segment /dev/shm/libpod_lock, shared by every podman of the host.
-cat >"$PM/containers.conf" <<EOF
-[engine]
-lock_type = "file"
-EOF
-export CONTAINERS_CONF=$PM/containers.conf
-podman_cmd=(podman --root "$PM/root" --runroot "$PM/run" --tmpdir "$PM/tmp" --volumepath "$PM/volumes"
-	--storage-driver vfs --cgroup-manager cgroupfs --events-backend file)
-# Without CAP_SYS_RESOURCE podman's own rlimits (nofile 1048576, nproc at the host's hard limit) cannot be set.
-run_opts=(--network none --ulimit nofile=20000:20000 --ulimit nproc=4096:4096)
-V2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
-if [ "$RUNTIME" = runc ]; then
-	# --runtime-flag reaches only the runtime calls of the podman command given it (create and start of `podman
-	# run`); exec, kill and delete come from other podman commands, without it, and the wrapper's defaults (runc,
-	# and the listenerPath runc keeps in its state) serve them.
-	run_opts+=(--cgroup-parent "$ENGINE_CG")
-	pm() { "${podman_cmd[@]}" "$@"; }
-	# runtime_opts SOCKET [POLICY]: podman's options for the wrapper, as docs/containers.md gives them
-	runtime_opts() {
-		echo --runtime "$OCI_WRAPPER" --runtime-flag "commitd-socket=$1" ${2:+--runtime-flag commitd-policy=$2}
-	}
-else
-	# crun is not the wrapper's default, and every runtime call must reach it, flags or not: the wrapper's
-	# default config file says so for the name it is called by, commitd-crun, a symlink that is podman's
-	# runtime of that name (engine.runtimes). podman runs in a mount namespace whose /etc has the test's
-	# commitd/oci-runtime.json over the host's (a read-only overlayfs: one per podman command, as conmon keeps
-	# its own); the host's /etc is untouched. podman runs without cgroups (--cgroups=disabled, which makes it
-	# pass crun --cgroup-manager disabled) only runtimes named in runtime_supports_nocgroup.
-	mkdir -p "$WORK/etc/commitd"
-	echo "{\"socket\": \"$WORK/oci.sock\", \"runtimes\": {\"commitd-crun\": {\"runtime\": \"crun\"}}}" \
-		>"$WORK/etc/commitd/oci-runtime.json"
-	ln -s "$OCI_WRAPPER" "$PM/commitd-crun"
-	cat >>"$PM/containers.conf" <<EOF
-runtime_supports_nocgroup = ["crun", "krun", "commitd-crun"]
-[engine.runtimes]
-commitd-crun = ["$PM/commitd-crun"]
-EOF
-	run_opts+=(--cgroups=disabled)
-	# crun 1.8 refuses a hybrid host: podman (and the conmon it leaves) in a mount namespace without cgroup2
-	pm() {
-		unshare -m --propagation private sh -c 'umount "$0" && mount -t overlay overlay -o "lowerdir=$1:/etc" /etc &&
-			shift && exec "$@"' "$V2" "$WORK/etc" "${podman_cmd[@]}" "$@"
-	}
-	runtime_opts() {
-		echo --runtime commitd-crun ${2:+--runtime-flag commitd-policy=$2}
-		[ "$1" = "$WORK/oci.sock" ] || echo --runtime-flag "commitd-socket=$1"
-	}
-fi
-
-podman_stop() { pm rm --all --force --time 0 >/dev/null 2>&1; }
-engine_trap podman_stop
-
-image_rootfs_tar "$WORK/image.tar"
-pm import "$WORK/image.tar" "$IMAGE" >/dev/null || fail "podman import"
+podman_begin "$RUNTIME" podman_stop
 
 # Refused at the budget: the policy comes from the runtime flag (no annotation).
 out=$(pm run --rm "${run_opts[@]}" $(runtime_opts "$WORK/oci.sock" strict64) --cidfile "$PM/strict.cid" "$IMAGE" \

@@ -197,7 +197,7 @@ sed -i 's/"io.commitd.policy": "redis"/"io.commitd.policy": "nosuch"/' "$B/confi
 not_started "annotation over option" "commitd-oci-runtime: policy \"nosuch\" is not known to commitd at $WORK/oci.sock (commitctl policy list shows the loaded ones), so the container is not started" \
 	--commitd-policy redis create --bundle "$B" ctr7
 wrap --commitd-polcy=redis create --bundle "$B" ctr7
-[ $rc = 2 ] && [ "$out" = "commitd-oci-runtime: unknown option --commitd-polcy (known: --commitd-config, --commitd-socket, --commitd-runtime, --commitd-policy, --commitd-help) (see commitd-oci-runtime --help)" ] ||
+[ $rc = 2 ] && [ "$out" = "commitd-oci-runtime: unknown option --commitd-polcy (known: --commitd-config, --commitd-socket, --commitd-runtime, --commitd-policy, --commitd-meminfo, --commitd-help) (see commitd-oci-runtime --help)" ] ||
 	fail "a misspelt option: exit $rc: $out"
 
 # 10. The config file, and a runtime name selecting policy and runtime with no annotation and no option

@@ -61,6 +61,26 @@ static void test_exhausted(void **state) {
         assert_true(diagnosis_fork_fits(&d, PAGE, 0, true, PAGE));
 }
 
+/* commitd-meminfo's view: a 64 MiB budget with 16 MiB committed, whatever MemTotal and swap the view shows. */
+static void test_view(void **state) {
+        struct meminfo mi = {
+                .mem_total = MiB(256), .swap_total = MiB(1024), .commit_limit = MiB(64), .committed_as = MiB(16)};
+        struct diagnosis d;
+        (void) state;
+
+        assert_int_equal(diagnosis_compute_view(&mi, PAGE, &d), 0);
+        assert_int_equal(d.budget.mode, COMMIT_MODE_NEVER);
+        assert_int_equal(d.commit_limit_bytes, MiB(64));
+        assert_int_equal(d.committed_bytes, MiB(16));
+        assert_int_equal(d.headroom_bytes, MiB(48) - PAGE); /* strictly below the limit */
+        assert_int_equal(d.headroom_admin_bytes, MiB(48) - PAGE);
+        assert_true(diagnosis_fork_fits(&d, MiB(40), MiB(41), false, PAGE));
+        assert_false(diagnosis_fork_fits(&d, MiB(48), MiB(49), false, PAGE));
+        mi.committed_as = MiB(70); /* over: nothing fits */
+        assert_int_equal(diagnosis_compute_view(&mi, PAGE, &d), 0);
+        assert_int_equal(d.headroom_bytes, 0);
+}
+
 static void test_lenient_modes(void **state) {
         struct overcommit oc = seed_oc;
         struct meminfo mi = seed_mi;
@@ -129,10 +149,8 @@ static void test_what_if(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_seed),
-                cmocka_unit_test(test_exhausted),
-                cmocka_unit_test(test_lenient_modes),
-                cmocka_unit_test(test_what_if),
+                cmocka_unit_test(test_seed),          cmocka_unit_test(test_exhausted), cmocka_unit_test(test_view),
+                cmocka_unit_test(test_lenient_modes), cmocka_unit_test(test_what_if),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

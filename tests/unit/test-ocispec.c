@@ -402,12 +402,35 @@ static void test_state(void **state) {
         }
 }
 
+/* The view's bind mount: appended after the bundle's mounts, once; a bundle that mounts something else over
+ * /proc/meminfo (LXCFS) keeps it. */
+static void test_meminfo(void **state) {
+        json_auto_t *c = json_loads("{\"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\"}]}", 0, NULL);
+        json_auto_t *none = json_object(), *bad = json_loads("{\"mounts\": {}}", 0, NULL);
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        (void) state;
+
+        assert_int_equal(ocispec_add_meminfo(c, "/run/commitd/meminfo/meminfo", NULL), 0);
+        assert_int_equal(ocispec_add_meminfo(c, "/run/commitd/meminfo/meminfo", NULL), 0);
+        text = json_dumps(c, JSON_COMPACT);
+        assert_string_equal(text,
+                            "{\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\"},"
+                            "{\"destination\":\"/proc/meminfo\",\"type\":\"bind\",\"source\":"
+                            "\"/run/commitd/meminfo/meminfo\",\"options\":[\"bind\",\"ro\",\"nosuid\",\"nodev\"]}]}");
+        assert_int_equal(ocispec_add_meminfo(c, "/var/lib/lxcfs/proc/meminfo", &error), -EEXIST);
+        assert_string_equal(error, "mounts[1] mounts /proc/meminfo already (LXCFS?)");
+        assert_int_equal(ocispec_add_meminfo(none, "/m", NULL), 0);
+        assert_int_equal(json_array_size(json_object_get(none, "mounts")), 1);
+        assert_int_equal(ocispec_add_meminfo(bad, "/m", NULL), -EINVAL);
+}
+
 int main(void) {
         const char *data = getenv("COMMITD_TEST_DATA");
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_golden),
                 cmocka_unit_test(test_metadata),
                 cmocka_unit_test(test_state),
+                cmocka_unit_test(test_meminfo),
         };
 
         if (!data || chdir(data) < 0) {

@@ -144,8 +144,8 @@ static void test_config(void **state) {
         static const struct {
                 const char *text, *error;
         } bad[] = {
-                {"{\"sockt\": \"/x\"}",
-                 "oci-runtime.json: unknown key \"sockt\" (known keys: socket, runtime, default_policy, runtimes)"},
+                {"{\"sockt\": \"/x\"}", "oci-runtime.json: unknown key \"sockt\" (known keys: socket, runtime, "
+                                        "default_policy, meminfo, runtimes)"},
                 {"{\"runtimes\": {\"r\": {\"polcy\": \"x\"}}}",
                  "oci-runtime.json: r: unknown key \"polcy\" (known keys: policy, runtime)"},
                 {"{\"runtimes\": {\"a/b\": {}}}",
@@ -276,27 +276,38 @@ static void test_query(void **state) {
         assert_int_equal(ociquery_parse_request(big, sizeof(big), &policy, &why), -EBADMSG);
 
         /* Answers round-trip. */
-        assert_int_equal(ociquery_format_answer("redis", true, NULL, &s), 0);
-        assert_string_equal(s, "{\"query\":\"policy\",\"policy\":\"redis\",\"known\":true}");
+        assert_int_equal(ociquery_format_answer("redis", true, true, NULL, &s), 0);
+        assert_string_equal(s, "{\"query\":\"policy\",\"policy\":\"redis\",\"known\":true,\"meminfo\":true}");
         assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), 0);
         assert_true(ans.known);
+        assert_true(ans.meminfo);
         assert_string_equal(ans.policy, "redis");
         assert_null(ans.error);
         ociquery_answer_done(&ans);
         free(TAKE_PTR(s));
-        assert_int_equal(ociquery_format_answer(NULL, false, NULL, &s), 0);
+        assert_int_equal(ociquery_format_answer(NULL, false, false, NULL, &s), 0);
         assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), 0);
         assert_false(ans.known);
+        assert_false(ans.meminfo);
         assert_null(ans.policy);
         ociquery_answer_done(&ans);
         free(TAKE_PTR(s));
-        assert_int_equal(ociquery_format_answer(NULL, false, "bad", &s), 0);
+        assert_int_equal(ociquery_format_answer(NULL, false, false, "bad", &s), 0);
         assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), 0);
         assert_string_equal(ans.error, "bad");
         ociquery_answer_done(&ans);
         free(TAKE_PTR(s));
         assert_int_equal(ociquery_parse_answer("", 0, &ans), -EBADMSG);
         assert_int_equal(ociquery_parse_answer("{\"policy\": null}", 16, &ans), -EBADMSG);
+        /* An older commitd's answer has no meminfo: no view. A meminfo that is no boolean is no answer. */
+        s = strdup("{\"query\":\"policy\",\"policy\":\"redis\",\"known\":true}");
+        assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), 0);
+        assert_false(ans.meminfo);
+        ociquery_answer_done(&ans);
+        free(TAKE_PTR(s));
+        s = strdup("{\"query\":\"policy\",\"policy\":\"redis\",\"known\":true,\"meminfo\":1}");
+        assert_int_equal(ociquery_parse_answer(s, strlen(s), &ans), -EBADMSG);
+        free(TAKE_PTR(s));
 }
 
 /* Where the reason a container is not started goes for containerd's runc shim: the runtime's --log file, in
@@ -324,14 +335,20 @@ static void test_runtime_log(void **state) {
         assert_null(ociwrap_find_global(&a, "log"));
         ociwrap_args_done(&a);
 
-        assert_int_equal(ociwrap_runtime_log_line("json", "commitd-oci-runtime: policy \"x\" is \\ not",
+        assert_int_equal(ociwrap_runtime_log_line("json", "error", "commitd-oci-runtime: policy \"x\" is \\ not",
                                                   "2026-12-03T08:00:00.5Z", &line),
                          0);
         assert_string_equal(line, "{\"level\":\"error\",\"msg\":\"commitd-oci-runtime: policy \\\"x\\\" is \\\\ not\","
                                   "\"time\":\"2026-12-03T08:00:00.5Z\"}\n");
         free(TAKE_PTR(line));
-        assert_int_equal(ociwrap_runtime_log_line(NULL, "a \"b\"", "T", &line), 0);
+        assert_int_equal(ociwrap_runtime_log_line(NULL, "error", "a \"b\"", "T", &line), 0);
         assert_string_equal(line, "time=\"T\" level=error msg=\"a \\\"b\\\"\"\n");
+        free(TAKE_PTR(line));
+        assert_int_equal(ociwrap_runtime_log_line("json", "warning", "no view", "T", &line), 0);
+        assert_string_equal(line, "{\"level\":\"warning\",\"msg\":\"no view\",\"time\":\"T\"}\n");
+        free(TAKE_PTR(line));
+        assert_int_equal(ociwrap_runtime_log_line("text", "warning", "no view", "T", &line), 0);
+        assert_string_equal(line, "time=\"T\" level=warning msg=\"no view\"\n");
         free(TAKE_PTR(line));
 }
 

@@ -1,0 +1,148 @@
+#!/bin/bash
+# Issue 13: commitd-meminfo's view of /proc/meminfo. Run as a user of commitd's read group (--user) once mounted,
+# it shows a reader in a budget that budget's CommitLimit and Committed_AS (moving when the budget maps memory),
+# the tightest of nested levels, and the memory lines of the reader's memory cgroup limit; a reader in no budget
+# gets the host's file. Killed under a reading loop, every read returns (ENOTCONN while it is dead, never a hang);
+# started again, it detaches the dead mount and serves again. `commitctl run --meminfo` binds it over the command's
+# /proc/meminfo in a mount namespace of its own (root only; a tenant is told why), and `commitctl doctor` run there
+# explains the budget, not the host.
+set -u
+. "$(dirname "$0")/lib.sh"
+require_root
+READERS=commitd-mg-$$ VIEWER=commitd-mv-$$
+add_group "$READERS" || fail "groupadd $READERS"
+add_user "$VIEWER" -G "$READERS" || fail "useradd $VIEWER"
+COMMITD_ARGS="--socket-mode 0666 --read-group $READERS"
+start_commitd
+chmod o+x "$WORK" # the socket is reachable by path
+VIEW=$WORK/view
+MEMCG= # a v1 memory cgroup of the test's, with a limit
+# The view is stopped (by its pid) before its mount is detached, and both before cleanup removes $WORK.
+trap 'rc=$?; [ -n "${VIEW_PID:-}" ] && kill -KILL "$VIEW_PID" 2>/dev/null && wait "$VIEW_PID" 2>/dev/null
+	umount -l "$VIEW" 2>/dev/null; [ -n "$MEMCG" ] && rmdir "$MEMCG" 2>/dev/null; (exit $rc); cleanup' EXIT
+
+# A check later steps rest on: fail at once rather than wait out theirs too.
+die() { fail "$@"; exit 1; }
+start_view() {
+	"$COMMITD_MEMINFO" --mount "$VIEW" --socket "$COMMITD_SOCKET" --interval 1 --user "$VIEWER" \
+		>>"$WORK/view.log" 2>&1 &
+	VIEW_PID=$!
+	wait_for 'grep -q "serving" "$WORK/view.log" && stat -f -c %T "$VIEW" | grep -q fuse' ||
+		die "commitd-meminfo did not mount: $(cat "$WORK/view.log")"
+}
+# line KEY FILE-TEXT: the kB number of KEY
+kb() { awk -v k="$1:" '$1 == k { print $2 }'; }
+
+policy outer '"mode": "strict", "limit": "512M", "swap": "0"'
+echo "{\"cgroup\": \"$SCRATCH/outer/inner\", \"mode\": \"strict\", \"limit\": \"64M\", \"swap\": \"0\"}" >"$POLICIES/inner.json"
+"$COMMITCTL" reload >/dev/null || fail "reload"
+start_view
+[ "$(stat -c %U "/proc/$VIEW_PID")" = "$VIEWER" ] || fail "commitd-meminfo does not run as $VIEWER"
+grep -q '^CapEff:[[:space:]]*0*$' "/proc/$VIEW_PID/status" || fail "commitd-meminfo kept capabilities"
+
+# 1. A reader in no budget: the host's commit lines.
+host=$(cat "$VIEW/meminfo") || fail "reading the view as the host"
+[ "$(kb CommitLimit <<<"$host")" = "$(kb CommitLimit </proc/meminfo)" ] || fail "the host's CommitLimit: $host"
+[ "$(kb MemTotal <<<"$host")" = "$(kb MemTotal </proc/meminfo)" ] || fail "the host's MemTotal: $host"
+[ "$(wc -l <<<"$host")" = "$(wc -l </proc/meminfo)" ] || fail "the view lost lines of the host's file"
+
+# 2. A reader in the inner budget: 64 MiB, the tighter level; its Committed_AS moves when the budget maps 32 MiB.
+wait_for '[ "$(status_field "$SCRATCH/outer/inner" commit_limit_bytes 2>/dev/null)" = $((64 << 20)) ]'
+read_in() { "$COMMITCTL" run --policy "$1" -- cat "$VIEW/meminfo"; }
+wait_for '[ "$(read_in inner | kb CommitLimit)" = 65536 ]' || die "the inner budget's CommitLimit: $(read_in inner)"
+before=$(read_in inner | kb Committed_AS)
+[ -n "$before" ] && [ "$before" -lt 32768 ] || fail "Committed_AS of the idle budget: $before kB"
+start_held holder "$COMMITCTL" run --policy inner -- "$WORKLOAD" map:32M wait
+wait_for '[ "$(read_in inner | kb Committed_AS)" -ge $((before + 32768)) ]' ||
+	fail "Committed_AS did not move by 32 MiB: $before kB, then $(read_in inner | kb Committed_AS) kB"
+[ "$(read_in inner | kb Committed_AS)" = "$(($(status_field "$SCRATCH/outer/inner" committed_bytes) >> 10))" ] ||
+	wait_for '[ "$(read_in inner | kb Committed_AS)" = "$(($(status_field "$SCRATCH/outer/inner" committed_bytes) >> 10))" ]' ||
+	fail "the view and status disagree"
+# The outer level, with 512 MiB, is not the one that refuses first: a reader in the outer budget sees its own.
+wait_for '[ "$(read_in outer | kb CommitLimit)" = 524288 ]' || fail "the outer budget's CommitLimit: $(read_in outer)"
+# Made tighter than the inner one, the outer level is what the inner reader sees.
+"$COMMITCTL" set-limit "$SCRATCH/outer" 48M >/dev/null || fail "set-limit outer"
+wait_for '[ "$(read_in inner | kb CommitLimit)" = 49152 ]' || fail "the tighter outer level: $(read_in inner)"
+echo go >&9
+
+# 3. The reader's memory cgroup limits memory (v1 on a hybrid host, else v2): MemTotal follows it, and free, with
+# the view bound over /proc/meminfo in a mount namespace of its own (what the runtime wrapper does), agrees.
+bound='mount --bind "$1/meminfo" /proc/meminfo && cat /proc/meminfo && echo --- && free -k'
+own=$(awk -F: '$2 == "memory" { print $3; exit }' /proc/self/cgroup)
+if [ -n "$own" ] && [ "$own" != / ]; then
+	MEMCG=/sys/fs/cgroup/memory$own/commitd-meminfo-$$
+	mkdir "$MEMCG" && echo $((256 << 20)) >"$MEMCG/memory.limit_in_bytes" || fail "a v1 memory cgroup"
+	out=$(bash -c 'echo $$ >"$1/cgroup.procs" && exec "${@:2}"' _ "$MEMCG" \
+		"$COMMITCTL" run --policy inner -- unshare -m --propagation private bash -c "$bound" _ "$VIEW")
+else
+	echo $((256 << 20)) >"$CG_FS/outer/inner/memory.max" || fail "memory.max"
+	out=$("$COMMITCTL" run --policy inner -- unshare -m --propagation private bash -c "$bound" _ "$VIEW")
+fi
+[ "$(kb MemTotal <<<"$out")" = 262144 ] || fail "MemTotal under a 256 MiB memory limit: $out"
+[ "$(kb MemAvailable <<<"$out")" -le 262144 ] || fail "MemAvailable above the limit: $out"
+[ "$(awk '$1 == "Mem:" { print $2 }' <<<"$out")" = 262144 ] || fail "free's total disagrees: $out"
+[ "$(kb CommitLimit <<<"$out")" = 49152 ] || fail "CommitLimit with the memory limit: $out"
+[ -n "$MEMCG" ] && { rmdir "$MEMCG" || fail "rmdir $MEMCG"; }
+MEMCG=
+
+# 4. Killed and started again under a reading loop: every read returns, ENOTCONN while dead, the numbers after.
+(
+	for i in $(seq 400); do
+		timeout 10 cat "$VIEW/meminfo" >/dev/null 2>"$WORK/read.err"
+		rc=$?
+		if [ $rc = 0 ]; then echo ok; elif [ $rc = 124 ]; then echo HANG; else echo "error $(cat "$WORK/read.err")"; fi
+		sleep 0.01
+	done
+) >"$WORK/reads.log" &
+reader=$!
+STARTED_PIDS="${STARTED_PIDS:-} $reader"
+sleep 1
+kill -KILL "$VIEW_PID"
+wait "$VIEW_PID" 2>/dev/null
+VIEW_PID=
+wait_for 'grep -q "not connected" "$WORK/reads.log"' || die "no read failed visibly while the view was dead"
+start_view
+wait "$reader" || fail "the reading loop"
+grep -q HANG "$WORK/reads.log" && fail "a read hung: $(sort "$WORK/reads.log" | uniq -c)"
+tail -5 "$WORK/reads.log" | grep -qv '^ok$' && fail "reads fail after the restart: $(tail -5 "$WORK/reads.log")"
+grep -q "detached the dead mount" "$WORK/view.log" || fail "the restart did not detach the dead mount"
+echo "reads: $(sort "$WORK/reads.log" | uniq -c | tr '\n' ' ')"
+wait_for '[ "$(read_in inner | kb CommitLimit)" = 49152 ]' || fail "after the restart: $(read_in inner)"
+
+# 5. commitctl run --meminfo: the command, in a mount namespace of its own, reads its budget in /proc/meminfo; the
+# host's namespace keeps the host's file. Without the view it is refused (nothing runs); a tenant is told why not.
+host_limit=$(kb CommitLimit </proc/meminfo)
+out=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- cat /proc/meminfo) || fail "run --meminfo: $out"
+[ "$(kb CommitLimit <<<"$out")" = 49152 ] || fail "run --meminfo: the command does not read its budget: $out"
+[ "$(kb CommitLimit </proc/meminfo)" = "$host_limit" ] && ! awk '$5 == "/proc/meminfo"' /proc/self/mountinfo | grep -q . ||
+	fail "run --meminfo changed the host's /proc/meminfo: $(awk '$5 == "/proc/meminfo"' /proc/self/mountinfo)"
+err=$("$COMMITCTL" run --policy inner --meminfo-file "$WORK/none" -- echo RAN 2>&1) && fail "run --meminfo without a view ran"
+expect_in "$err" "commitd-meminfo does not serve it"
+case $err in *RAN*) fail "run --meminfo without a view ran the command: $err" ;; esac
+err=$(setpriv --reuid "$VIEWER" --regid "$VIEWER" --clear-groups "$COMMITCTL" run --policy inner --meminfo-file \
+	"$VIEW/meminfo" -- echo RAN 2>&1) && fail "run --meminfo as a tenant ran: $err"
+expect_in "$err" "only root (CAP_SYS_ADMIN)"
+
+# 6. commitctl doctor there reads the view: it reports the budget's CommitLimit (the tighter outer level's 48 MiB)
+# and its Committed_AS (which doctor's own memory moves: only bounded), says they are the budget's, names the
+# host's mode as the host's only, and lists the budget's processes only (doctor's own), not the host's.
+json=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- "$COMMITCTL" --json doctor) ||
+	fail "doctor under run --meminfo: $json"
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+host_mode = int(open("/proc/sys/vm/overcommit_memory").read())
+ok = (d.get("meminfo_view") is True and d["commit_limit_bytes"] == 48 << 20 and
+      0 <= d["committed_bytes"] < d["commit_limit_bytes"] and
+      d["headroom_bytes"] < d["commit_limit_bytes"] - d["committed_bytes"] + 4096 and
+      d["host_overcommit_memory"] == host_mode and "mode" not in d and "commitd budget" in d["summary"] and
+      d["processes"] and all(p["cgroup"] == sys.argv[2] for p in d["processes"]))
+sys.exit(0 if ok else 1)
+' "$json" "$SCRATCH/outer/inner" || fail "doctor under run --meminfo does not report the budget: $json"
+human=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- "$COMMITCTL" doctor --top 3)
+expect_in "$human" "commitd-meminfo's view of this process's commitd budget"
+expect_in "$human" "CommitLimit       48Mi"
+case $human in *"Host overcommit"*) fail "doctor in the view describes the host's CommitLimit: $human" ;; esac
+# The host's own doctor is unchanged: no view there.
+expect_in "$("$COMMITCTL" doctor --top 1)" "Host overcommit"
+finish
