@@ -236,16 +236,23 @@ int client_call(int fd, const char *method, json_t *params, json_t **ret_result,
         return client_call_with_fd(fd, method, params, -1, ret_result, ret_error_text);
 }
 
+/* Connects, or says on stderr why not. */
+static int connect_or_say(const struct global_options *g, const char *verb, int *ret_fd) {
+        int r = client_connect(g->socket, ret_fd);
+
+        if (r < 0)
+                fprintf(stderr, "commitctl %s: %s\n", verb, client_connect_error(g->socket, r));
+        return r;
+}
+
 int client_call_once(const struct global_options *g, const char *verb, const char *method, json_t *params,
                      json_t **ret_result) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *error = NULL;
         int r;
 
-        r = client_connect(g->socket, &fd);
-        if (r < 0) {
+        if (connect_or_say(g, verb, &fd) < 0) {
                 json_decref(params);
-                fprintf(stderr, "commitctl %s: %s\n", verb, client_connect_error(g->socket, r));
                 return EXIT_FAILURE_;
         }
         r = client_call(fd, method, params, ret_result, &error);
@@ -256,23 +263,23 @@ int client_call_once(const struct global_options *g, const char *verb, const cha
         return EXIT_OK;
 }
 
-int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
-                      json_t **ret_result) {
+int client_call_paged_fd(int fd, const char *method, const char *key, json_t **ret_result, char **ret_error_text) {
         json_auto_t *result = NULL;
         _cleanup_free_ char *after = NULL;
 
         for (;;) {
                 json_t *page = NULL, *list, *next;
                 json_t *params = after ? json_pack("{s:s}", "after", after) : json_object();
-                int r = client_call_once(g, verb, method, params, &page);
+                int r = client_call(fd, method, params, &page, ret_error_text);
 
-                if (r != EXIT_OK)
+                if (r < 0)
                         return r;
                 list = json_object_get(page, key);
                 if (!json_is_array(list)) {
                         json_decref(page);
-                        fprintf(stderr, "commitctl %s: commitd's reply has no \"%s\" list\n", verb, key);
-                        return EXIT_FAILURE_;
+                        if (ret_error_text && asprintf(ret_error_text, "commitd's reply has no \"%s\" list", key) < 0)
+                                *ret_error_text = NULL;
+                        return -EBADMSG;
                 }
                 next = json_object_get(page, "next");
                 free(after);
@@ -288,6 +295,22 @@ int client_call_paged(const struct global_options *g, const char *verb, const ch
         }
         json_object_del(result, "next");
         *ret_result = TAKE_PTR(result);
+        return 0;
+}
+
+int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
+                      json_t **ret_result) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        if (connect_or_say(g, verb, &fd) < 0)
+                return EXIT_FAILURE_;
+        r = client_call_paged_fd(fd, method, key, ret_result, &error);
+        if (r < 0) {
+                fprintf(stderr, "commitctl %s: %s\n", verb, error ?: strerror(-r));
+                return EXIT_FAILURE_;
+        }
         return EXIT_OK;
 }
 

@@ -42,8 +42,13 @@ int client_recv_message(int sock, json_t **ret_msg);
 int client_call_once(const struct global_options *g, const char *verb, const char *method, json_t *params,
                      json_t **ret_result);
 
-/* client_call_once() of a method whose list (key) comes in pages (status, metrics): asks with "after" for the
- * next page until the reply names none, and returns the first page with every page's list joined. */
+/* A method whose list (key) comes in pages (status, metrics), on one connection: asks with "after" for the next
+ * page until the reply names none, and returns the first page with every page's list joined. Fails as
+ * client_call() does, and -EBADMSG when a reply has no such list (worded in *ret_error_text too). */
+int client_call_paged_fd(int fd, const char *method, const char *key, json_t **ret_result, char **ret_error_text);
+
+/* client_call_paged_fd() on a connection of its own, saying on stderr what went wrong as client_call_once()
+ * does. Returns an exit code. */
 int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
                       json_t **ret_result);
 
