@@ -28,6 +28,8 @@
 #include "metrics.h"
 
 #define PROGRAM                 "commitd-exporter"
+#define STRINGIFY_(x)           #x
+#define STRINGIFY(x)            STRINGIFY_(x)
 #define DEFAULT_LISTEN          "127.0.0.1:9847"
 #define COMMITD_TIMEOUT_S       10 /* Prometheus' default scrape_timeout: a stuck commitd must not hold us longer */
 #define HTTP_CONNECTIONS        16
@@ -212,13 +214,16 @@ static int scrape(const char *socket_path, char **ret_text, size_t *ret_len, cha
         } else if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
                    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
                 r = -errno;
-                if (asprintf(ret_why, "cannot set a timeout on the connection to %s: %m", socket_path) < 0)
+                if (asprintf(ret_why, "cannot set a timeout on the connection to %s: %s", socket_path, strerror(-r)) <
+                    0)
                         *ret_why = NULL;
         } else {
                 _cleanup_free_ char *error = NULL;
                 r = client_call_paged_fd(fd, "metrics", "budgets", &result, &error);
+                /* EAGAIN: SO_RCVTIMEO or SO_SNDTIMEO expired (a blocking socket's timeout). */
                 if (r < 0 && asprintf(ret_why, "commitd at %s did not give its numbers: %s", socket_path,
-                                      error ?: strerror(-r)) < 0)
+                                      r == -EAGAIN ? "no answer within " STRINGIFY(COMMITD_TIMEOUT_S) " s"
+                                                   : error ?: strerror(-r)) < 0)
                         *ret_why = NULL;
         }
 
