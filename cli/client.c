@@ -236,16 +236,23 @@ int client_call(int fd, const char *method, json_t *params, json_t **ret_result,
         return client_call_with_fd(fd, method, params, -1, ret_result, ret_error_text);
 }
 
+/* Connects, or says on stderr why not. */
+static int connect_or_say(const struct global_options *g, const char *verb, int *ret_fd) {
+        int r = client_connect(g->socket, ret_fd);
+
+        if (r < 0)
+                fprintf(stderr, "commitctl %s: %s\n", verb, client_connect_error(g->socket, r));
+        return r;
+}
+
 int client_call_once(const struct global_options *g, const char *verb, const char *method, json_t *params,
                      json_t **ret_result) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *error = NULL;
         int r;
 
-        r = client_connect(g->socket, &fd);
-        if (r < 0) {
+        if (connect_or_say(g, verb, &fd) < 0) {
                 json_decref(params);
-                fprintf(stderr, "commitctl %s: %s\n", verb, client_connect_error(g->socket, r));
                 return EXIT_FAILURE_;
         }
         r = client_call(fd, method, params, ret_result, &error);
@@ -256,29 +263,21 @@ int client_call_once(const struct global_options *g, const char *verb, const cha
         return EXIT_OK;
 }
 
-int client_fetch_paged(const char *socket_path, const char *method, const char *key, json_t **ret_result,
-                       char **ret_error_text) {
+int client_call_paged_fd(int fd, const char *method, const char *key, json_t **ret_result, char **ret_error_text) {
         json_auto_t *result = NULL;
         _cleanup_free_ char *after = NULL;
 
         for (;;) {
-                _cleanup_close_ int fd = -1;
                 json_t *page = NULL, *list, *next;
                 json_t *params = after ? json_pack("{s:s}", "after", after) : json_object();
-                int r = client_connect(socket_path, &fd);
+                int r = client_call(fd, method, params, &page, ret_error_text);
 
-                if (r < 0) {
-                        json_decref(params);
-                        *ret_error_text = strdup(client_connect_error(socket_path, r));
-                        return r;
-                }
-                r = client_call(fd, method, params, &page, ret_error_text);
                 if (r < 0)
                         return r;
                 list = json_object_get(page, key);
                 if (!json_is_array(list)) {
                         json_decref(page);
-                        if (asprintf(ret_error_text, "commitd's reply has no \"%s\" list", key) < 0)
+                        if (ret_error_text && asprintf(ret_error_text, "commitd's reply has no \"%s\" list", key) < 0)
                                 *ret_error_text = NULL;
                         return -EBADMSG;
                 }
@@ -299,12 +298,28 @@ int client_fetch_paged(const char *socket_path, const char *method, const char *
         return 0;
 }
 
+int client_fetch_paged(const char *socket_path, const char *method, const char *key, json_t **ret_result,
+                       char **ret_error_text) {
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = client_connect(socket_path, &fd);
+        if (r < 0) {
+                *ret_error_text = strdup(client_connect_error(socket_path, r));
+                return r;
+        }
+        return client_call_paged_fd(fd, method, key, ret_result, ret_error_text);
+}
+
 int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
                       json_t **ret_result) {
+        _cleanup_close_ int fd = -1;
         _cleanup_free_ char *error = NULL;
         int r;
 
-        r = client_fetch_paged(g->socket, method, key, ret_result, &error);
+        if (connect_or_say(g, verb, &fd) < 0)
+                return EXIT_FAILURE_;
+        r = client_call_paged_fd(fd, method, key, ret_result, &error);
         if (r < 0) {
                 fprintf(stderr, "commitctl %s: %s\n", verb, error ?: strerror(-r));
                 return EXIT_FAILURE_;

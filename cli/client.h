@@ -42,13 +42,18 @@ int client_recv_message(int sock, json_t **ret_msg);
 int client_call_once(const struct global_options *g, const char *verb, const char *method, json_t *params,
                      json_t **ret_result);
 
-/* A method whose list (key) comes in pages (status, metrics): asks with "after" for the next page until the reply
- * names none, and returns the first page with every page's list joined. Prints nothing: on failure returns -errno
+/* A method whose list (key) comes in pages (status, metrics), on one connection: asks with "after" for the next
+ * page until the reply names none, and returns the first page with every page's list joined. Fails as
+ * client_call() does, and -EBADMSG when a reply has no such list (worded in *ret_error_text too). */
+int client_call_paged_fd(int fd, const char *method, const char *key, json_t **ret_result, char **ret_error_text);
+
+/* client_call_paged_fd() on a connection of its own to socket_path. Prints nothing: on failure returns -errno
  * and words it in *ret_error_text (caller frees; may be left NULL when out of memory). */
 int client_fetch_paged(const char *socket_path, const char *method, const char *key, json_t **ret_result,
                        char **ret_error_text);
-/* client_fetch_paged() for a verb: on failure prints "commitctl VERB: what went wrong" and returns an exit code
- * (EXIT_OK with *ret_result set, else EXIT_FAILURE_). */
+
+/* client_call_paged_fd() on a connection of its own, saying on stderr what went wrong as client_call_once()
+ * does. Returns an exit code. */
 int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
                       json_t **ret_result);
 

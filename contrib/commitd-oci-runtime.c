@@ -36,37 +36,13 @@
 #define CONFIG_MAX_BYTES (4u * 1024 * 1024) /* Docker's configs are tens of kB */
 #define AGENT_TIMEOUT_S  30 /* commitd answers a query from its loop; a stuck one must not hang an engine */
 
-/* Writes text to path through a temporary file in the same directory and rename(): the runtime reads the
- * old config or the new one, never a part. The new file keeps the old one's mode and, as root, its owner. */
+/* config.json through fileio_write_atomic(): the runtime reads the old config or the new one, never a part. The
+ * new file keeps the old one's mode and, as root, its owner. */
 static int write_atomic(const char *path, const char *text, const struct stat *old, char **ret_error) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -1;
-        size_t len = strlen(text), done = 0;
-        const char *slash = strrchr(path, '/');
-        int r = 0;
+        int r = fileio_write_atomic(path, text, strlen(text), old->st_mode & 07777,
+                                    geteuid() == 0 ? old->st_uid : (uid_t) -1, old->st_gid);
 
-        if (asprintf(&tmp, "%.*s.config.json.commitd-XXXXXX", slash ? (int) (slash - path + 1) : 0, path) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return errmsg_set(ret_error, -errno, "cannot create a file beside it: %m");
-        if (fchmod(fd, old->st_mode & 07777) < 0 || (geteuid() == 0 && fchown(fd, old->st_uid, old->st_gid) < 0))
-                r = -errno;
-        while (r == 0 && done < len) {
-                ssize_t n = write(fd, text + done, len - done);
-
-                if (n < 0 && errno != EINTR)
-                        r = -errno;
-                else if (n > 0)
-                        done += (size_t) n;
-        }
-        if (r == 0 && (close(TAKE_FD(fd)) < 0 || rename(tmp, path) < 0))
-                r = -errno;
-        if (r < 0) {
-                (void) unlink(tmp);
-                return errmsg_set(ret_error, r, "cannot write it: %s", strerror(-r));
-        }
-        return 0;
+        return r < 0 ? errmsg_set(ret_error, r, "cannot write it: %s", strerror(-r)) : 0;
 }
 
 /* Reads BUNDLE/config.json: the parsed config, its policy annotation (borrowed from it), its stat. */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,4 +113,33 @@ int fileio_read_chunks(const char *path, size_t chunk_bytes, fileio_chunk_fn fn,
                 if (r != 0)
                         return r;
         }
+}
+
+int fileio_write_atomic(const char *path, const char *text, size_t len, mode_t mode, uid_t uid, gid_t gid) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
+        const char *slash = strrchr(path, '/');
+        size_t done = 0;
+        int r = 0;
+
+        if (asprintf(&tmp, "%.*s.%s.XXXXXX", slash ? (int) (slash - path + 1) : 0, path, slash ? slash + 1 : path) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fchmod(fd, mode) < 0 || (uid != (uid_t) -1 && fchown(fd, uid, gid) < 0))
+                r = -errno;
+        while (r == 0 && done < len) {
+                ssize_t n = write(fd, text + done, len - done);
+
+                if (n < 0 && errno != EINTR)
+                        r = -errno;
+                else if (n > 0)
+                        done += (size_t) n;
+        }
+        if (r == 0 && (close(TAKE_FD(fd)) < 0 || rename(tmp, path) < 0))
+                r = -errno;
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
 }

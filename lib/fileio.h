@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Largest procfs/cgroupfs file a whole-file reader accepts. smaps is never read whole (fileio_read_chunks()):
  * a process chooses how long its smaps is. */
@@ -26,3 +27,9 @@ typedef int (*fileio_chunk_fn)(const char *data, size_t n, void *userdata);
 /* Reads a file to EOF through a buffer of chunk_bytes, handing each read to fn; no total size limit, memory
  * bounded by chunk_bytes. Returns 0 at EOF, fn's non-zero return, or -errno of open/read. */
 int fileio_read_chunks(const char *path, size_t chunk_bytes, fileio_chunk_fn fn, void *userdata);
+
+/* Writes len bytes of text to path through a temporary file beside it (".NAME.XXXXXX": a textfile collector's
+ * *.prom glob skips it) renamed over path: a reader opens the old file or the new one, never a part. The new
+ * file gets mode and, unless uid is (uid_t) -1, that owner and group. Returns 0 or -errno of the step that
+ * failed, having removed the temporary file. */
+int fileio_write_atomic(const char *path, const char *text, size_t len, mode_t mode, uid_t uid, gid_t gid);

@@ -258,3 +258,11 @@ int metrics_write(FILE *f, const json_t *m) {
         }
         return fflush(f) == EOF || ferror(f) ? -EIO : 0;
 }
+
+int metrics_write_up(FILE *f, bool up) {
+        header(f, "commitd_up", "gauge",
+               "1 when the exporter read commitd's numbers through its control socket for this exposition, 0 when "
+               "it could not (commitd down, or the socket not reachable).");
+        sample(f, "commitd_up", "", NULL, up ? "1" : "0");
+        return fflush(f) == EOF || ferror(f) ? -EIO : 0;
+}

@@ -83,7 +83,7 @@ expect_argv --root "$T/state" --log "$T/log" --log-format json create --bundle "
 expect_enrolled "$WORK/oci.sock" "create --bundle"
 cmp -s "$T/seen.json" "$B/config.json" || fail "the runtime saw another config than the one on disk"
 [ "$(stat -c %a "$B/config.json")" = 640 ] || fail "config.json mode $(stat -c %a "$B/config.json"), want 640"
-[ -z "$(find "$B" -maxdepth 1 -name '.config.json.commitd-*')" ] || fail "a temporary file was left in the bundle"
+[ -z "$(find "$B" -maxdepth 1 -name '.config.json.??????')" ] || fail "a temporary file was left in the bundle"
 
 # 2. Idempotent: a second create (a retry) rewrites the bundle to the same bytes.
 cp "$B/config.json" "$T/once.json"

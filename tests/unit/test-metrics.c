@@ -151,11 +151,29 @@ static void test_help_escaping_and_tenant(void **state) {
         assert_null(strstr(out, "commitd_keeper_up"));
 }
 
+/* The exporter's own gauge, typed and helped like every family. */
+static void test_up(void **state) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        (void) state;
+
+        assert_int_equal(metrics_write_up(f, false), 0);
+        assert_int_equal(metrics_write_up(f, true), 0);
+        fclose(f);
+        assert_line(buf, "# TYPE commitd_up gauge");
+        assert_line(buf, "commitd_up 0");
+        assert_line(buf, "commitd_up 1");
+        assert_int_equal(count(buf, "# HELP commitd_up "), 2);
+        free(buf);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_label_escaping),
                 cmocka_unit_test(test_families),
                 cmocka_unit_test(test_help_escaping_and_tenant),
+                cmocka_unit_test(test_up),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
