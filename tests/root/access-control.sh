@@ -25,7 +25,6 @@ for u in "$TA" "$TB" "$PLAIN"; do
 	useradd --system --no-create-home --shell /usr/sbin/nologin "$u" || fail "useradd $u"
 done
 chmod o+x "$WORK" # the socket is reachable by path
-as() { runuser -u "$1" -- env COMMITD_SOCKET="$COMMITD_SOCKET" "$COMMITCTL" "${@:2}"; }
 [ "$(stat -c %a "$COMMITD_SOCKET")" = 666 ] || fail "--socket-mode 0666: the socket is $(stat -c %a "$COMMITD_SOCKET")"
 
 # Two tenants with a strict 64 MiB budget each, delegated like systemd does it (the directory and its

@@ -110,6 +110,20 @@ cleanup() {
 add_group() { groupadd --system "$1" && TEST_GROUPS="${TEST_GROUPS:-} $1"; }
 add_user() { useradd --system --no-create-home --shell /usr/sbin/nologin "${@:2}" "$1" && TEST_USERS="${TEST_USERS:-} $1"; }
 
+# start_commitd_with_reader TAG: the read group $READERS (commitd-TAGg-PID) with one member $READER
+# (commitd-TAGr-PID), a tenant $TA (commitd-TAGa-PID) outside it, and commitd started for all of them
+# (--socket-mode 0666 --read-group $READERS, $WORK reachable by path). `as USER ARGS...` runs commitctl as USER.
+start_commitd_with_reader() {
+	READERS=commitd-$1g-$$ READER=commitd-$1r-$$ TA=commitd-$1a-$$
+	add_group "$READERS" || fail "groupadd $READERS"
+	add_user "$READER" -G "$READERS" || fail "useradd $READER"
+	add_user "$TA" || fail "useradd $TA"
+	COMMITD_ARGS="--socket-mode 0666 --read-group $READERS"
+	start_commitd
+	chmod o+x "$WORK" # the socket is reachable by path
+}
+as() { runuser -u "$1" -- env COMMITD_SOCKET="$COMMITD_SOCKET" "$COMMITCTL" "${@:2}"; }
+
 # refuses_mutations USER CGROUP MESSAGE: every mutating verb run by USER through the test's as() (on CGROUP, a
 # new cgroup, and reload) fails with PermissionDenied and MESSAGE.
 refuses_mutations() {

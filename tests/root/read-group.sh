@@ -6,15 +6,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root
-READERS=commitd-rg-$$ READER=commitd-rr-$$ TA=commitd-ra-$$
-add_group "$READERS" || fail "groupadd $READERS"
-add_user "$READER" -G "$READERS" || fail "useradd $READER"
-add_user "$TA" || fail "useradd $TA"
-COMMITD_ARGS="--socket-mode 0666 --read-group $READERS"
-start_commitd
-chmod o+x "$WORK" # the socket is reachable by path
+start_commitd_with_reader r
 [ "$(stat -c %G "$COMMITD_SOCKET")" = "$READERS" ] || fail "without --group the socket's group is not the read group"
-as() { runuser -u "$1" -- env COMMITD_SOCKET="$COMMITD_SOCKET" "$COMMITCTL" "${@:2}"; }
 
 policy a '"mode": "strict", "limit": "64M", "swap": "0"'
 policy b '"mode": "strict", "limit": "64M", "swap": "0"'

@@ -6,14 +6,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/top-lib.sh"
 require_root
-READERS=commitd-tg-$$ READER=commitd-tr-$$ TA=commitd-ta-$$
-add_group "$READERS" || fail "groupadd $READERS"
-add_user "$READER" -G "$READERS" || fail "useradd $READER"
-add_user "$TA" || fail "useradd $TA"
-COMMITD_ARGS="--socket-mode 0666 --read-group $READERS"
-start_commitd
-chmod o+x "$WORK" # the socket is reachable by path
-as() { runuser -u "$1" -- env COMMITD_SOCKET="$COMMITD_SOCKET" "$COMMITCTL" "${@:2}"; }
+start_commitd_with_reader t
 top_budgets
 chown "$TA" "$CG_FS/calm" "$CG_FS/calm/cgroup.procs"
 
