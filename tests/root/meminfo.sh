@@ -9,12 +9,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 require_root
-READERS=commitd-mg-$$ VIEWER=commitd-mv-$$
-add_group "$READERS" || fail "groupadd $READERS"
-add_user "$VIEWER" -G "$READERS" || fail "useradd $VIEWER"
-COMMITD_ARGS="--socket-mode 0666 --read-group $READERS"
-start_commitd
-chmod o+x "$WORK" # the socket is reachable by path
+start_commitd_with_reader m
+VIEWER=$READER # the view runs as a member of the read group
 VIEW=$WORK/view
 MEMCG= # a v1 memory cgroup of the test's, with a limit
 # The view is stopped (by its pid) before its mount is detached, and both before cleanup removes $WORK.
