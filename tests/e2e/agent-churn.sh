@@ -55,9 +55,11 @@ def ask(data):
     while chunk := s.recv(4096):
         out += chunk
     return json.loads(out)
-assert ask(b'{"query": "policy", "policy": "strict64"}') == {"query": "policy", "policy": "strict64", "known": True}
+assert ask(b'{"query": "policy", "policy": "strict64"}') == {"query": "policy", "policy": "strict64", "known": True,
+                                                          "meminfo": True}
 assert ask(b'{"query": "policy", "policy": "nope"}')["known"] is False
-assert ask(b'{"query": "policy", "policy": null}') == {"query": "policy", "policy": None, "known": False}
+assert ask(b'{"query": "policy", "policy": null}') == {"query": "policy", "policy": None, "known": False,
+                                                     "meminfo": False}
 for bad in (b'{"query": "policy", "policy": "../x"}', b'{"query": "status"}',
             b'{"query": "policy", "policy": "x", "pid": 1}', b'{"query": "policy", "policy": "x"' + b" " * 5000 + b"}"):
     assert "error" in ask(bad), bad
