@@ -162,12 +162,11 @@ start_held() {
 
 # wait_for CONDITION: up to 60 s (a busy host) for the shell CONDITION (eval'd) to hold; fails (returns 1) after.
 wait_for() {
-	local _
-	for _ in $(seq 600); do
-		eval "$1" && return 0
+	local end=$((SECONDS + 60))
+	until eval "$1"; do
+		[ $SECONDS -lt $end ] || return 1
 		sleep 0.1
 	done
-	return 1
 }
 
 # status_field CGROUP FIELD: one field of commitctl status --json for the cgroup.
