@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stdbool.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "calls.h"
 #include "filter.h"
+#include "macro.h"
 
 static const enum scmp_compare ops[_CALL_OP_MAX] = {
         [CALL_OP_NE] = SCMP_CMP_NE,
@@ -101,4 +107,48 @@ fail:
         seccomp_release(ctx);
         seccomp_release(ctx32);
         return r;
+}
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5) /* Linux 5.19 */
+#endif
+
+int filter_load(scmp_filter_ctx ctx, int *ret_listener) {
+        _cleanup_close_ int mfd = -EBADF;
+        struct sock_filter insns[BPF_MAXINSNS]; /* on the stack: nothing is freed once the filter is in */
+        struct sock_fprog prog;
+        uint32_t nnp = 0;
+        off_t size;
+        int r, fd;
+
+        /* libseccomp 2.5 cannot ask for WAIT_KILLABLE_RECV: the program is exported and loaded here. */
+        mfd = memfd_create("commitd-filter", MFD_CLOEXEC);
+        if (mfd < 0)
+                return -errno;
+        r = seccomp_export_bpf(ctx, mfd);
+        if (r < 0)
+                return r;
+        size = lseek(mfd, 0, SEEK_END);
+        if (size <= 0 || size % sizeof(struct sock_filter) != 0 || (size_t) size > sizeof(insns))
+                return -EINVAL;
+        if (pread(mfd, insns, size, 0) != size)
+                return -EIO;
+        prog = (struct sock_fprog){.len = (unsigned short) (size / sizeof(struct sock_filter)), .filter = insns};
+        r = seccomp_attr_get(ctx, SCMP_FLTATR_CTL_NNP, &nnp);
+        if (r < 0)
+                return r;
+        if (nnp && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        /* Once commitd has received a call, only a fatal signal ends the wait for its answer. Without this flag
+         * any caught signal does, and a handler without SA_RESTART then sees EINTR from calls that never
+         * return it: from brk() glibc takes -EINTR for the new break, and the process crashes at its next
+         * sbrk() (docs/design.md). Linux < 5.19 lacks the flag. */
+        fd = (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                           SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+        if (fd < 0 && errno == EINVAL)
+                fd = (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+        if (fd < 0)
+                return -errno;
+        *ret_listener = fd;
+        return 0;
 }

@@ -140,7 +140,7 @@ int verb_run(int argc, char **argv, const struct global_options *g) {
                 fprintf(stderr, "commitctl run: cannot prepare the enrollment: %s\n", strerror(-r));
                 return EXIT_FAILURE_;
         }
-        r = seccomp_load(ctx);
+        r = filter_load(ctx, &listener);
         if (r < 0) {
                 fprintf(stderr, "commitctl run: cannot install the seccomp filter: %s\n", strerror(-r));
                 seccomp_release(ctx);
@@ -148,7 +148,6 @@ int verb_run(int argc, char **argv, const struct global_options *g) {
         }
         /* From here until commitd replies, nobody answers this process's notified calls: no allocation, no
          * free (either may call brk or mmap). The message was serialized above; sendmsg() allocates nothing. */
-        listener = seccomp_notify_fd(ctx);
         r = client_send_raw_with_fd(sock, buf, len, listener);
         /* Our copy of the listener must not survive exec: the command could answer its own calls. And if
          * commitd refuses and closes its copy, the kernel then fails our calls with ENOSYS instead of hanging. */
