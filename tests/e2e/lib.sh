@@ -306,17 +306,6 @@ image_rootfs_tar() {
 	tar -C "$root" -cf "$1" .
 }
 
-# wait_log PATTERN: waits (up to 60 s: a busy host starts containers slowly) for commitd's log to match.
-wait_log() {
-	local _
-	for _ in $(seq 600); do
-		grep -q -- "$1" "$WORK/commitd.log" && return 0
-		sleep 0.1
-	done
-	fail "never logged by commitd: $1"
-	return 1
-}
-
 # expect_refused_between OUTPUT LOW-MIB HIGH-MIB WHAT: the workload's "steps" in OUTPUT ended in ENOMEM after
 # mapping between LOW and HIGH MiB.
 expect_refused_between() {

@@ -30,6 +30,6 @@ for phase in malloc sbrk fork threads; do
 	fi
 	[ "$(status_field "$SCRATCH/brk" refusals)" -gt "$before" ] || fail "$phase: commitd counted no refusal"
 done
-grep -q "refused cgroup=$SCRATCH/brk pid=[0-9]* comm=brk call=brk" "$WORK/commitd.log" ||
+logged "refused cgroup=$SCRATCH/brk pid=[0-9]* comm=brk call=brk" ||
 	fail "commitd logged no refused brk"
 finish

@@ -30,7 +30,7 @@ mapped=$(sed -n 's/^STEPS mapped=\([0-9]*\) result=ENOMEM$/\1/p' <<<"$out")
 # strict mode keeps back the admin reserve (8 MiB) and total_vm / 32 from a process without CAP_SYS_ADMIN
 [ -n "$mapped" ] && [ "$mapped" -le $((64 << 20)) ] && [ "$mapped" -ge $((48 << 20)) ] ||
 	fail "uid 65534 in a 64M budget: $out"
-grep -q "refused cgroup=$SCRATCH/nobody pid=[0-9]* comm=workload call=mmap" "$WORK/commitd.log" ||
+logged "refused cgroup=$SCRATCH/nobody pid=[0-9]* comm=workload call=mmap" ||
 	fail "the refusal of the uid 65534 tenant is not logged with its command (its /proc was not read)"
 
 # Started without a capability it needs: a clear refusal naming it, before anything is bound.

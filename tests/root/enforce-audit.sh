@@ -41,5 +41,5 @@ expect_in "$("$COMMITCTL" events)" "would refuse (audit)"
 # The same budget, enforcing, refuses what the audit one let through.
 out=$("$COMMITCTL" run --cgroup "$SCRATCH/enforcing" -- "$WORKLOAD" map:128M 2>&1)
 expect_in "$out" "ENOMEM map:128M"
-grep -q "^<[0-9]>refused cgroup=$SCRATCH/enforcing " "$WORK/commitd.log" || fail "the enforcing refusal is not logged"
+logged "^<[0-9]>refused cgroup=$SCRATCH/enforcing " || fail "the enforcing refusal is not logged"
 finish

@@ -37,7 +37,7 @@ expect_in "$out" "ENOMEM shmget-v1:100M" # a version in ipc's high bits must not
 out=$(run "$INT80" mmap2:40M fork clone)
 expect_in "$out" "ENOMEM fork"
 expect_in "$out" "ENOMEM clone"
-grep -q "refused cgroup=$SCRATCH/jail pid=[0-9]* comm=int80 call=mmap request=40Mi" "$WORK/commitd.log" ||
+logged "refused cgroup=$SCRATCH/jail pid=[0-9]* comm=int80 call=mmap request=40Mi" ||
 	fail "no refusal of the i386 mmap2 in the log"
 # old_mmap's arguments are in memory the filter cannot read: it is refused outright; so is i386 clone3.
 out=$(run "$INT80" oldmmap:4M clone3)
@@ -72,7 +72,7 @@ expect_in "$out" "OK vfork"
 expect_in "$out" "OK spawn"
 expect_in "$out" "ENOMEM fork"
 [ "$(grep -c "^OK" <<<"$out")" = 6 ] || fail "expected 6 OK lines: $out"
-grep -q "refused cgroup=$SCRATCH/jail pid=[0-9]* comm=workload call=clone" "$WORK/commitd.log" ||
+logged "refused cgroup=$SCRATCH/jail pid=[0-9]* comm=workload call=clone" ||
 	fail "no refusal of the fork (clone) in the log"
 # The thread stacks and the spawn child's stack are mmaps: accounted (admitted), not waved through.
 admitted=$(status_field "$SCRATCH/jail" admitted)

@@ -24,8 +24,8 @@ expect_in "$out" "ENOMEM map:128M"
 [ "$(last_event level)" = "$SCRATCH/parent" ] || fail "the refusal names level $(last_event level), not $SCRATCH/parent"
 [ "$(last_event cgroup)" = "$SCRATCH/parent/child" ] || fail "the refusal names cgroup $(last_event cgroup)"
 [ "$(last_event limit_bytes)" = $((64 << 20)) ] || fail "the refusal shows the child's limit, not the parent's"
-grep -q "refused cgroup=$SCRATCH/parent/child pid=[0-9]* comm=workload call=mmap request=128Mi .* level=$SCRATCH/parent\$" \
-	"$WORK/commitd.log" || fail "the log does not name the parent as the level that refused"
+logged "refused cgroup=$SCRATCH/parent/child pid=[0-9]* comm=workload call=mmap request=128Mi .* level=$SCRATCH/parent\$" ||
+	fail "the log does not name the parent as the level that refused"
 [ "$(status_field "$SCRATCH/parent" refusals)" -ge 1 ] || fail "the parent counts no refusal"
 
 # The ancestor's budget holds what its descendants commit: two programs' 40 MiB do not both fit in 64 MiB.

@@ -33,5 +33,5 @@ echo "without SA_RESTART: $out"
 out=$("$COMMITCTL" run --cgroup "$SCRATCH/tight" -- "$SIGCALL" 12000 40 restart) || fail "sigcall exited $?: $out"
 echo "with SA_RESTART: $out"
 [ "$(field enomem "$out")" = 40 ] || fail "with SA_RESTART not every call was refused: $out"
-grep -q "refused cgroup=$SCRATCH/tight .* call=brk" "$WORK/commitd.log" || fail "no brk refusal logged"
+logged "refused cgroup=$SCRATCH/tight .* call=brk" || fail "no brk refusal logged"
 finish

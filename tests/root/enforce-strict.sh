@@ -23,7 +23,7 @@ if [ -n "$mapped" ]; then
 fi
 refusals=$(status_field "$SCRATCH/strict" refusals)
 [ "$refusals" -ge 1 ] || fail "status shows $refusals refusals"
-grep -q "refused cgroup=$SCRATCH/strict pid=[0-9]* comm=workload call=mmap request=4.0Mi" "$WORK/commitd.log" ||
+logged "refused cgroup=$SCRATCH/strict pid=[0-9]* comm=workload call=mmap request=4.0Mi" ||
 	fail "the refusal is not logged with its reason"
 
 # Outside the cgroup, the host is untouched: 1 GiB maps and forks.

@@ -169,6 +169,19 @@ wait_for() {
 	done
 }
 
+# logged PATTERN: whether commitd's log matches PATTERN (grep), waiting up to 60 s for it: commitd logs a refusal
+# from its loop thread after it answered the call, so a program that just saw ENOMEM can end before the line is
+# written, and a busy host starts containers slowly.
+logged() {
+	local end=$((SECONDS + 60))
+	until grep -q -- "$1" "$WORK/commitd.log"; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.1
+	done
+}
+# wait_log PATTERN: logged, or the test fails.
+wait_log() { logged "$1" || { fail "never logged by commitd: $1"; return 1; }; }
+
 # status_field CGROUP FIELD: one field of commitctl status --json for the cgroup.
 status_field() {
 	"$COMMITCTL" --json status "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['cgroups'][0]['$2'])"

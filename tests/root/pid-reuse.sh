@@ -25,7 +25,7 @@ out=$("$COMMITCTL" run --cgroup "$SCRATCH/jail" -- "$PIDREUSE" other "$victim" 4
 expect_in "$out" "REUSED $victim"
 expect_in "$out" "OK map"
 expect_in "$out" "ENOMEM fork"
-grep -q "refused cgroup=$SCRATCH/jail pid=$victim .*call=clone" "$WORK/commitd.log" ||
+logged "refused cgroup=$SCRATCH/jail pid=$victim .*call=clone" ||
 	fail "the fork of the reused pid was not refused in the jail"
 echo >&9
 exec 9>&-
