@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
 #include "formula.h"
 #include "macro.h"
 #include "refusal.h"
@@ -79,13 +80,6 @@ static void on_signal(int sig) {
                 got_tstp = 1;
         else
                 got_quit = 1;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static void top_done(struct top *t) {
@@ -219,7 +213,7 @@ static int top_poll(struct top *t, char **ret_error) {
         r = client_fetch_paged(t->socket, "metrics", "budgets", &metrics, ret_error);
         if (r < 0)
                 return r;
-        now = now_usec();
+        now = now_usec(CLOCK_MONOTONIC);
         refused = json_object();
         rates = json_object();
         json_array_foreach(json_object_get(metrics, "budgets"), i, b) {
@@ -576,7 +570,7 @@ static int top_interactive(struct top *t) {
         while (r >= 0 && !quit) {
                 struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = t->follow_fd, .events = POLLIN}};
                 struct timespec timeout, *tp = NULL;
-                uint64_t now = now_usec();
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
                 bool draw = false;
 
                 if (!t->paused && now >= next) {
@@ -588,7 +582,7 @@ static int top_interactive(struct top *t) {
                 if (draw)
                         top_draw(t, &s);
                 if (!t->paused) {
-                        uint64_t left = next > now_usec() ? next - now_usec() : 0;
+                        uint64_t left = next > now_usec(CLOCK_MONOTONIC) ? next - now_usec(CLOCK_MONOTONIC) : 0;
                         timeout = (struct timespec){.tv_sec = (time_t) (left / 1000000),
                                                     .tv_nsec = (long) (left % 1000000) * 1000};
                         tp = &timeout;
@@ -684,7 +678,7 @@ static int top_print(const struct top *t, bool json) {
 
 /* Waits until the deadline, reading pushed events meanwhile (a follower that does not read is dropped). */
 static void top_sleep(struct top *t, uint64_t deadline) {
-        for (uint64_t now; (now = now_usec()) < deadline;) {
+        for (uint64_t now; (now = now_usec(CLOCK_MONOTONIC)) < deadline;) {
                 struct pollfd pfd = {.fd = t->follow_fd, .events = POLLIN};
                 uint64_t left = deadline - now;
                 struct timespec ts = {.tv_sec = (time_t) (left / 1000000), .tv_nsec = (long) (left % 1000000) * 1000};
@@ -705,7 +699,7 @@ static int top_snapshots(struct top *t, unsigned long iterations, bool json) {
                         if (!json)
                                 putchar('\n');
                 }
-                next = now_usec() + (uint64_t) (t->delay * 1e6);
+                next = now_usec(CLOCK_MONOTONIC) + (uint64_t) (t->delay * 1e6);
                 if (top_poll(t, &error) < 0) {
                         fprintf(stderr, "commitctl top: %s\n", error ?: "cannot read commitd's metrics");
                         return EXIT_FAILURE_;
