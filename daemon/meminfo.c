@@ -433,10 +433,14 @@ static int clear_mount_point(const char *dir) {
 }
 
 /* Everything given up once mounted: a user of its own (the read group gives it every budget's status), no
- * capability, no way back through execve. */
+ * capability, no way back. The order matters: the bounding set needs CAP_SETPCAP, which setuid() away from root
+ * clears; setgroups() and setgid() need CAP_SETGID, so they come before setuid(); setuid() as root sets the real,
+ * effective and saved uid alike, so no uid 0 is left to return to; no_new_privs keeps execve() from granting any. */
 static int drop_privileges(const char *user) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return log_error(PROGRAM ": no_new_privs: %m"), -errno;
+        if (caps_drop_bounding() < 0)
+                return log_error(PROGRAM ": cannot empty the capability bounding set: %m"), -errno;
         if (user) {
                 struct passwd *pw = getpwnam(user);
 

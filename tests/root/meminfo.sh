@@ -34,7 +34,19 @@ echo "{\"cgroup\": \"$SCRATCH/outer/inner\", \"mode\": \"strict\", \"limit\": \"
 "$COMMITCTL" reload >/dev/null || fail "reload"
 start_view
 [ "$(stat -c %U "/proc/$VIEW_PID")" = "$VIEWER" ] || fail "commitd-meminfo does not run as $VIEWER"
-grep -q '^CapEff:[[:space:]]*0*$' "/proc/$VIEW_PID/status" || fail "commitd-meminfo kept capabilities"
+# Every capability set empty, the bounding set too (nothing to regain through execve), no_new_privs, and no uid
+# or gid of root left (real, effective, saved, filesystem).
+for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+	grep -q "^$set:[[:space:]]*0*\$" "/proc/$VIEW_PID/status" ||
+		fail "commitd-meminfo kept capabilities: $(grep "^$set:" "/proc/$VIEW_PID/status")"
+done
+grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$VIEW_PID/status" || fail "commitd-meminfo without no_new_privs"
+[ "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' "/proc/$VIEW_PID/status")" = "$(id -u "$VIEWER") $(id -u "$VIEWER") $(id -u "$VIEWER") $(id -u "$VIEWER")" ] ||
+	fail "commitd-meminfo kept a uid of root: $(grep '^Uid:' "/proc/$VIEW_PID/status")"
+[ "$(awk '$1 == "Gid:" { print $2, $3, $4, $5 }' "/proc/$VIEW_PID/status")" = "$(id -g "$VIEWER") $(id -g "$VIEWER") $(id -g "$VIEWER") $(id -g "$VIEWER")" ] ||
+	fail "commitd-meminfo kept a gid of root: $(grep '^Gid:' "/proc/$VIEW_PID/status")"
+grep -qw 0 <<<"$(awk '$1 == "Groups:"' "/proc/$VIEW_PID/status" | cut -d: -f2)" &&
+	fail "commitd-meminfo kept root's group: $(grep '^Groups:' "/proc/$VIEW_PID/status")"
 
 # 1. A reader in no budget: the host's commit lines.
 host=$(cat "$VIEW/meminfo") || fail "reading the view as the host"
