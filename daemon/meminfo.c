@@ -62,6 +62,7 @@ struct view {
         pthread_cond_t kick, fetched; /* a miss wakes the refresh thread; it wakes the missed readers */
         struct levels levels;         /* guarded by lock */
         bool known;                   /* guarded by lock: commitd answered once */
+        bool answering;               /* guarded by lock: the last fetch got an answer */
         bool kicked;                  /* guarded by lock */
         uint64_t begun, done;         /* guarded by lock: fetches begun, the last one done */
 };
@@ -160,6 +161,7 @@ static void *refresh(void *userdata) {
                         old = v->levels;
                         v->levels = l;
                         v->known = true;
+                        v->answering = true;
                         pthread_mutex_unlock(&v->lock);
                         levels_done(&old);
                         if (!was_up)
@@ -173,6 +175,8 @@ static void *refresh(void *userdata) {
                         was_up = false;
                 }
                 pthread_mutex_lock(&v->lock);
+                if (r < 0)
+                        v->answering = false;
                 v->done = fetch;
                 pthread_cond_broadcast(&v->fetched);
                 if (!v->kicked) {
@@ -277,9 +281,11 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
         }
         pthread_mutex_lock(&v->lock);
         r = meminfo_view_pick(v->levels.v, v->levels.n, pc.v2_path);
-        if (r < 0 && v->known) {
+        if (r < 0 && v->known && v->answering) {
                 /* A container's first reads come right after its enrollment, before the next refresh: one answer
-                 * asked for now, waited for a bounded time. A reader outside every budget costs one status call. */
+                 * asked for now, waited for a bounded time. A reader outside every budget costs one status call.
+                 * Not while commitd does not answer: every reader waits in line on fuse_loop()'s one thread, and
+                 * a wait per reader for an answer that will not come would add up. */
                 uint64_t want = v->begun + 1; /* the answer to a fetch begun after this miss */
                 struct timespec until;
 
@@ -316,6 +322,7 @@ static struct view *view_of_context(void) {
 struct handle {
         char *text;
         size_t len;
+        bool fresh; /* made at open and not read yet: the first read at offset 0 need not make it again */
 };
 
 static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
@@ -352,6 +359,7 @@ static int handle_fill(struct handle *h) {
         free(h->text);
         h->text = text;
         h->len = strlen(text);
+        h->fresh = true;
         return 0;
 }
 
@@ -383,8 +391,10 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
         struct handle *h = (struct handle *) (uintptr_t) fi->fh;
 
         (void) path;
-        if (off == 0 && handle_fill(h) < 0)
+        /* cat opens then reads at once: one text for both, so a reader in no budget asks commitd once, not twice */
+        if (off == 0 && !h->fresh && handle_fill(h) < 0)
                 return -EIO;
+        h->fresh = false;
         if (off < 0 || (size_t) off >= h->len)
                 return 0;
         size = MIN(size, h->len - (size_t) off);

@@ -117,6 +117,17 @@ grep -q "detached the dead mount" "$WORK/view.log" || fail "the restart did not 
 echo "reads: $(sort "$WORK/reads.log" | uniq -c | tr '\n' ' ')"
 wait_for '[ "$(read_in inner | kb CommitLimit)" = 49152 ]' || fail "after the restart: $(read_in inner)"
 
+# 4b. commitd stuck (stopped, its socket still accepting): once the view's refresh has given up on it (5 s), a
+# reader in no budget gets the host's file at once, not after a wait per read for an answer that cannot come.
+kill -STOP "$COMMITD_PID"
+sleep 7
+t0=$(date +%s%N)
+for i in 1 2 3 4 5; do timeout 10 cat "$VIEW/meminfo" >/dev/null || break; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$COMMITD_PID"
+[ "$ms" -lt 1000 ] || fail "5 reads took $ms ms while commitd was stuck"
+wait_for '[ "$(read_in inner | kb CommitLimit)" = 49152 ]' || fail "after commitd went on: $(read_in inner)"
+
 # 5. commitctl run --meminfo: the command, in a mount namespace of its own, reads its budget in /proc/meminfo; the
 # host's namespace keeps the host's file. Without the view it is refused (nothing runs); a tenant is told why not.
 host_limit=$(kb CommitLimit </proc/meminfo)
