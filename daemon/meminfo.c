@@ -73,67 +73,38 @@ static void levels_done(struct levels *l) {
         *l = (struct levels){0};
 }
 
-/* Every budget of commitd's `status`, page by page (docs/protocol.md). */
+/* Every budget of commitd's `status`, every page joined (docs/protocol.md). */
 static int levels_fetch(const char *socket, struct levels *ret, char **ret_error) {
         struct timeval tv = {.tv_sec = CALL_TIMEOUT_S};
         _cleanup_close_ int fd = -1;
-        json_t *all = json_array();
-        struct levels l = {.status = all};
-        const char *after = NULL;
-        json_t *page = NULL;
+        struct levels l = {0};
+        const json_t *all, *c;
+        size_t i;
         int r;
 
-        if (!all)
-                return -ENOMEM;
         r = client_connect(socket, &fd);
         if (r < 0) {
-                levels_done(&l);
                 *ret_error = strdup(client_connect_error(socket, r));
                 return r;
         }
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        for (;;) {
-                json_t *params = after ? json_pack("{s:s}", "after", after) : NULL, *next;
-
-                json_decref(page);
-                page = NULL;
-                r = client_call(fd, "status", params, &page, ret_error);
-                if (r < 0)
-                        break;
-                if (json_array_extend(all, json_object_get(page, "cgroups")) < 0) {
-                        r = -EBADMSG;
-                        break;
-                }
-                next = json_object_get(page, "next");
-                if (!json_is_string(next))
-                        break;
-                /* after is the page's, kept until the next call is sent */
-                after = json_string_value(next);
-        }
-        json_decref(page);
-        if (r >= 0) {
-                size_t i;
-                json_t *c;
-
-                l.v = calloc(json_array_size(all) + 1, sizeof(*l.v));
-                if (!l.v)
-                        r = -ENOMEM;
-                json_array_foreach(all, i, c) {
-                        if (!l.v)
-                                break;
-                        l.v[l.n++] = (struct meminfo_level){
-                                .cgroup = json_string_value(json_object_get(c, "cgroup")),
-                                .has_policy = json_is_string(json_object_get(c, "policy")),
-                                .commit_limit_bytes =
-                                        (uint64_t) json_integer_value(json_object_get(c, "commit_limit_bytes")),
-                                .committed_bytes = (uint64_t) json_integer_value(json_object_get(c, "committed_bytes")),
-                        };
-                }
-        }
-        if (r < 0) {
-                levels_done(&l);
+        r = client_call_paged_fd(fd, "status", "cgroups", &l.status, ret_error);
+        if (r < 0)
                 return r;
+        all = json_object_get(l.status, "cgroups");
+        l.v = calloc(json_array_size(all) + 1, sizeof(*l.v));
+        if (!l.v) {
+                levels_done(&l);
+                return -ENOMEM;
+        }
+        json_array_foreach(all, i, c) {
+                l.v[l.n++] = (struct meminfo_level){
+                        .cgroup = json_string_value(json_object_get(c, "cgroup")),
+                        .has_policy = json_is_string(json_object_get(c, "policy")),
+                        .commit_limit_bytes = (uint64_t) json_integer_value(json_object_get(c, "commit_limit_bytes")),
+                        .committed_bytes = (uint64_t) json_integer_value(json_object_get(c, "committed_bytes")),
+                };
         }
         *ret = l;
         return 0;
