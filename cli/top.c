@@ -9,19 +9,18 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
 #include "formula.h"
 #include "macro.h"
 #include "refusal.h"
+#include "screen.h"
 #include "status.h"
 #include "units.h"
 #include "verbs.h"
@@ -69,24 +68,6 @@ struct top_row {
         double rate; /* < 0: not known yet */
         const json_t *last;
 };
-
-static volatile sig_atomic_t got_quit, got_winch, got_tstp;
-
-static void on_signal(int sig) {
-        if (sig == SIGWINCH)
-                got_winch = 1;
-        else if (sig == SIGTSTP)
-                got_tstp = 1;
-        else
-                got_quit = 1;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void top_done(struct top *t) {
         json_decref(t->metrics);
@@ -219,7 +200,7 @@ static int top_poll(struct top *t, char **ret_error) {
         r = client_fetch_paged(t->socket, "metrics", "budgets", &metrics, ret_error);
         if (r < 0)
                 return r;
-        now = now_usec();
+        now = now_usec(CLOCK_MONOTONIC);
         refused = json_object();
         rates = json_object();
         json_array_foreach(json_object_get(metrics, "budgets"), i, b) {
@@ -411,75 +392,19 @@ static int name_width_of(const struct top_row *rows, size_t n) {
         return w;
 }
 
-/* The bytes of s that fill at most cols columns: one column per character (a UTF-8 lead byte), no wide ones. */
-static size_t fit_columns(const char *s, size_t len, unsigned cols) {
-        unsigned c = 0;
-        size_t i;
-
-        for (i = 0; i < len; i++)
-                if (((unsigned char) s[i] & 0xC0) != 0x80 && c++ == cols)
-                        break;
-        return i;
-}
-
-struct screen {
-        struct termios saved;
-        unsigned rows, cols;
-};
-
-static void screen_size(struct screen *s) {
-        struct winsize ws;
-
-        s->rows = 24;
-        s->cols = 80;
-        if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_row > 0 && ws.ws_col > 0) {
-                s->rows = ws.ws_row;
-                s->cols = ws.ws_col;
-        }
-}
-
-/* Character at a time without echo; ^C and ^Z stay signals (handled: the terminal is put back first). The
- * alternate screen keeps the shell's screen as it was; the cursor is hidden while drawing. */
-static int screen_enter(struct screen *s) {
-        struct termios raw = s->saved;
-        static const char enter[] = "\033[?1049h\033[?25l";
-
-        raw.c_lflag &= ~(tcflag_t) (ICANON | ECHO);
-        raw.c_cc[VMIN] = 1;
-        raw.c_cc[VTIME] = 0;
-        if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) < 0)
-                return -errno;
-        if (write(STDOUT_FILENO, enter, sizeof(enter) - 1) < 0)
-                return -errno;
-        screen_size(s);
-        return 0;
-}
-
-static void screen_leave(struct screen *s) {
-        static const char leave[] = "\033[?25h\033[?1049l";
-
-        fflush(stdout);
-        (void) !write(STDOUT_FILENO, leave, sizeof(leave) - 1);
-        (void) tcsetattr(STDIN_FILENO, TCSADRAIN, &s->saved);
-}
-
-/* One frame: every line cut to the width, as many rows as the height leaves; the column header reversed. */
+/* One frame: the host, the status with the keys, the last poll's failure, the header, as many rows as fit. */
 static void top_draw(const struct top *t, const struct screen *s) {
-        _cleanup_free_ char *text = NULL;
         _cleanup_free_ struct top_row *rows = NULL;
-        size_t size = 0, n = 0, len;
-        unsigned line = 0;
-        FILE *f;
+        struct screen_frame fr;
+        size_t n = 0, len;
         int w;
 
         rows = top_rows(t, &n);
         /* the name as long as the longest, but not so long that the bar goes off a narrow screen */
         w = MIN(name_width_of(rows, n), MAX(TOP_NAME_MIN, (int) s->cols - 73));
-        f = open_memstream(&text, &size);
-        if (!f)
+        if (screen_frame_begin(&fr, s) < 0)
                 return;
-        fputs("\033[H", f);
-        for (int part = 0; line < s->rows; part++, line++) {
+        for (size_t part = 0; part < 4 + n; part++) {
                 _cleanup_free_ char *l = NULL;
                 FILE *lf = open_memstream(&l, &len);
 
@@ -495,26 +420,12 @@ static void top_draw(const struct top *t, const struct screen *s) {
                         fprintf(lf, "%s", t->poll_error ? t->poll_error : "");
                 else if (part == 3)
                         top_format_header(lf, w);
-                else if ((size_t) part - 4 < n)
+                else
                         top_format_row(lf, &rows[part - 4], w);
-                else {
-                        fclose(lf);
+                if (fclose(lf) != 0 || !screen_frame_line(&fr, l, len, part == 3))
                         break;
-                }
-                if (fclose(lf) != 0)
-                        break;
-                if (line > 0)
-                        fputs("\r\n", f);
-                if (part == 3)
-                        fputs("\033[7m", f);
-                fwrite(l, 1, fit_columns(l, len, s->cols), f);
-                fputs(part == 3 ? "\033[m\033[K" : "\033[K", f);
         }
-        fputs("\033[J", f);
-        if (fclose(f) != 0)
-                return;
-        fwrite(text, 1, size, stdout);
-        fflush(stdout);
+        screen_frame_end(&fr);
 }
 
 static void handle_key(struct top *t, char c, bool *quit) {
@@ -528,28 +439,9 @@ static void handle_key(struct top *t, char c, bool *quit) {
                                 t->order = (enum top_order) o;
 }
 
-/* Stopped by ^Z: the shell gets its terminal back as it was, and this screen returns at SIGCONT. */
-static int suspend(struct screen *s, const struct sigaction *sa) {
-        sigset_t tstp;
-
-        screen_leave(s);
-        signal(SIGTSTP, SIG_DFL);
-        raise(SIGTSTP); /* pending while blocked, stops at the unblock */
-        sigemptyset(&tstp);
-        sigaddset(&tstp, SIGTSTP);
-        sigprocmask(SIG_UNBLOCK, &tstp, NULL);
-        sigprocmask(SIG_BLOCK, &tstp, NULL);
-        sigaction(SIGTSTP, sa, NULL);
-        return screen_enter(s);
-}
-
 static int top_interactive(struct top *t) {
-        static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGTSTP};
-        /* No SA_RESTART: a signal ends ppoll(), and is seen only there (blocked everywhere else). */
-        struct sigaction sa = {.sa_handler = on_signal};
         _cleanup_free_ char *error = NULL;
-        struct screen s = {};
-        sigset_t block, unblocked;
+        struct screen s;
         uint64_t next = 0;
         bool quit = false;
         int r = 0;
@@ -560,73 +452,41 @@ static int top_interactive(struct top *t) {
                 return EXIT_FAILURE_;
         }
         next = t->polled_usec + (uint64_t) (t->delay * 1e6);
-        if (tcgetattr(STDIN_FILENO, &s.saved) < 0) {
+        if (screen_init(&s) < 0) {
                 fprintf(stderr, "commitctl top: cannot read the terminal's settings: %m\n");
                 return EXIT_FAILURE_;
         }
-        sigemptyset(&block);
-        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
-                sigaddset(&block, sigs[i]);
-        sigprocmask(SIG_BLOCK, &block, &unblocked);
-        for (size_t i = 0; i < ELEMENTSOF(sigs); i++)
-                sigaction(sigs[i], &sa, NULL);
-        r = screen_enter(&s);
+        r = screen_open(&s);
         if (r >= 0)
                 top_draw(t, &s);
         while (r >= 0 && !quit) {
-                struct pollfd fds[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = t->follow_fd, .events = POLLIN}};
                 struct timespec timeout, *tp = NULL;
-                uint64_t now = now_usec();
-                bool draw = false;
+                struct screen_input in;
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
 
                 if (!t->paused && now >= next) {
                         char *why = NULL;
                         set_text(&t->poll_error, top_poll(t, &why) < 0 ? (why ?: strdup("commitd failed")) : NULL);
                         next = now + (uint64_t) (t->delay * 1e6);
-                        draw = true;
-                }
-                if (draw)
                         top_draw(t, &s);
+                }
                 if (!t->paused) {
-                        uint64_t left = next > now_usec() ? next - now_usec() : 0;
+                        uint64_t left = next > now_usec(CLOCK_MONOTONIC) ? next - now_usec(CLOCK_MONOTONIC) : 0;
                         timeout = (struct timespec){.tv_sec = (time_t) (left / 1000000),
                                                     .tv_nsec = (long) (left % 1000000) * 1000};
                         tp = &timeout;
                 }
-                fds[1].fd = t->follow_fd;
-                if (ppoll(fds, 2, tp, &unblocked) < 0 && errno != EINTR) {
-                        r = -errno;
+                r = screen_wait(&s, t->follow_fd, tp, &in);
+                if (r < 0 || in.quit)
                         break;
-                }
-                if (got_quit)
-                        break;
-                if (got_tstp) {
-                        got_tstp = 0;
-                        r = suspend(&s, &sa);
-                        draw = true;
-                }
-                if (got_winch) {
-                        got_winch = 0;
-                        screen_size(&s);
-                        draw = true;
-                }
-                if (fds[0].revents) {
-                        char keys[64];
-                        ssize_t k = read(STDIN_FILENO, keys, sizeof(keys));
-
-                        if (k <= 0 && !(k < 0 && errno == EINTR))
-                                break; /* the terminal went away */
-                        for (ssize_t i = 0; i < k; i++)
-                                handle_key(t, keys[i], &quit);
-                        draw = true;
-                }
-                if (fds[1].revents)
+                for (size_t i = 0; i < in.n_keys; i++)
+                        handle_key(t, in.keys[i], &quit);
+                if (in.fd_ready)
                         top_drain(t);
-                if (draw && !quit && r >= 0)
+                if (in.redraw && !quit)
                         top_draw(t, &s);
         }
-        screen_leave(&s);
-        sigprocmask(SIG_SETMASK, &unblocked, NULL);
+        screen_close(&s);
         if (r < 0) {
                 fprintf(stderr, "commitctl top: cannot use the terminal: %s\n", strerror(-r));
                 return EXIT_FAILURE_;
@@ -684,7 +544,7 @@ static int top_print(const struct top *t, bool json) {
 
 /* Waits until the deadline, reading pushed events meanwhile (a follower that does not read is dropped). */
 static void top_sleep(struct top *t, uint64_t deadline) {
-        for (uint64_t now; (now = now_usec()) < deadline;) {
+        for (uint64_t now; (now = now_usec(CLOCK_MONOTONIC)) < deadline;) {
                 struct pollfd pfd = {.fd = t->follow_fd, .events = POLLIN};
                 uint64_t left = deadline - now;
                 struct timespec ts = {.tv_sec = (time_t) (left / 1000000), .tv_nsec = (long) (left % 1000000) * 1000};
@@ -705,7 +565,7 @@ static int top_snapshots(struct top *t, unsigned long iterations, bool json) {
                         if (!json)
                                 putchar('\n');
                 }
-                next = now_usec() + (uint64_t) (t->delay * 1e6);
+                next = now_usec(CLOCK_MONOTONIC) + (uint64_t) (t->delay * 1e6);
                 if (top_poll(t, &error) < 0) {
                         fprintf(stderr, "commitctl top: %s\n", error ?: "cannot read commitd's metrics");
                         return EXIT_FAILURE_;

@@ -163,9 +163,11 @@ static int parse_listen(const char *s, struct addrinfo **ret, const char **ret_w
         }
         if (!host)
                 return -ENOMEM;
+        /* Digits only: strtol() and getaddrinfo()'s strtoul() would also take " 80", "+80" and "-0". */
         errno = 0;
         p = strtol(port, &end, 10);
-        if (errno != 0 || end == port || *end || p < 0 || p > 65535) {
+        if (!*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 || errno != 0 || *end ||
+            p > 65535) {
                 *ret_why = "the port is not a number from 0 to 65535";
                 return -EINVAL;
         }

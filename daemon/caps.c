@@ -61,14 +61,20 @@ int caps_drop_to_runtime(void) {
         return r;
 }
 
+int caps_drop_bounding(void) {
+        for (cap_value_t v = 0; v <= CAP_LAST_CAP; v++)
+                if (cap_drop_bound(v) < 0 && errno != EINVAL) /* EINVAL: a capability this kernel does not know */
+                        return -errno;
+        return 0;
+}
+
 int caps_drop_all(void) {
         cap_t none;
         int r;
 
         /* The bounding set where allowed (a keeper started before commitd dropped CAP_SETPCAP): then even an
          * execve() as uid 0 gives nothing back. */
-        for (cap_value_t v = 0; v <= CAP_LAST_CAP; v++)
-                (void) cap_drop_bound(v);
+        (void) caps_drop_bounding();
         none = cap_init();
         r = none && cap_set_proc(none) == 0 ? 0 : -errno;
         cap_free(none);

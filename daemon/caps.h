@@ -18,3 +18,6 @@ int caps_check(bool need_chown, const char **ret_missing);
 int caps_drop_to_runtime(void);
 /* Drops every capability (the keeper needs none). */
 int caps_drop_all(void);
+/* Empties the bounding set: no execve(), even as uid 0, can give a capability back. Needs CAP_SETPCAP, so it
+ * comes before a setuid() away from root, which clears it with the rest (capabilities(7)). */
+int caps_drop_bounding(void);

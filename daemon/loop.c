@@ -41,12 +41,6 @@ void loop_set_lock(struct loop *l, pthread_mutex_t *lock, atomic_uint *waiters) 
 #define LOOP_YIELD_STEP_NSEC 10000
 #define LOOP_YIELD_MAX_USEC  1000
 
-uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void lock(struct loop *l) {
         if (l->waiters && atomic_load(l->waiters) > 0) {
                 uint64_t until = now_usec(CLOCK_MONOTONIC) + LOOP_YIELD_MAX_USEC;

@@ -6,14 +6,13 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "clock.h"
+
 /* One epoll loop over the control socket, its clients, every listener fd and the timers. A handler gets
  * the epoll events of its fd; it may remove any source, its own included. */
 struct loop;
 struct loop_source;
 typedef void (*loop_handler_t)(struct loop_source *s, uint32_t events, void *userdata);
-
-/* The clock in microseconds (CLOCK_MONOTONIC for intervals, CLOCK_REALTIME for timestamps). */
-uint64_t now_usec(clockid_t clock);
 
 int loop_new(struct loop **ret);
 /* Removes every source still in the loop (closing its fd, as loop_remove() does), then frees the loop. */

@@ -62,6 +62,7 @@ struct view {
         pthread_cond_t kick, fetched; /* a miss wakes the refresh thread; it wakes the missed readers */
         struct levels levels;         /* guarded by lock */
         bool known;                   /* guarded by lock: commitd answered once */
+        bool answering;               /* guarded by lock: the last fetch got an answer */
         bool kicked;                  /* guarded by lock */
         uint64_t begun, done;         /* guarded by lock: fetches begun, the last one done */
 };
@@ -72,67 +73,38 @@ static void levels_done(struct levels *l) {
         *l = (struct levels){0};
 }
 
-/* Every budget of commitd's `status`, page by page (docs/protocol.md). */
+/* Every budget of commitd's `status`, every page joined (docs/protocol.md). */
 static int levels_fetch(const char *socket, struct levels *ret, char **ret_error) {
         struct timeval tv = {.tv_sec = CALL_TIMEOUT_S};
         _cleanup_close_ int fd = -1;
-        json_t *all = json_array();
-        struct levels l = {.status = all};
-        const char *after = NULL;
-        json_t *page = NULL;
+        struct levels l = {0};
+        const json_t *all, *c;
+        size_t i;
         int r;
 
-        if (!all)
-                return -ENOMEM;
         r = client_connect(socket, &fd);
         if (r < 0) {
-                levels_done(&l);
                 *ret_error = strdup(client_connect_error(socket, r));
                 return r;
         }
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        for (;;) {
-                json_t *params = after ? json_pack("{s:s}", "after", after) : NULL, *next;
-
-                json_decref(page);
-                page = NULL;
-                r = client_call(fd, "status", params, &page, ret_error);
-                if (r < 0)
-                        break;
-                if (json_array_extend(all, json_object_get(page, "cgroups")) < 0) {
-                        r = -EBADMSG;
-                        break;
-                }
-                next = json_object_get(page, "next");
-                if (!json_is_string(next))
-                        break;
-                /* after is the page's, kept until the next call is sent */
-                after = json_string_value(next);
-        }
-        json_decref(page);
-        if (r >= 0) {
-                size_t i;
-                json_t *c;
-
-                l.v = calloc(json_array_size(all) + 1, sizeof(*l.v));
-                if (!l.v)
-                        r = -ENOMEM;
-                json_array_foreach(all, i, c) {
-                        if (!l.v)
-                                break;
-                        l.v[l.n++] = (struct meminfo_level){
-                                .cgroup = json_string_value(json_object_get(c, "cgroup")),
-                                .has_policy = json_is_string(json_object_get(c, "policy")),
-                                .commit_limit_bytes =
-                                        (uint64_t) json_integer_value(json_object_get(c, "commit_limit_bytes")),
-                                .committed_bytes = (uint64_t) json_integer_value(json_object_get(c, "committed_bytes")),
-                        };
-                }
-        }
-        if (r < 0) {
-                levels_done(&l);
+        r = client_call_paged_fd(fd, "status", "cgroups", &l.status, ret_error);
+        if (r < 0)
                 return r;
+        all = json_object_get(l.status, "cgroups");
+        l.v = calloc(json_array_size(all) + 1, sizeof(*l.v));
+        if (!l.v) {
+                levels_done(&l);
+                return -ENOMEM;
+        }
+        json_array_foreach(all, i, c) {
+                l.v[l.n++] = (struct meminfo_level){
+                        .cgroup = json_string_value(json_object_get(c, "cgroup")),
+                        .has_policy = json_is_string(json_object_get(c, "policy")),
+                        .commit_limit_bytes = (uint64_t) json_integer_value(json_object_get(c, "commit_limit_bytes")),
+                        .committed_bytes = (uint64_t) json_integer_value(json_object_get(c, "committed_bytes")),
+                };
         }
         *ret = l;
         return 0;
@@ -160,6 +132,7 @@ static void *refresh(void *userdata) {
                         old = v->levels;
                         v->levels = l;
                         v->known = true;
+                        v->answering = true;
                         pthread_mutex_unlock(&v->lock);
                         levels_done(&old);
                         if (!was_up)
@@ -173,6 +146,8 @@ static void *refresh(void *userdata) {
                         was_up = false;
                 }
                 pthread_mutex_lock(&v->lock);
+                if (r < 0)
+                        v->answering = false;
                 v->done = fetch;
                 pthread_cond_broadcast(&v->fetched);
                 if (!v->kicked) {
@@ -277,9 +252,11 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
         }
         pthread_mutex_lock(&v->lock);
         r = meminfo_view_pick(v->levels.v, v->levels.n, pc.v2_path);
-        if (r < 0 && v->known) {
+        if (r < 0 && v->known && v->answering) {
                 /* A container's first reads come right after its enrollment, before the next refresh: one answer
-                 * asked for now, waited for a bounded time. A reader outside every budget costs one status call. */
+                 * asked for now, waited for a bounded time. A reader outside every budget costs one status call.
+                 * Not while commitd does not answer: every reader waits in line on fuse_loop()'s one thread, and
+                 * a wait per reader for an answer that will not come would add up. */
                 uint64_t want = v->begun + 1; /* the answer to a fetch begun after this miss */
                 struct timespec until;
 
@@ -316,6 +293,7 @@ static struct view *view_of_context(void) {
 struct handle {
         char *text;
         size_t len;
+        bool fresh; /* made at open and not read yet: the first read at offset 0 need not make it again */
 };
 
 static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi) {
@@ -352,6 +330,7 @@ static int handle_fill(struct handle *h) {
         free(h->text);
         h->text = text;
         h->len = strlen(text);
+        h->fresh = true;
         return 0;
 }
 
@@ -383,8 +362,10 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
         struct handle *h = (struct handle *) (uintptr_t) fi->fh;
 
         (void) path;
-        if (off == 0 && handle_fill(h) < 0)
+        /* cat opens then reads at once: one text for both, so a reader in no budget asks commitd once, not twice */
+        if (off == 0 && !h->fresh && handle_fill(h) < 0)
                 return -EIO;
+        h->fresh = false;
         if (off < 0 || (size_t) off >= h->len)
                 return 0;
         size = MIN(size, h->len - (size_t) off);
@@ -433,10 +414,14 @@ static int clear_mount_point(const char *dir) {
 }
 
 /* Everything given up once mounted: a user of its own (the read group gives it every budget's status), no
- * capability, no way back through execve. */
+ * capability, no way back. The order matters: the bounding set needs CAP_SETPCAP, which setuid() away from root
+ * clears; setgroups() and setgid() need CAP_SETGID, so they come before setuid(); setuid() as root sets the real,
+ * effective and saved uid alike, so no uid 0 is left to return to; no_new_privs keeps execve() from granting any. */
 static int drop_privileges(const char *user) {
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return log_error(PROGRAM ": no_new_privs: %m"), -errno;
+        if (caps_drop_bounding() < 0)
+                return log_error(PROGRAM ": cannot empty the capability bounding set: %m"), -errno;
         if (user) {
                 struct passwd *pw = getpwnam(user);
 

@@ -137,6 +137,12 @@ int fileio_write_atomic(const char *path, const char *text, size_t len, mode_t m
                 else if (n > 0)
                         done += (size_t) n;
         }
+        /* The data on disk before the name: otherwise a crash after the rename can leave path empty (a
+         * filesystem may commit the rename first, as XFS does and ext4 without auto_da_alloc). The directory is
+         * not synced: after a crash path is then the old file or the new one, both whole, which is all a
+         * reader is promised. */
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
         if (r == 0 && (close(TAKE_FD(fd)) < 0 || rename(tmp, path) < 0))
                 r = -errno;
         if (r < 0)

@@ -19,7 +19,8 @@ start_commitd
 chmod o+x "$WORK" # the socket is reachable by path
 
 # Bad addresses: a clear message and exit code 2, before anything is bound.
-for a in 127.0.0.1 localhost:9847 127.0.0.1:65536 '[::1:9847' 300.1.1.1:80; do
+for a in 127.0.0.1 localhost:9847 127.0.0.1:65536 '[::1:9847' 300.1.1.1:80 127.0.0.1:+80 '127.0.0.1: 80' '[::1]:-0' \
+	127.0.0.1:000009847 :9847; do
 	err=$("$EXPORTER" --listen "$a" 2>&1)
 	rc=$?
 	[ $rc = 2 ] || fail "--listen $a exited $rc, want 2: $err"

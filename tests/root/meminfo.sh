@@ -34,7 +34,19 @@ echo "{\"cgroup\": \"$SCRATCH/outer/inner\", \"mode\": \"strict\", \"limit\": \"
 "$COMMITCTL" reload >/dev/null || fail "reload"
 start_view
 [ "$(stat -c %U "/proc/$VIEW_PID")" = "$VIEWER" ] || fail "commitd-meminfo does not run as $VIEWER"
-grep -q '^CapEff:[[:space:]]*0*$' "/proc/$VIEW_PID/status" || fail "commitd-meminfo kept capabilities"
+# Every capability set empty, the bounding set too (nothing to regain through execve), no_new_privs, and no uid
+# or gid of root left (real, effective, saved, filesystem).
+for set in CapInh CapPrm CapEff CapBnd CapAmb; do
+	grep -q "^$set:[[:space:]]*0*\$" "/proc/$VIEW_PID/status" ||
+		fail "commitd-meminfo kept capabilities: $(grep "^$set:" "/proc/$VIEW_PID/status")"
+done
+grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$VIEW_PID/status" || fail "commitd-meminfo without no_new_privs"
+[ "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' "/proc/$VIEW_PID/status")" = "$(id -u "$VIEWER") $(id -u "$VIEWER") $(id -u "$VIEWER") $(id -u "$VIEWER")" ] ||
+	fail "commitd-meminfo kept a uid of root: $(grep '^Uid:' "/proc/$VIEW_PID/status")"
+[ "$(awk '$1 == "Gid:" { print $2, $3, $4, $5 }' "/proc/$VIEW_PID/status")" = "$(id -g "$VIEWER") $(id -g "$VIEWER") $(id -g "$VIEWER") $(id -g "$VIEWER")" ] ||
+	fail "commitd-meminfo kept a gid of root: $(grep '^Gid:' "/proc/$VIEW_PID/status")"
+grep -qw 0 <<<"$(awk '$1 == "Groups:"' "/proc/$VIEW_PID/status" | cut -d: -f2)" &&
+	fail "commitd-meminfo kept root's group: $(grep '^Groups:' "/proc/$VIEW_PID/status")"
 
 # 1. A reader in no budget: the host's commit lines.
 host=$(cat "$VIEW/meminfo") || fail "reading the view as the host"
@@ -104,6 +116,17 @@ tail -5 "$WORK/reads.log" | grep -qv '^ok$' && fail "reads fail after the restar
 grep -q "detached the dead mount" "$WORK/view.log" || fail "the restart did not detach the dead mount"
 echo "reads: $(sort "$WORK/reads.log" | uniq -c | tr '\n' ' ')"
 wait_for '[ "$(read_in inner | kb CommitLimit)" = 49152 ]' || fail "after the restart: $(read_in inner)"
+
+# 4b. commitd stuck (stopped, its socket still accepting): once the view's refresh has given up on it (5 s), a
+# reader in no budget gets the host's file at once, not after a wait per read for an answer that cannot come.
+kill -STOP "$COMMITD_PID"
+sleep 7
+t0=$(date +%s%N)
+for i in 1 2 3 4 5; do timeout 10 cat "$VIEW/meminfo" >/dev/null || break; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+kill -CONT "$COMMITD_PID"
+[ "$ms" -lt 1000 ] || fail "5 reads took $ms ms while commitd was stuck"
+wait_for '[ "$(read_in inner | kb CommitLimit)" = 49152 ]' || fail "after commitd went on: $(read_in inner)"
 
 # 5. commitctl run --meminfo: the command, in a mount namespace of its own, reads its budget in /proc/meminfo; the
 # host's namespace keeps the host's file. Without the view it is refused (nothing runs); a tenant is told why not.
