@@ -7,8 +7,8 @@
 #                        each run boots a copy of it, removed at the end.
 set -u
 [ "$(id -u)" = 0 ] || { echo "not root: skipped"; exit 77; }
-for t in dpkg-buildpackage debootstrap systemd-nspawn nsenter; do
-	command -v $t >/dev/null || { echo "no $t: skipped (apt-get install debhelper debootstrap systemd-container)"; exit 77; }
+for t in dpkg-buildpackage dch debootstrap systemd-nspawn nsenter; do
+	command -v $t >/dev/null || { echo "no $t: skipped (apt-get install debhelper devscripts debootstrap systemd-container)"; exit 77; }
 done
 src=$(cd "$(dirname "$0")/../.." && pwd)
 root=${COMMITD_NSPAWN_ROOT:-/var/tmp/commitd-nspawn-root}
@@ -34,6 +34,14 @@ if (cd "$work/commitd-0.1.0" && dpkg-buildpackage -us -uc -b >"$work/build.log" 
 	ok "dpkg-buildpackage -us -uc -b"
 else
 	tail -30 "$work/build.log"; not_ok "dpkg-buildpackage"; exit 1
+fi
+# The same tree as 0.1.0-2, for a real upgrade in step 6.
+mkdir "$work/v2" && cp -a "$work/commitd-0.1.0" "$work/v2/" && rm -rf "$work/v2/commitd-0.1.0/debian/.debhelper"
+if (cd "$work/v2/commitd-0.1.0" && dch -v 0.1.0-2 -D UNRELEASED "Upgrade test." >/dev/null 2>&1 &&
+	dpkg-buildpackage -us -uc -b >"$work/build2.log" 2>&1); then
+	mv "$work/v2"/*.deb "$work/" && ok "0.1.0-2 built for the upgrade"
+else
+	tail -30 "$work/build2.log"; not_ok "dpkg-buildpackage of 0.1.0-2"; exit 1
 fi
 if command -v lintian >/dev/null; then
 	lintian "$work"/commitd_*.changes >"$work/lintian.log" 2>&1
@@ -62,9 +70,9 @@ chmod +x "$work/root/root/alloc.sh"
 
 # 3. Boot it. No systemd is PID 1 on these hosts, so no bus and no machined: --keep-unit --register=no.
 # commitd needs CAP_CHECKPOINT_RESTORE, which nspawn does not grant by default; CAP_BPF and CAP_PERFMON let
-# it try its BPF iterator.
+# it try its BPF iterator. commitd-meminfo mounts with /dev/fuse, not in nspawn's /dev unless bound.
 systemd-nspawn -D "$work/root" --register=no --keep-unit -b \
-	--capability=CAP_CHECKPOINT_RESTORE,CAP_BPF,CAP_PERFMON </dev/null >"$work/console.log" 2>&1 &
+	--capability=CAP_CHECKPOINT_RESTORE,CAP_BPF,CAP_PERFMON --bind=/dev/fuse </dev/null >"$work/console.log" 2>&1 &
 nspawn_pid=$!
 # Commands run in the container by entering the namespaces of its PID 1 (nspawn's child).
 leader=
@@ -79,11 +87,14 @@ done
 ok "a Debian 12 systemd booted in systemd-nspawn"
 
 # 4. Install (the container's apt fetches the dependencies from Debian's mirror).
-in_ct sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends /debs/commitd_*_amd64.deb /debs/commitd-exporter_*_amd64.deb' \
-	>"$work/install.log" 2>&1 && ok "apt-get install ./commitd_*.deb ./commitd-exporter_*.deb" ||
+in_ct sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends /debs/commitd_0.1.0-1_amd64.deb /debs/commitd-exporter_0.1.0-1_amd64.deb /debs/commitd-meminfo_0.1.0-1_amd64.deb' \
+	>"$work/install.log" 2>&1 && ok "apt-get install the three packages, 0.1.0-1" ||
 	{ tail "$work/install.log"; not_ok "install"; }
 [ "$(in_ct systemctl is-active commitd)" = active ] && ok "commitd.service active after install" || not_ok "commitd.service not active"
 [ "$(in_ct systemctl is-active commitd-exporter)" = active ] && ok "commitd-exporter.service active" || not_ok "commitd-exporter.service not active"
+[ "$(in_ct systemctl is-active commitd-meminfo)" = active ] && ok "commitd-meminfo.service active" || not_ok "commitd-meminfo.service not active"
+in_ct grep -q '^CommitLimit:' /run/commitd/meminfo/meminfo && ok "commitd-meminfo serves /run/commitd/meminfo/meminfo" ||
+	not_ok "no /run/commitd/meminfo/meminfo"
 in_ct getent group commitd commitd-read >/dev/null && ok "groups commitd and commitd-read" || not_ok "groups"
 in_ct sh -c 'cp /usr/share/doc/commitd/examples/policies/demo.json /etc/commitd/policies/ && systemctl reload commitd && sleep 1 && commitctl policy list | grep -q "^demo"' &&
 	ok "systemctl reload loads a policy" || not_ok "reload"
@@ -94,21 +105,25 @@ in_ct commitctl run --policy demo -- dd if=/dev/zero of=/dev/null bs=100M count=
 in_ct journalctl -u commitd -p notice..notice | grep -q "refused cgroup=/commitd-demo" &&
 	ok "the refusal is in the journal at NOTICE" || not_ok "no refusal at NOTICE in the journal"
 
-# 6. Restarts and an upgrade (a reinstall: prerm upgrade, postinst configure with the old version) while an
-# enrolled process allocates: the keeper keeps its listener, no call fails (ENOSYS would be a failure).
+# 6. Restarts and the upgrade to 0.1.0-2 while an enrolled process allocates: the keeper keeps its listener,
+# no call fails (ENOSYS would be a failure). The upgrade restarts commitd and leaves commitd-meminfo running.
+meminfo_pid=$(in_ct systemctl show -P MainPID commitd-meminfo)
 in_ct sh -c 'commitctl run --policy demo -- /root/alloc.sh >/root/alloc.out 2>&1 & sleep 2
 	for n in 1 2 3 4 5; do systemctl restart commitd; sleep 1; done
-	dpkg -i /debs/commitd_*_amd64.deb >/root/reinstall.log 2>&1 || echo "REINSTALL FAILED"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /debs/commitd_0.1.0-2_amd64.deb /debs/commitd-exporter_0.1.0-2_amd64.deb /debs/commitd-meminfo_0.1.0-2_amd64.deb >/root/upgrade.log 2>&1 || echo "UPGRADE FAILED"
 	wait' >"$work/restart.log" 2>&1
-grep -q FAILED "$work/restart.log" && not_ok "reinstall over a running instance" || ok "reinstall over a running instance"
+grep -q FAILED "$work/restart.log" && not_ok "upgrade to 0.1.0-2 over a running instance" || ok "upgrade to 0.1.0-2 over a running instance"
+[ "$(in_ct dpkg-query -W -f='${Version}' commitd)" = 0.1.0-2 ] && ok "commitd 0.1.0-2 installed" || not_ok "commitd not upgraded"
+[ "$(in_ct systemctl show -P MainPID commitd-meminfo)" = "$meminfo_pid" ] && ok "the upgrade did not restart commitd-meminfo" ||
+	not_ok "the upgrade restarted commitd-meminfo"
 out=$(in_ct tail -1 /root/alloc.out)
 [ "$out" = "done: 3000 runs, 0 failures" ] && ok "5 restarts and an upgrade under allocations: $out" || not_ok "under restarts: $out"
 n=$(in_ct journalctl -u commitd | grep -c "1 listeners adopted")
 [ "$n" -ge 6 ] && ok "the listener was adopted after each restart ($n)" || not_ok "adopted $n times, not 6"
 
 # 7. Stop, remove, purge: nothing of commitd left but the administrator's policy and the groups.
-in_ct sh -c 'rm /etc/commitd/policies/demo.json; systemctl stop commitd-exporter commitd; sleep 1
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq commitd commitd-exporter' >"$work/purge.log" 2>&1 &&
+in_ct sh -c 'rm /etc/commitd/policies/demo.json; systemctl stop commitd-exporter commitd-meminfo commitd; sleep 1
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq commitd commitd-exporter commitd-meminfo' >"$work/purge.log" 2>&1 &&
 	ok "apt-get purge" || { tail "$work/purge.log"; not_ok "purge"; }
 left=$(in_ct sh -c 'ls -d /etc/commitd /var/lib/commitd /run/commitd /lib/systemd/system/commitd* /etc/systemd/system/*/commitd* /usr/sbin/commitd* 2>/dev/null; for p in /proc/[0-9]*; do case $(cat $p/comm 2>/dev/null) in commit*) echo "$p";; esac; done')
 [ -z "$left" ] && ok "purge left nothing" || not_ok "purge left: $left"
