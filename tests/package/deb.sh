@@ -92,6 +92,10 @@ in_ct sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-ge
 	{ tail "$work/install.log"; not_ok "install"; }
 [ "$(in_ct systemctl is-active commitd)" = active ] && ok "commitd.service active after install" || not_ok "commitd.service not active"
 [ "$(in_ct systemctl is-active commitd-exporter)" = active ] && ok "commitd-exporter.service active" || not_ok "commitd-exporter.service not active"
+# The exporter (DynamicUser=, in commitd-read) reaches the socket, which belongs to --group commitd, through
+# the read group's ACL entry: commitd_up 1 on /metrics.
+in_ct bash -c 'exec 3<>/dev/tcp/127.0.0.1/9847 && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && cat <&3' 2>/dev/null |
+	grep -q '^commitd_up 1' && ok "commitd-exporter serves commitd_up 1 through the read group" || not_ok "exporter: no commitd_up 1"
 [ "$(in_ct systemctl is-active commitd-meminfo)" = active ] && ok "commitd-meminfo.service active" || not_ok "commitd-meminfo.service not active"
 in_ct grep -q '^CommitLimit:' /run/commitd/meminfo/meminfo && ok "commitd-meminfo serves /run/commitd/meminfo/meminfo" ||
 	not_ok "no /run/commitd/meminfo/meminfo"
