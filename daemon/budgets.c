@@ -98,7 +98,8 @@ int budgets_instantiate(struct budgets *b, const struct budget_entry *template, 
         e->policy = p;
         free(e->source);
         e->source = NULL;
-        (void) asprintf(&e->source, "oci:%s", id);
+        if (asprintf(&e->source, "oci:%s", id) < 0)
+                e->source = NULL;
         free(e->template_name);
         free(e->container_id);
         e->template_name = strdup(template->policy->name);

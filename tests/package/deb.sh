@@ -1,0 +1,142 @@
+#!/bin/bash
+# Builds the Debian packages from a copy of this tree, then installs, restarts, upgrades and purges them under a
+# real systemd: a Debian 12 root (debootstrap) booted with systemd-nspawn. Never installs anything on the host.
+# Not in the default suite yet (scripts/test does not run it): it needs debootstrap, systemd-container, debhelper
+# and Debian's mirror, and takes minutes. Exit 77 when not root or a tool is missing; 0 pass, 1 fail.
+#   COMMITD_NSPAWN_ROOT  the pristine root, made once and reused (default /var/tmp/commitd-nspawn-root);
+#                        each run boots a copy of it, removed at the end.
+set -u
+[ "$(id -u)" = 0 ] || { echo "not root: skipped"; exit 77; }
+for t in dpkg-buildpackage dch debootstrap systemd-nspawn nsenter; do
+	command -v $t >/dev/null || { echo "no $t: skipped (apt-get install debhelper devscripts debootstrap systemd-container)"; exit 77; }
+done
+src=$(cd "$(dirname "$0")/../.." && pwd)
+root=${COMMITD_NSPAWN_ROOT:-/var/tmp/commitd-nspawn-root}
+work=$(mktemp -d /var/tmp/commitd-deb-test.XXXXXX)
+nspawn_pid=
+fail=0
+cleanup() {
+	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
+		kill -TERM "$nspawn_pid"   # nspawn asks the container's systemd to power off
+		for _ in $(seq 30); do kill -0 "$nspawn_pid" 2>/dev/null || break; sleep 1; done
+		kill -KILL "$nspawn_pid" 2>/dev/null
+	fi
+	rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; fail=1; }
+
+# 1. The packages, from a clean copy of what is committed plus the work tree's changes.
+mkdir "$work/commitd-0.1.0"
+(cd "$src" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) | tar -xf - -C "$work/commitd-0.1.0"
+if (cd "$work/commitd-0.1.0" && dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1); then
+	ok "dpkg-buildpackage -us -uc -b"
+else
+	tail -30 "$work/build.log"; not_ok "dpkg-buildpackage"; exit 1
+fi
+# The same tree as 0.1.0-2, for a real upgrade in step 6.
+mkdir "$work/v2" && cp -a "$work/commitd-0.1.0" "$work/v2/" && rm -rf "$work/v2/commitd-0.1.0/debian/.debhelper"
+if (cd "$work/v2/commitd-0.1.0" && dch -v 0.1.0-2 -D UNRELEASED "Upgrade test." >/dev/null 2>&1 &&
+	dpkg-buildpackage -us -uc -b >"$work/build2.log" 2>&1); then
+	mv "$work/v2"/*.deb "$work/" && ok "0.1.0-2 built for the upgrade"
+else
+	tail -30 "$work/build2.log"; not_ok "dpkg-buildpackage of 0.1.0-2"; exit 1
+fi
+if command -v lintian >/dev/null; then
+	lintian "$work"/commitd_*.changes >"$work/lintian.log" 2>&1
+	if grep -q '^E:' "$work/lintian.log"; then grep '^E:' "$work/lintian.log"; not_ok "lintian: errors"; else ok "lintian: no error"; fi
+fi
+
+# 2. A Debian 12 root with systemd, made once.
+if [ ! -x "$root/lib/systemd/systemd" ]; then
+	debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus bookworm "$root" >"$work/debootstrap.log" 2>&1 ||
+		{ tail "$work/debootstrap.log"; not_ok "debootstrap"; exit 1; }
+	echo commitd-nspawn >"$root/etc/hostname"
+fi
+cp -a "$root" "$work/root"
+mkdir "$work/root/debs" && cp "$work"/*.deb "$work/root/debs/"
+cat >"$work/root/root/alloc.sh" <<'EOS'
+#!/bin/sh
+# 3000 allocations of 4 MiB (dd's buffer); one line per failure.
+i=0; f=0
+while [ $i -lt 3000 ]; do
+	dd if=/dev/zero of=/dev/null bs=4M count=1 2>/tmp/dd.err || { f=$((f+1)); echo "FAIL $i: $(cat /tmp/dd.err)"; }
+	i=$((i+1))
+done
+echo "done: $i runs, $f failures"
+EOS
+chmod +x "$work/root/root/alloc.sh"
+
+# 3. Boot it. No systemd is PID 1 on these hosts, so no bus and no machined: --keep-unit --register=no.
+# commitd needs CAP_CHECKPOINT_RESTORE, which nspawn does not grant by default; CAP_BPF and CAP_PERFMON let
+# it try its BPF iterator, and bpf() is refused by nspawn's own syscall filter unless allowed. commitd-meminfo mounts with /dev/fuse, not in nspawn's /dev unless bound.
+systemd-nspawn -D "$work/root" --register=no --keep-unit -b \
+	--capability=CAP_CHECKPOINT_RESTORE,CAP_BPF,CAP_PERFMON --system-call-filter=bpf --bind=/dev/fuse </dev/null >"$work/console.log" 2>&1 &
+nspawn_pid=$!
+# Commands run in the container by entering the namespaces of its PID 1 (nspawn's child).
+leader=
+in_ct() { nsenter -t "$leader" -a "$@"; }
+for _ in $(seq 60); do
+	leader=$(ps --ppid "$nspawn_pid" -o pid= 2>/dev/null | head -1 | tr -d ' ')
+	[ -n "$leader" ] && [ "$(in_ct systemctl is-system-running 2>/dev/null)" = running ] && break
+	sleep 1
+done
+[ -n "$leader" ] && [ "$(in_ct systemctl is-system-running 2>/dev/null)" = running ] ||
+	{ cat "$work/console.log"; not_ok "systemd-nspawn boot"; exit 1; }
+ok "a Debian 12 systemd booted in systemd-nspawn"
+
+# 4. Install (the container's apt fetches the dependencies from Debian's mirror).
+in_ct sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends /debs/commitd_0.1.0-1_amd64.deb /debs/commitd-exporter_0.1.0-1_amd64.deb /debs/commitd-meminfo_0.1.0-1_amd64.deb' \
+	>"$work/install.log" 2>&1 && ok "apt-get install the three packages, 0.1.0-1" ||
+	{ tail "$work/install.log"; not_ok "install"; }
+[ "$(in_ct systemctl is-active commitd)" = active ] && ok "commitd.service active after install" || not_ok "commitd.service not active"
+[ "$(in_ct systemctl is-active commitd-exporter)" = active ] && ok "commitd-exporter.service active" || not_ok "commitd-exporter.service not active"
+# The exporter (DynamicUser=, in commitd-read) reaches the socket, which belongs to --group commitd, through
+# the read group's ACL entry: commitd_up 1 on /metrics.
+in_ct bash -c 'exec 3<>/dev/tcp/127.0.0.1/9847 && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && cat <&3' 2>/dev/null |
+	grep -q '^commitd_up 1' && ok "commitd-exporter serves commitd_up 1 through the read group" || not_ok "exporter: no commitd_up 1"
+[ "$(in_ct systemctl is-active commitd-meminfo)" = active ] && ok "commitd-meminfo.service active" || not_ok "commitd-meminfo.service not active"
+in_ct grep -q '^CommitLimit:' /run/commitd/meminfo/meminfo && ok "commitd-meminfo serves /run/commitd/meminfo/meminfo" ||
+	not_ok "no /run/commitd/meminfo/meminfo"
+# The unit's SystemCallFilter= lets bpf() through (nspawn's own filter needs --system-call-filter=bpf above).
+if in_ct journalctl -u commitd | grep -q "smaps only"; then
+	echo "# the BPF task_vma iterator does not load here: $(in_ct journalctl -u commitd | grep -m1 -o 'smaps only.*')"
+else
+	ok "the BPF task_vma iterator loads under the unit's sandbox"
+fi
+in_ct getent group commitd commitd-read >/dev/null && ok "groups commitd and commitd-read" || not_ok "groups"
+in_ct sh -c 'cp /usr/share/doc/commitd/examples/policies/demo.json /etc/commitd/policies/ && systemctl reload commitd && sleep 1 && commitctl policy list | grep -q "^demo"' &&
+	ok "systemctl reload loads a policy" || not_ok "reload"
+
+# 5. Refusals at NOTICE in the journal.
+in_ct commitctl run --policy demo -- dd if=/dev/zero of=/dev/null bs=100M count=1 >/dev/null 2>&1 &&
+	not_ok "100 MiB in a 64 MiB strict budget was admitted" || ok "100 MiB refused in a 64 MiB strict budget"
+in_ct journalctl -u commitd -p notice..notice | grep -q "refused cgroup=/commitd-demo" &&
+	ok "the refusal is in the journal at NOTICE" || not_ok "no refusal at NOTICE in the journal"
+
+# 6. Restarts and the upgrade to 0.1.0-2 while an enrolled process allocates: the keeper keeps its listener,
+# no call fails (ENOSYS would be a failure). The upgrade restarts commitd and leaves commitd-meminfo running.
+meminfo_pid=$(in_ct systemctl show -P MainPID commitd-meminfo)
+in_ct sh -c 'commitctl run --policy demo -- /root/alloc.sh >/root/alloc.out 2>&1 & sleep 2
+	for n in 1 2 3 4 5; do systemctl restart commitd; sleep 1; done
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /debs/commitd_0.1.0-2_amd64.deb /debs/commitd-exporter_0.1.0-2_amd64.deb /debs/commitd-meminfo_0.1.0-2_amd64.deb >/root/upgrade.log 2>&1 || echo "UPGRADE FAILED"
+	wait' >"$work/restart.log" 2>&1
+grep -q FAILED "$work/restart.log" && not_ok "upgrade to 0.1.0-2 over a running instance" || ok "upgrade to 0.1.0-2 over a running instance"
+[ "$(in_ct dpkg-query -W -f='${Version}' commitd)" = 0.1.0-2 ] && ok "commitd 0.1.0-2 installed" || not_ok "commitd not upgraded"
+[ "$(in_ct systemctl show -P MainPID commitd-meminfo)" = "$meminfo_pid" ] && ok "the upgrade did not restart commitd-meminfo" ||
+	not_ok "the upgrade restarted commitd-meminfo"
+out=$(in_ct tail -1 /root/alloc.out)
+[ "$out" = "done: 3000 runs, 0 failures" ] && ok "5 restarts and an upgrade under allocations: $out" || not_ok "under restarts: $out"
+n=$(in_ct journalctl -u commitd | grep -c "1 listeners adopted")
+[ "$n" -ge 6 ] && ok "the listener was adopted after each restart ($n)" || not_ok "adopted $n times, not 6"
+
+# 7. Stop, remove, purge: nothing of commitd left but the administrator's policy and the groups.
+in_ct sh -c 'rm /etc/commitd/policies/demo.json; systemctl stop commitd-exporter commitd-meminfo commitd; sleep 1
+	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq commitd commitd-exporter commitd-meminfo' >"$work/purge.log" 2>&1 &&
+	ok "apt-get purge" || { tail "$work/purge.log"; not_ok "purge"; }
+left=$(in_ct sh -c 'ls -d /etc/commitd /var/lib/commitd /run/commitd /lib/systemd/system/commitd* /etc/systemd/system/*/commitd* /usr/sbin/commitd* 2>/dev/null; for p in /proc/[0-9]*; do case $(cat $p/comm 2>/dev/null) in commit*) echo "$p";; esac; done')
+[ -z "$left" ] && ok "purge left nothing" || not_ok "purge left: $left"
+
+[ $fail = 0 ] && echo "PASS" || echo "FAIL"
+exit $fail
