@@ -283,12 +283,19 @@ int client_call_paged_fd(int fd, const char *method, const char *key, json_t **r
                 }
                 next = json_object_get(page, "next");
                 free(after);
-                after = json_is_string(next) && json_array_size(list) > 0 ? strdup(json_string_value(next)) : NULL;
+                after = NULL;
+                /* Out of memory is an error, never a list cut short that looks whole. */
+                if (json_is_string(next) && json_array_size(list) > 0 && !(after = strdup(json_string_value(next)))) {
+                        json_decref(page);
+                        return -ENOMEM;
+                }
                 if (!result)
                         result = page; /* the first page's other fields stand for the whole */
                 else {
-                        json_array_extend(json_object_get(result, key), list);
+                        r = json_array_extend(json_object_get(result, key), list);
                         json_decref(page);
+                        if (r < 0)
+                                return -ENOMEM;
                 }
                 if (!after)
                         break;
@@ -313,13 +320,10 @@ int client_fetch_paged(const char *socket_path, const char *method, const char *
 
 int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,
                       json_t **ret_result) {
-        _cleanup_close_ int fd = -1;
         _cleanup_free_ char *error = NULL;
         int r;
 
-        if (connect_or_say(g, verb, &fd) < 0)
-                return EXIT_FAILURE_;
-        r = client_call_paged_fd(fd, method, key, ret_result, &error);
+        r = client_fetch_paged(g->socket, method, key, ret_result, &error);
         if (r < 0) {
                 fprintf(stderr, "commitctl %s: %s\n", verb, error ?: strerror(-r));
                 return EXIT_FAILURE_;

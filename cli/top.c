@@ -471,7 +471,7 @@ static int top_interactive(struct top *t) {
                         top_draw(t, &s);
                 }
                 if (!t->paused) {
-                        uint64_t left = next > now_usec(CLOCK_MONOTONIC) ? next - now_usec(CLOCK_MONOTONIC) : 0;
+                        uint64_t at = now_usec(CLOCK_MONOTONIC), left = next > at ? next - at : 0;
                         timeout = (struct timespec){.tv_sec = (time_t) (left / 1000000),
                                                     .tv_nsec = (long) (left % 1000000) * 1000};
                         tp = &timeout;

@@ -140,7 +140,6 @@ static int parse_listen(const char *s, struct addrinfo **ret, const char **ret_w
         };
         _cleanup_free_ char *host = NULL;
         const char *port;
-        char *end;
         long p;
         int r;
 
@@ -164,10 +163,8 @@ static int parse_listen(const char *s, struct addrinfo **ret, const char **ret_w
         if (!host)
                 return -ENOMEM;
         /* Digits only: strtol() and getaddrinfo()'s strtoul() would also take " 80", "+80" and "-0". */
-        errno = 0;
-        p = strtol(port, &end, 10);
-        if (!*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 || errno != 0 || *end ||
-            p > 65535) {
+        if (!*port || strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+            (p = strtol(port, NULL, 10)) > 65535) {
                 *ret_why = "the port is not a number from 0 to 65535";
                 return -EINVAL;
         }

@@ -105,12 +105,13 @@ static int move(struct daemon *d, pid_t pid, const char *from, const char *to, c
                 *ret_why = "a cgroup of its own cannot be made (see --oci-cgroup)";
                 return r;
         }
-        /* Containers started at once in one cgroup: the runtime may still be moving their processes there, and
-         * a hybrid host's cgroupfs refused one move in e2e/runc's six parallel starts (once in many runs). */
-        for (int try = 0; (r = cgroup_attach(&d->root, to, pid)) < 0 && try < 3; try++) {
-                usleep(10000);
-                if (r == -ENOENT) /* the runtime's cleanup of a sibling removed an empty parent meanwhile */
-                        (void) cgroup_create(&d->root, to);
+        /* Containers started at once in one cgroup: the runtime's cleanup of a sibling can remove an empty parent
+         * between the mkdir and the move (ENOENT, once in many of e2e/runc's six parallel starts). The cgroup is
+         * made again; no sleep, as this runs under d->lock, which every listener thread needs. */
+        r = cgroup_attach(&d->root, to, pid);
+        for (int try = 0; r == -ENOENT && try < 3; try++) {
+                (void) cgroup_create(&d->root, to);
+                r = cgroup_attach(&d->root, to, pid);
         }
         if (r < 0) {
                 log_warning("pid %d cannot be moved from %s into %s: %s", (int) pid, from, to, strerror(-r));

@@ -61,7 +61,6 @@ struct view {
         pthread_mutex_t lock;
         pthread_cond_t kick, fetched; /* a miss wakes the refresh thread; it wakes the missed readers */
         struct levels levels;         /* guarded by lock */
-        bool known;                   /* guarded by lock: commitd answered once */
         bool answering;               /* guarded by lock: the last fetch got an answer */
         bool kicked;                  /* guarded by lock */
         uint64_t begun, done;         /* guarded by lock: fetches begun, the last one done */
@@ -131,7 +130,6 @@ static void *refresh(void *userdata) {
                         pthread_mutex_lock(&v->lock);
                         old = v->levels;
                         v->levels = l;
-                        v->known = true;
                         v->answering = true;
                         pthread_mutex_unlock(&v->lock);
                         levels_done(&old);
@@ -142,7 +140,7 @@ static void *refresh(void *userdata) {
                         log_warning(PROGRAM ": cannot read the budgets from commitd at %s (%s); readers get the last "
                                             "numbers known%s",
                                     v->socket, error ? error : strerror(-r),
-                                    v->known ? "" : " (none yet: the host's file)");
+                                    v->levels.status ? "" : " (none yet: the host's file)");
                         was_up = false;
                 }
                 pthread_mutex_lock(&v->lock);
@@ -252,7 +250,7 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
         }
         pthread_mutex_lock(&v->lock);
         r = meminfo_view_pick(v->levels.v, v->levels.n, pc.v2_path);
-        if (r < 0 && v->known && v->answering) {
+        if (r < 0 && v->answering) {
                 /* A container's first reads come right after its enrollment, before the next refresh: one answer
                  * asked for now, waited for a bounded time. A reader outside every budget costs one status call.
                  * Not while commitd does not answer: every reader waits in line on fuse_loop()'s one thread, and

@@ -185,8 +185,8 @@ static int pid_stat(pid_t pid, struct proc_stat *ret) {
 }
 
 bool records_thread_reused(const struct thread *t) {
-        struct proc_stat st;
-        return pid_stat(t->tid, &st) < 0 || st.start_time != t->start_time;
+        uint64_t start;
+        return proc_start_time_read("/proc", t->tid, &start) < 0 || start != t->start_time;
 }
 
 void records_thread_called(struct thread *t) {
@@ -607,14 +607,14 @@ void records_upkeep(struct daemon *d) {
         ghosts_upkeep(d);
         for (size_t b = 0; b < PROCS_BUCKETS; b++)
                 for (struct process *p = d->processes[b], *next; p; p = next) {
-                        struct proc_stat st;
+                        uint64_t start;
                         next = p->next;
                         for (struct thread *t = p->threads, *tn; t; t = tn) {
                                 tn = t->sibling;
                                 if (records_thread_reused(t))
                                         thread_forget(d, t); /* exited, or its tid names another thread now */
                         }
-                        if (pid_stat(p->tgid, &st) < 0 || st.start_time != p->start_time)
+                        if (proc_start_time_read("/proc", p->tgid, &start) < 0 || start != p->start_time)
                                 process_exited(d, p);
                 }
 }
