@@ -22,6 +22,7 @@ if [ -n "${COMMITD_SANITIZED:-}" ]; then COMMITD=$COMMITD_SANITIZED; fi
 # directory), and COMMITD_SOCKET exported for commitctl. COMMITD_ARGS, when set, adds options to commitd.
 # Containers that need a cgroup of their own get it below $SCRATCH/containers (--oci-cgroup).
 start_commitd() {
+	trap cleanup EXIT # first: what follows can fail, and $WORK is the test's
 	WORK=$(mktemp -d /tmp/commitd-test.XXXXXX)
 	POLICIES=$WORK/policies
 	mkdir -p "$POLICIES" "$WORK/state"
@@ -35,7 +36,6 @@ start_commitd() {
 	# to $WORK/asan.PID, and cleanup fails the test with it. Exported, as tests start commitd their own ways
 	# too; a plain build and every other program ignore it. UBSan's reports: see cleanup.
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$WORK/asan"
-	trap cleanup EXIT
 	launch_commitd
 }
 
@@ -70,6 +70,8 @@ cleanup() {
 		find "$CG_FS" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
 		sleep 0.1
 	fi
+	# a test that stopped commitd (SIGSTOP) and failed before SIGCONT: a stopped commitd would not exit on SIGTERM
+	[ -n "${COMMITD_PID:-}" ] && kill -CONT "$COMMITD_PID" 2>/dev/null
 	[ -n "${COMMITD_PID:-}" ] && kill "$COMMITD_PID" 2>/dev/null && wait "$COMMITD_PID" 2>/dev/null
 	# the keepers the test's commitds started, which hold their listeners across restarts (not our children:
 	# waited for by polling, so that a sanitizer's exit report is written before $WORK goes)
@@ -100,15 +102,22 @@ cleanup() {
 	for g in ${TEST_GROUPS:-}; do groupdel "$g" 2>/dev/null; done
 	if [ $rc != 0 ] || [ $failures != 0 ]; then
 		echo "--- commitd log ---" >&2
-		tail -50 "$WORK/commitd.log" >&2 2>/dev/null
+		tail -50 "${WORK:-/nonexistent}/commitd.log" >&2 2>/dev/null
 	fi
 	[ -n "${WORK:-}" ] && rm -rf "$WORK"
 	exit $((rc != 0 ? rc : failures != 0))
 }
 
 # add_group NAME, add_user NAME [useradd options]: a system user or group of the test's, removed by cleanup.
-add_group() { groupadd --system "$1" && TEST_GROUPS="${TEST_GROUPS:-} $1"; }
-add_user() { useradd --system --no-create-home --shell /usr/sbin/nologin "${@:2}" "$1" && TEST_USERS="${TEST_USERS:-} $1"; }
+# They go on exit also when the test fails before start_commitd sets the trap (a test's own trap is kept).
+add_group() {
+	[ -n "$(trap -p EXIT)" ] || trap cleanup EXIT
+	groupadd --system "$1" && TEST_GROUPS="${TEST_GROUPS:-} $1"
+}
+add_user() {
+	[ -n "$(trap -p EXIT)" ] || trap cleanup EXIT
+	useradd --system --no-create-home --shell /usr/sbin/nologin "${@:2}" "$1" && TEST_USERS="${TEST_USERS:-} $1"
+}
 
 # start_commitd_with_reader TAG: the read group $READERS (commitd-TAGg-PID) with one member $READER
 # (commitd-TAGr-PID), a tenant $TA (commitd-TAGa-PID) outside it, and commitd started for all of them
