@@ -2,7 +2,7 @@
 /* One record per area of the iterated task's mm, for vmaiter.c: what smaps shows of it but the page counts
  * (no page walk: the cost of an exact measure falls from the kernel writing smaps to a few µs per area). GPL:
  * the kernel's BPF helpers this uses are GPL-only. */
-#include "vmlinux.h"
+#include "vmaiter.kernel.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 

@@ -1,14 +1,14 @@
 #!/bin/bash
-# Builds the Debian packages from a copy of this tree, then installs, restarts, upgrades and purges them under a
-# real systemd: a Debian 12 root (debootstrap) booted with systemd-nspawn. Never installs anything on the host.
-# Not in the default suite yet (scripts/test does not run it): it needs debootstrap, systemd-container, debhelper
-# and Debian's mirror, and takes minutes. Exit 77 when not root or a tool is missing; 0 pass, 1 fail.
+# Builds the Debian packages from a copy of this tree, then installs, restarts, upgrades, removes and purges them
+# under a real systemd: a Debian 12 root (debootstrap from Debian's mirror) booted with systemd-nspawn. Never
+# installs anything on the host. The suite "package" (tests/package/meson.build); about 5 minutes.
+# Exit 77 when not root or a tool is missing (scripts/deps installs them); 0 pass, 1 fail.
 #   COMMITD_NSPAWN_ROOT  the pristine root, made once and reused (default /var/tmp/commitd-nspawn-root);
 #                        each run boots a copy of it, removed at the end.
 set -u
 [ "$(id -u)" = 0 ] || { echo "not root: skipped"; exit 77; }
-for t in dpkg-buildpackage dch debootstrap systemd-nspawn nsenter; do
-	command -v $t >/dev/null || { echo "no $t: skipped (apt-get install debhelper devscripts debootstrap systemd-container)"; exit 77; }
+for t in dpkg-buildpackage lintian debootstrap systemd-nspawn nsenter; do
+	command -v $t >/dev/null || { echo "no $t: skipped (apt-get install debhelper debootstrap systemd-container lintian)"; exit 77; }
 done
 src=$(cd "$(dirname "$0")/../.." && pwd)
 root=${COMMITD_NSPAWN_ROOT:-/var/tmp/commitd-nspawn-root}
@@ -35,18 +35,17 @@ if (cd "$work/commitd-0.1.0" && dpkg-buildpackage -us -uc -b >"$work/build.log" 
 else
 	tail -30 "$work/build.log"; not_ok "dpkg-buildpackage"; exit 1
 fi
-# The same tree as 0.1.0-2, for a real upgrade in step 6.
-mkdir "$work/v2" && cp -a "$work/commitd-0.1.0" "$work/v2/" && rm -rf "$work/v2/commitd-0.1.0/debian/.debhelper"
-if (cd "$work/v2/commitd-0.1.0" && dch -v 0.1.0-2 -D UNRELEASED "Upgrade test." >/dev/null 2>&1 &&
-	dpkg-buildpackage -us -uc -b >"$work/build2.log" 2>&1); then
-	mv "$work/v2"/*.deb "$work/" && ok "0.1.0-2 built for the upgrade"
-else
-	tail -30 "$work/build2.log"; not_ok "dpkg-buildpackage of 0.1.0-2"; exit 1
-fi
-if command -v lintian >/dev/null; then
-	lintian "$work"/commitd_*.changes >"$work/lintian.log" 2>&1
-	if grep -q '^E:' "$work/lintian.log"; then grep '^E:' "$work/lintian.log"; not_ok "lintian: errors"; else ok "lintian: no error"; fi
-fi
+# The same packages as 0.1.0-2, for a real upgrade in step 6: unpacked, the version (and the = dependencies on
+# it) changed in their control files, packed again. dpkg runs the whole upgrade, maintainer scripts and all.
+mkdir "$work/repack"
+for deb in "$work"/*_0.1.0-1_amd64.deb; do
+	d="$work/repack/$(basename "$deb" .deb)"
+	dpkg-deb -R "$deb" "$d" && sed -i 's/0\.1\.0-1/0.1.0-2/g' "$d/DEBIAN/control" &&
+		dpkg-deb -b "$d" "${deb%_0.1.0-1_amd64.deb}_0.1.0-2_amd64.deb" >/dev/null || { not_ok "repack $deb as 0.1.0-2"; exit 1; }
+done
+ok "0.1.0-2 packed for the upgrade"
+lintian "$work"/commitd_*.changes >"$work/lintian.log" 2>&1
+if grep -q '^E:' "$work/lintian.log"; then grep '^E:' "$work/lintian.log"; not_ok "lintian: errors"; else ok "lintian: no error"; fi
 
 # 2. A Debian 12 root with systemd, made once.
 if [ ! -x "$root/lib/systemd/systemd" ]; then
@@ -90,13 +89,17 @@ ok "a Debian 12 systemd booted in systemd-nspawn"
 in_ct sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends /debs/commitd_0.1.0-1_amd64.deb /debs/commitd-exporter_0.1.0-1_amd64.deb /debs/commitd-meminfo_0.1.0-1_amd64.deb' \
 	>"$work/install.log" 2>&1 && ok "apt-get install the three packages, 0.1.0-1" ||
 	{ tail "$work/install.log"; not_ok "install"; }
-[ "$(in_ct systemctl is-active commitd)" = active ] && ok "commitd.service active after install" || not_ok "commitd.service not active"
-[ "$(in_ct systemctl is-active commitd-exporter)" = active ] && ok "commitd-exporter.service active" || not_ok "commitd-exporter.service not active"
+unit_active() { # $1: the unit; its journal is printed when it is not active
+	[ "$(in_ct systemctl is-active "$1")" = active ] && { ok "$1.service active"; return; }
+	in_ct journalctl -u "$1" --no-pager | tail -20; not_ok "$1.service not active"
+}
+unit_active commitd
+unit_active commitd-exporter
 # The exporter (DynamicUser=, in commitd-read) reaches the socket, which belongs to --group commitd, through
 # the read group's ACL entry: commitd_up 1 on /metrics.
 in_ct bash -c 'exec 3<>/dev/tcp/127.0.0.1/9847 && printf "GET /metrics HTTP/1.0\r\n\r\n" >&3 && cat <&3' 2>/dev/null |
 	grep -q '^commitd_up 1' && ok "commitd-exporter serves commitd_up 1 through the read group" || not_ok "exporter: no commitd_up 1"
-[ "$(in_ct systemctl is-active commitd-meminfo)" = active ] && ok "commitd-meminfo.service active" || not_ok "commitd-meminfo.service not active"
+unit_active commitd-meminfo
 in_ct grep -q '^CommitLimit:' /run/commitd/meminfo/meminfo && ok "commitd-meminfo serves /run/commitd/meminfo/meminfo" ||
 	not_ok "no /run/commitd/meminfo/meminfo"
 # The unit's SystemCallFilter= lets bpf() through (nspawn's own filter needs --system-call-filter=bpf above).
@@ -131,10 +134,51 @@ out=$(in_ct tail -1 /root/alloc.out)
 n=$(in_ct journalctl -u commitd | grep -c "1 listeners adopted")
 [ "$n" -ge 6 ] && ok "the listener was adopted after each restart ($n)" || not_ok "adopted $n times, not 6"
 
-# 7. Stop, remove, purge: nothing of commitd left but the administrator's policy and the groups.
-in_ct sh -c 'rm /etc/commitd/policies/demo.json; systemctl stop commitd-exporter commitd-meminfo commitd; sleep 1
-	DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq commitd commitd-exporter commitd-meminfo' >"$work/purge.log" 2>&1 &&
-	ok "apt-get purge" || { tail "$work/purge.log"; not_ok "purge"; }
+# 7. Remove while a process is enrolled: refused, with what to do, and commitd keeps serving. With the process
+# gone, a plain remove goes through. Reinstalled, a forced remove leaves the keeper holding the listener of the
+# process still enrolled, and the keeper exits by itself once that process ends.
+apt_remove='DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq commitd-exporter commitd-meminfo commitd'
+keeper_listeners() { # 0 with no keeper
+	in_ct sh -c 'k=$(cat /run/commitd/commitd.keeper.sock.pid 2>/dev/null); ls -l /proc/${k:-none}/fd 2>/dev/null | grep -c "seccomp notify"'
+}
+enroll_sleeper() { # prints the pid of an enrolled sleep, once its listener is with the keeper
+	in_ct sh -c 'commitctl run --policy demo -- sleep 600 >/dev/null 2>&1 & echo $!'
+	for _ in $(seq 100); do [ "$(keeper_listeners)" -ge 1 ] 2>/dev/null && return; sleep 0.2; done
+}
+wait_until() { local i; for i in $(seq 150); do eval "$1" && return 0; sleep 0.2; done; return 1; }
+sleeper=$(enroll_sleeper)
+if in_ct sh -c "$apt_remove" >"$work/remove1.log" 2>&1; then
+	not_ok "apt-get remove went through with a process enrolled"
+else
+	grep -q "not removed: commitd-keeper (pid [0-9]*) holds 1 listener(s) of enrolled processes" "$work/remove1.log" &&
+		grep -q "COMMITD_FORCE_REMOVE=1" "$work/remove1.log" && grep -q "commitd-demo" "$work/remove1.log" &&
+		ok "remove refused while a process is enrolled, naming its budget and the way out" ||
+		{ cat "$work/remove1.log"; not_ok "remove refused without the message"; }
+fi
+[ "$(in_ct systemctl is-active commitd)" = active ] && [ "$(in_ct dpkg-query -W -f='${Status}' commitd)" = "install ok installed" ] &&
+	ok "after the refusal commitd is installed and active" || not_ok "the refused remove left commitd broken"
+in_ct kill "$sleeper"
+wait_until '[ "$(keeper_listeners)" = 0 ]' || not_ok "the keeper still holds a listener after the sleeper ended"
+in_ct sh -c "$apt_remove" >"$work/remove2.log" 2>&1 && ok "remove once nothing is enrolled" ||
+	{ tail "$work/remove2.log"; not_ok "remove with nothing enrolled"; }
+wait_until '! in_ct pgrep -x commitd-keeper >/dev/null' && ok "no keeper left after the remove" || not_ok "a keeper is left after the remove"
+
+in_ct sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /debs/commitd_0.1.0-2_amd64.deb' \
+	>"$work/reinstall.log" 2>&1 || { tail "$work/reinstall.log"; not_ok "reinstall"; }
+wait_until 'in_ct commitctl status >/dev/null 2>&1' || not_ok "commitd does not answer after the reinstall"
+sleeper=$(enroll_sleeper)
+if in_ct sh -c "COMMITD_FORCE_REMOVE=1 $apt_remove" >"$work/remove3.log" 2>&1 && [ "$(keeper_listeners)" = 1 ] &&
+	in_ct kill -0 "$sleeper"; then
+	ok "COMMITD_FORCE_REMOVE=1 removes, and the keeper keeps the enrolled process's listener"
+else
+	tail "$work/remove3.log"; not_ok "forced remove"
+fi
+in_ct kill "$sleeper"
+wait_until '! in_ct pgrep -x commitd-keeper >/dev/null' && ok "the keeper exits once its last process ends" ||
+	not_ok "the keeper stayed after its last process ended"
+
+in_ct sh -c 'rm /etc/commitd/policies/demo.json; DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq commitd commitd-exporter commitd-meminfo' \
+	>"$work/purge.log" 2>&1 && ok "apt-get purge" || { tail "$work/purge.log"; not_ok "purge"; }
 left=$(in_ct sh -c 'ls -d /etc/commitd /var/lib/commitd /run/commitd /lib/systemd/system/commitd* /etc/systemd/system/*/commitd* /usr/sbin/commitd* 2>/dev/null; for p in /proc/[0-9]*; do case $(cat $p/comm 2>/dev/null) in commit*) echo "$p";; esac; done')
 [ -z "$left" ] && ok "purge left nothing" || not_ok "purge left: $left"
 
