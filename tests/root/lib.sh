@@ -31,12 +31,30 @@ start_commitd() {
 	[ -n "$v2" ] || { echo "FAIL: no cgroup2 mount" >&2; exit 1; }
 	SCRATCH=/commitd-test-$$
 	CG_FS=$v2$SCRATCH
+	watch_leftovers
 	export COMMITD_SOCKET=$WORK/commitd.sock
 	# What AddressSanitizer (LeakSanitizer at exit included) finds in any commitd or keeper the test starts goes
 	# to $WORK/asan.PID, and cleanup fails the test with it. Exported, as tests start commitd their own ways
 	# too; a plain build and every other program ignore it. UBSan's reports: see cleanup.
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$WORK/asan"
 	launch_commitd
+}
+
+# meson ends a test past its timeout with SIGTERM to its process group and SIGKILL 0.5 s later: too soon for
+# cleanup, and bash runs no EXIT trap on a signal it does not trap. So a watcher outside that group (setsid)
+# waits for the test's shell to be gone, then removes what cleanup did not: the processes left in the scratch
+# cgroups (the test's, as cleanup assumes too), those cgroups, and $WORK. After a cleanup it finds nothing.
+watch_leftovers() {
+	# What it watches goes in its environment, not its command line, where work_pids (e2e) would see $WORK.
+	# shellcheck disable=SC2016 # expanded by the watcher's shell
+	TEST_PID=$$ TEST_CG=$CG_FS TEST_WORK=$WORK setsid bash -c 'while kill -0 "$TEST_PID" 2>/dev/null; do sleep 0.5; done
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			[ -d "$TEST_CG" ] || break
+			find "$TEST_CG" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r p; do kill -KILL "$p"; done
+			find "$TEST_CG" -depth -type d -exec rmdir {} + 2>/dev/null
+			sleep 0.2
+		done
+		rm -rf --one-file-system "$TEST_WORK"' </dev/null >/dev/null 2>&1 &
 }
 
 # Starts commitd on the test's directories (again, after stop_commitd), waits for its socket.
