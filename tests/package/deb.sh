@@ -44,7 +44,7 @@ for deb in "$work"/*_0.1.0-1_amd64.deb; do
 		dpkg-deb -b "$d" "${deb%_0.1.0-1_amd64.deb}_0.1.0-2_amd64.deb" >/dev/null || { not_ok "repack $deb as 0.1.0-2"; exit 1; }
 done
 ok "0.1.0-2 packed for the upgrade"
-lintian "$work"/commitd_*.changes >"$work/lintian.log" 2>&1
+TMPDIR=$work lintian "$work"/commitd_*.changes >"$work/lintian.log" 2>&1 # its temporary files go with $work
 if grep -q '^E:' "$work/lintian.log"; then grep '^E:' "$work/lintian.log"; not_ok "lintian: errors"; else ok "lintian: no error"; fi
 
 # 2. A Debian 12 root with systemd, made once.
