@@ -342,7 +342,10 @@ static int poller_main(struct shared *sh, struct slot *slot, const char *socket_
         while ((phase = atomic_load(&sh->phase)) != P_STOP && !interrupted) {
                 json_t *result = NULL;
                 uint64_t t0 = bench_now_ns();
-                int r = client_call(fd, "status", json_pack("{s:s}", "cgroup", cgroup), &result, NULL);
+                int r;
+                atomic_store_explicit(&slot->in_call_since_ns, t0, memory_order_relaxed);
+                r = client_call(fd, "status", json_pack("{s:s}", "cgroup", cgroup), &result, NULL);
+                atomic_store_explicit(&slot->in_call_since_ns, 0, memory_order_relaxed);
                 if (r >= 0 && !status_ok(result, cgroup))
                         r = -EBADMSG;
                 json_decref(result);
@@ -654,7 +657,7 @@ int main(int argc, char **argv) {
         t_start = bench_now_ns() + (uint64_t) warmup * 1000000000;
         t_end = t_start + (uint64_t) duration * 1000000000;
         bool measuring = false;
-        bool hung[MAX_WORKERS] = {0};
+        bool hung[MAX_WORKERS] = {0}, slow_status_said = false;
         /* commitd's RSS every RSS_EVERY_NS of the measured period: whether a growth levels off or keeps on */
         uint64_t rss_kib[RSS_SAMPLES], next_rss = 0;
         unsigned n_rss = 0;
@@ -692,6 +695,17 @@ int main(int argc, char **argv) {
                                         say_threads(b.workers[i], "worker");
                                         say_threads(b.daemon.pid, "commitd");
                                 }
+                        }
+                }
+                /* A status poll still unanswered after half the hang limit: commitd's threads now, while it waits
+                 * (the poll itself gives up at the limit, too late to see where commitd was). Once a round. */
+                for (unsigned i = 0; i < b.n_pollers && !slow_status_said; i++) {
+                        uint64_t since = atomic_load(&b.sh->pollers[i].in_call_since_ns);
+                        if (since && t > since && t - since > HANG_NS / 2) {
+                                slow_status_said = true;
+                                fprintf(stderr, "bench-load: poller %u has waited %.1f s for status\n", i,
+                                        (double) (t - since) / 1e9);
+                                say_threads(b.daemon.pid, "commitd");
                         }
                 }
                 bench_sleep_ms(100);
