@@ -61,14 +61,6 @@ static void help(FILE *f) {
                    "  --version            print the version\n");
 }
 
-static int parse_level(const char *s) {
-        static const char *const names[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (streq(s, names[i]))
-                        return (int) i;
-        return -EINVAL;
-}
-
 static void on_signal(struct loop_source *s, uint32_t events, void *userdata) {
         struct daemon *d = userdata;
         struct signalfd_siginfo si;
@@ -257,7 +249,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                         o->socket_mode = streq(optarg, "0666") ? 0666 : 0660;
                         break;
                 case 'l':
-                        r = parse_level(optarg);
+                        r = log_parse_level(optarg);
                         if (r < 0) {
                                 fprintf(stderr, "commitd: --log-level takes err, warning, notice, info or debug\n");
                                 return 2;
