@@ -236,6 +236,7 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
         _cleanup_(proc_cgroup_done) struct proc_cgroup pc = {0};
         _cleanup_free_ char *host = NULL, *path = NULL;
         struct meminfo_view mv = {.mem_limit_bytes = CGROUPFS_UNLIMITED, .swap_limit_bytes = CGROUPFS_UNLIMITED};
+        bool waited = false;
         int r;
 
         r = fileio_read_full(HOST_MEMINFO, MEMINFO_MAX_BYTES, &host, NULL);
@@ -267,6 +268,7 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
                 while (v->done < want && pthread_cond_timedwait(&v->fetched, &v->lock, &until) == 0)
                         ;
                 r = meminfo_view_pick(v->levels.v, v->levels.n, pc.v2_path);
+                waited = true;
         }
         if (r >= 0) {
                 mv.has_commit = true;
@@ -274,6 +276,9 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
                 mv.committed_bytes = v->levels.v[r].committed_bytes;
         }
         pthread_mutex_unlock(&v->lock);
+        if (waited)
+                log_debug(PROGRAM ": a reader in %s, in no budget known, waited for commitd's answer: %s", pc.v2_path,
+                          r >= 0 ? "its budget" : "still none, the host's file");
         if (r < 0) {
                 *ret = TAKE_PTR(host);
                 return 0;
@@ -435,6 +440,7 @@ static int drop_privileges(const char *user) {
 
 static void help(void) {
         printf("Usage: " PROGRAM " [--mount DIR] [--socket PATH] [--interval SECONDS] [--user USER]\n"
+               "       [--log-level LEVEL]\n"
                "\n"
                "Serves DIR/" FILE_NAME ": /proc/meminfo as the reader's commitd budget sees it (CommitLimit,\n"
                "Committed_AS; the memory and swap lines of its memory cgroup's limit). Runs in the foreground.\n"
@@ -443,15 +449,20 @@ static void help(void) {
                "  --socket PATH       commitd's control socket (default " COMMITD_SOCKET ")\n"
                "  --interval SECONDS  how often the budgets are read from commitd (default 2, its upkeep)\n"
                "  --user USER         who to run as once mounted (a member of commitd's --read-group)\n"
+               "  --log-level LEVEL   err, warning, notice, info or debug (default info)\n"
                "\n"
                "Manual: commitd-meminfo(8).\n");
 }
 
 int main(int argc, char **argv) {
         static const struct option options[] = {
-                {"mount", required_argument, NULL, 'm'},    {"socket", required_argument, NULL, 's'},
-                {"interval", required_argument, NULL, 'i'}, {"user", required_argument, NULL, 'u'},
-                {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+                {"mount", required_argument, NULL, 'm'},
+                {"socket", required_argument, NULL, 's'},
+                {"interval", required_argument, NULL, 'i'},
+                {"user", required_argument, NULL, 'u'},
+                {"log-level", required_argument, NULL, 'l'},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
         };
         struct view v = {
                 .socket = COMMITD_SOCKET,
@@ -484,6 +495,14 @@ int main(int argc, char **argv) {
                         break;
                 case 'u':
                         v.user = optarg;
+                        break;
+                case 'l':
+                        r = log_parse_level(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, PROGRAM ": --log-level takes err, warning, notice, info or debug\n");
+                                return 2;
+                        }
+                        log_max_priority = r;
                         break;
                 case 'h':
                         help();
