@@ -470,7 +470,7 @@ int verb_doctor(int argc, char **argv, const struct global_options *g) {
         struct doctor d = {0};
         struct what_if w;
         bool json = g->json;
-        unsigned long top = 10;
+        uint64_t top = 10;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -489,7 +489,7 @@ int verb_doctor(int argc, char **argv, const struct global_options *g) {
                         break;
                 }
                 case 't':
-                        if (verb_parse_count(optarg, &top) < 0) {
+                        if (units_parse_count(optarg, 0, SIZE_MAX, &top) < 0) {
                                 fprintf(stderr, "commitctl doctor: --top takes a row count, not '%s'\n", optarg);
                                 return EXIT_USAGE;
                         }

@@ -24,6 +24,7 @@
 #include "oci.h"
 #include "server.h"
 #include "sysv.h"
+#include "units.h"
 
 #define UPKEEP_SEC 2 /* default --upkeep-interval */
 
@@ -232,9 +233,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
                         o->keeper_socket = optarg;
                         break;
                 case 'u': {
-                        char *end;
-                        unsigned long v = strtoul(optarg, &end, 10);
-                        if (*end || v < 1 || v > 3600) {
+                        uint64_t v;
+                        if (units_parse_count(optarg, 1, 3600, &v) < 0) {
                                 fprintf(stderr, "commitd: --upkeep-interval takes whole seconds from 1 to 3600\n");
                                 return 2;
                         }

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "macro.h"
 #include "meminfoview.h"
+#include "units.h"
 
 #define PROGRAM           "commitd-meminfo"
 #define MOUNT_DEFAULT     MEMINFO_VIEW_MOUNT_DEFAULT
@@ -476,7 +477,7 @@ int main(int argc, char **argv) {
         struct fuse *f;
         pthread_condattr_t ca;
         pthread_t thread;
-        char *end;
+        uint64_t interval;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -488,10 +489,9 @@ int main(int argc, char **argv) {
                         v.socket = optarg;
                         break;
                 case 'i':
-                        errno = 0;
-                        v.interval_s = (unsigned) strtoul(optarg, &end, 10);
-                        if (errno || *end || v.interval_s == 0 || v.interval_s > 3600)
+                        if (units_parse_count(optarg, 1, 3600, &interval) < 0)
                                 return fprintf(stderr, PROGRAM ": --interval takes 1 to 3600 seconds\n"), 2;
+                        v.interval_s = (unsigned) interval;
                         break;
                 case 'u':
                         v.user = optarg;
