@@ -172,6 +172,14 @@ human=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- "$COMM
 expect_in "$human" "commitd-meminfo's view of this process's commitd budget"
 expect_in "$human" "CommitLimit       48Mi"
 case $human in *"Host overcommit"*) fail "doctor in the view describes the host's CommitLimit: $human" ;; esac
+# --what-if there, which recomputes the host's CommitLimit, is refused (exit 2, and why) before doctor measures every
+# process: run as a user that is not root, a measure would say first that it leaves other users' processes out.
+err=$("$COMMITCTL" run --policy inner --meminfo-file "$VIEW/meminfo" -- setpriv --reuid "$VIEWER" --regid "$VIEWER" \
+	--clear-groups "$COMMITCTL" doctor --what-if mode=2 2>&1 >/dev/null)
+rc=$?
+[ $rc = 2 ] || fail "doctor --what-if in the view exited $rc, want 2: $err"
+expect_in "$err" "run it on the host"
+case $err in *"not root"*) fail "doctor measured every process before refusing --what-if: $err" ;; esac
 # The host's own doctor is unchanged: no view there.
 expect_in "$("$COMMITCTL" doctor --top 1)" "Host overcommit"
 finish
