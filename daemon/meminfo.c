@@ -164,18 +164,24 @@ static void *refresh(void *userdata) {
 }
 
 /* The tightest memory (or swap) limit of dir and its ancestors up to the hierarchy's mount point top, from the
- * file name in each (hierarchical limits: the kernel charges every ancestor, mem_cgroup_charge()). */
-static uint64_t tightest_limit(const char *top, char *dir, const char *name) {
+ * file name in each (hierarchical limits: the kernel charges every ancestor, mem_cgroup_charge()); dir's own in
+ * *ret_own (may be NULL; 0 when missing or unlimited, as read_value() says). */
+static uint64_t tightest_limit(const char *top, char *dir, const char *name, uint64_t *ret_own) {
         uint64_t best = CGROUPFS_UNLIMITED;
         size_t top_len = strlen(top);
 
-        for (;;) {
+        if (ret_own)
+                *ret_own = 0;
+        for (bool own = true;; own = false) {
                 _cleanup_free_ char *path = NULL;
                 uint64_t limit;
                 char *slash;
 
-                if (asprintf(&path, "%s/%s", dir, name) >= 0 && cgroupfs_read_limit(path, &limit) == 0)
+                if (asprintf(&path, "%s/%s", dir, name) >= 0 && cgroupfs_read_limit(path, &limit) == 0) {
                         best = MIN(best, limit);
+                        if (own && ret_own && limit != CGROUPFS_UNLIMITED)
+                                *ret_own = limit;
+                }
                 slash = strrchr(dir, '/');
                 if (strlen(dir) <= top_len || !slash || slash < dir + top_len)
                         return best;
@@ -202,19 +208,19 @@ static void memory_numbers(const struct view *v, const struct proc_cgroup *pc, s
         _cleanup_free_ char *dir = NULL, *walk = NULL;
         struct memory_stat st = {0};
         _cleanup_free_ char *stat_path = NULL;
+        uint64_t own = 0;
 
         if (!mount || !path || asprintf(&dir, "%s%s", mount, streq(path, "/") ? "" : path) < 0)
                 return;
         if (!(walk = strdup(dir)))
                 return;
-        ret->mem_limit_bytes = tightest_limit(mount, walk, v1 ? "memory.limit_in_bytes" : "memory.max");
+        ret->mem_limit_bytes = tightest_limit(mount, walk, v1 ? "memory.limit_in_bytes" : "memory.max", &own);
         ret->mem_usage_bytes = read_value(dir, v1 ? "memory.usage_in_bytes" : "memory.current");
         if (asprintf(&stat_path, "%s/memory.stat", dir) >= 0 && cgroupfs_read_memory_stat(stat_path, &st) == 0)
                 ret->mem_file_bytes = st.file_bytes;
         if (v1) {
-                /* v1 limits memory + swap together; the swap part is what memsw adds. */
+                /* v1 limits memory + swap together; the swap part is what memsw adds to the cgroup's own limit. */
                 uint64_t memsw = read_value(dir, "memory.memsw.limit_in_bytes");
-                uint64_t own = read_value(dir, "memory.limit_in_bytes");
 
                 if (memsw > 0 && memsw < (UINT64_C(1) << 62) && memsw >= own) {
                         ret->swap_limit_bytes = memsw - own;
@@ -227,7 +233,7 @@ static void memory_numbers(const struct view *v, const struct proc_cgroup *pc, s
                 free(walk);
                 if (!(walk = strdup(dir)))
                         return;
-                ret->swap_limit_bytes = tightest_limit(mount, walk, "memory.swap.max");
+                ret->swap_limit_bytes = tightest_limit(mount, walk, "memory.swap.max", NULL);
                 ret->swap_usage_bytes = read_value(dir, "memory.swap.current");
         }
 }
