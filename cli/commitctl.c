@@ -53,22 +53,6 @@ int verb_simple_options(int argc, char **argv, bool *json, void (*verb_help)(FIL
         return -1;
 }
 
-int verb_parse_count(const char *s, unsigned long *ret) {
-        unsigned long v;
-        char *end;
-
-        if (*s < '0' || *s > '9') /* strtoul() would take a sign and leading spaces */
-                return -EINVAL;
-        errno = 0;
-        v = strtoul(s, &end, 10);
-        if (errno)
-                return -errno;
-        if (*end)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 static void help(FILE *f) {
         fprintf(f, "Usage: commitctl [--json] [--socket PATH] VERB [ARGS...]\n"
                    "\n"

@@ -164,9 +164,9 @@ static int keep_own_cgroup(struct doctor *d) {
         return 0;
 }
 
-static int doctor_collect(struct doctor *d) {
+/* The host's (or the view's) numbers: cheap, read before anything is measured. */
+static int doctor_read(struct doctor *d) {
         _cleanup_(cgroup_mounts_done) struct cgroup_mounts mounts = {0};
-        struct measure_ctx ctx;
         int r;
 
         r = meminfo_read(PROC_ROOT "/meminfo", &d->meminfo);
@@ -191,6 +191,14 @@ static int doctor_collect(struct doctor *d) {
                 fprintf(stderr, "commitctl doctor: cannot compute CommitLimit from these sysctls: %s\n", strerror(-r));
                 return r;
         }
+        return 0;
+}
+
+/* Every process's commit (the smaps of all of /proc), by process and by cgroup: the slow part. */
+static int doctor_measure(struct doctor *d) {
+        struct measure_ctx ctx;
+        int r;
+
         /* The internal shm mount's device tells shared anonymous memory, SysV and memfd apart; without it
          * (no memfd_create()) names alone do. */
         if (measure_ctx_init(&ctx, PROC_ROOT) < 0)
@@ -470,7 +478,7 @@ int verb_doctor(int argc, char **argv, const struct global_options *g) {
         struct doctor d = {0};
         struct what_if w;
         bool json = g->json;
-        unsigned long top = 10;
+        uint64_t top = 10;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
@@ -489,7 +497,7 @@ int verb_doctor(int argc, char **argv, const struct global_options *g) {
                         break;
                 }
                 case 't':
-                        if (verb_parse_count(optarg, &top) < 0) {
+                        if (units_parse_count(optarg, 0, SIZE_MAX, &top) < 0) {
                                 fprintf(stderr, "commitctl doctor: --top takes a row count, not '%s'\n", optarg);
                                 return EXIT_USAGE;
                         }
@@ -510,8 +518,9 @@ int verb_doctor(int argc, char **argv, const struct global_options *g) {
                 return EXIT_USAGE;
         }
 
+        /* A --what-if that cannot be answered is refused before every process is measured. */
         d.page_size = (uint64_t) sysconf(_SC_PAGESIZE);
-        r = doctor_collect(&d);
+        r = doctor_read(&d);
         if (r >= 0 && d.has_what_if && d.view) {
                 fprintf(stderr,
                         "commitctl doctor: --what-if recomputes the host's CommitLimit from its sysctls, but "
@@ -526,6 +535,8 @@ int verb_doctor(int argc, char **argv, const struct global_options *g) {
                         fprintf(stderr, "commitctl doctor: --what-if %s: CommitLimit does not fit 64 bits\n",
                                 d.what_if_spec);
         }
+        if (r >= 0)
+                r = doctor_measure(&d);
         if (r >= 0) {
                 if (json)
                         r = print_json(&d);

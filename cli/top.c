@@ -554,10 +554,10 @@ static void top_sleep(struct top *t, uint64_t deadline) {
         }
 }
 
-static int top_snapshots(struct top *t, unsigned long iterations, bool json) {
+static int top_snapshots(struct top *t, uint64_t iterations, bool json) {
         uint64_t next = 0;
 
-        for (unsigned long i = 0; i < iterations; i++) {
+        for (uint64_t i = 0; i < iterations; i++) {
                 _cleanup_free_ char *error = NULL;
 
                 if (i > 0) {
@@ -603,7 +603,7 @@ int verb_top(int argc, char **argv, const struct global_options *g) {
                 {NULL, 0, NULL, 0},
         };
         struct top t = {.socket = g->socket, .delay = 1.0, .follow_fd = -1, .follow_wanted = true};
-        unsigned long iterations = 0;
+        uint64_t iterations = 0;
         bool json = g->json, found;
         char *end;
         int c, r;
@@ -611,7 +611,7 @@ int verb_top(int argc, char **argv, const struct global_options *g) {
         while ((c = getopt_long(argc, argv, "n:d:o:h", options, NULL)) >= 0) {
                 switch (c) {
                 case 'n':
-                        if (verb_parse_count(optarg, &iterations) < 0 || iterations == 0) {
+                        if (units_parse_count(optarg, 1, UINT64_MAX, &iterations) < 0) {
                                 fprintf(stderr, "commitctl top: --iterations takes a positive whole number, not '%s'\n",
                                         optarg);
                                 return EXIT_USAGE;

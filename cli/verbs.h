@@ -21,10 +21,6 @@ struct global_options {
  * operand, *json set), or the exit code to leave with. */
 int verb_simple_options(int argc, char **argv, bool *json, void (*help)(FILE *f));
 
-/* A count given on the command line: decimal digits only, no sign. Returns 0, or -EINVAL (-ERANGE past
- * ULONG_MAX); *ret written only on success. */
-int verb_parse_count(const char *s, unsigned long *ret);
-
 /* A verb takes its own arguments (argv[0] is the verb's name) and returns an exit code. */
 int verb_doctor(int argc, char **argv, const struct global_options *g);
 int verb_status(int argc, char **argv, const struct global_options *g);

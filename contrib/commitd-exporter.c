@@ -26,6 +26,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "metrics.h"
+#include "units.h"
 
 #define PROGRAM                 "commitd-exporter"
 #define STRINGIFY_(x)           #x
@@ -75,8 +76,7 @@ static int parse_argv(int argc, char **argv, struct options *o) {
                 {NULL, 0, NULL, 0},
         };
         bool listen_given = false, interval_given = false;
-        char *end;
-        long v;
+        uint64_t v;
         int c;
 
         *o = (struct options){.listen = DEFAULT_LISTEN, .socket = getenv("COMMITD_SOCKET")};
@@ -95,9 +95,7 @@ static int parse_argv(int argc, char **argv, struct options *o) {
                         o->textfile = optarg;
                         break;
                 case 'i':
-                        errno = 0;
-                        v = strtol(optarg, &end, 10);
-                        if (errno != 0 || end == optarg || *end || v < 1 || v > INTERVAL_MAX_S) {
+                        if (units_parse_count(optarg, 1, INTERVAL_MAX_S, &v) < 0) {
                                 fprintf(stderr, PROGRAM ": --interval '%s': want whole seconds from 1 to %d\n", optarg,
                                         INTERVAL_MAX_S);
                                 return EXIT_USAGE;

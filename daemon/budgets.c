@@ -523,6 +523,7 @@ int budgets_change(struct budgets *b, const char *cgroup, const struct knob_chan
                         .cgroup = strdup(cgroup),
                         .budget = POLICY_DEFAULT_BUDGET,
                         .enforce = true,
+                        .meminfo = true,
                 };
                 r = name_for(b, cgroup, &next.name);
                 if (r < 0) {

@@ -454,6 +454,8 @@ static void m_events(struct daemon *d, struct client *c, const json_t *params, i
                 return;
         }
         c->follow = json_is_true(follow);
+        if (c->follow)
+                log_debug("events --follow by pid %d uid %d: following", (int) c->cred.pid, (int) c->cred.uid);
         /* A tenant sees the refusals in its own cgroups only (checked again for each event pushed, in server.c).
          * The list leaves room for the envelope: the oldest give way when the reply would pass the message size. */
         r->result = json_pack(

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "commitd.h"
@@ -7,10 +9,25 @@
 #include "enroll.h"
 #include "log.h"
 #include "notify.h"
-#include "unixsock.h"
 
 int enroll_check(int fd, char *what, size_t size) {
-        return unix_check_seccomp_listener(fd, what, size);
+        char path[64], target[256];
+        ssize_t n;
+
+        /* The kernel names the file of every listener it makes "seccomp notify" (kernel/seccomp.c, init_listener():
+         * anon_inode_getfile()), and /proc shows an anonymous inode as "anon_inode:NAME"; no one else can give a
+         * file that name. Anything else taken as a listener (a pipe, a socket) fails every NOTIF_RECV at once and
+         * would keep a listener thread spinning. */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = '\0';
+        if (streq(target, "anon_inode:seccomp notify"))
+                return 0;
+        if (what && size > 0)
+                snprintf(what, size, "%s", target);
+        return -ENOTTY;
 }
 
 int enroll_listener(struct daemon *d, const struct enrollment *en) {

@@ -21,8 +21,9 @@ struct budget_entry;
  *    in-flight table, handed to the keeper and its thread started, the entry measured, one log line. On failure
  *    what it changed is undone and the descriptor closed; the caller undoes its own steps. */
 
-/* 0, -ENOTTY when fd is not a seccomp listener (*what, size bytes, names what it is; may be NULL), or -errno
- * when it cannot be read. */
+/* Whether a descriptor that came over a socket is a seccomp user-notification listener, the only kind commitd
+ * takes as one: 0 if so; -ENOTTY if it is something else, its /proc name ("pipe:[123]", "/dev/null") copied to
+ * what (size bytes, may be NULL); -errno if it cannot be told. */
 int enroll_check(int fd, char *what, size_t size);
 
 struct enrollment {

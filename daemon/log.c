@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "log.h"
 
@@ -19,4 +20,12 @@ void log_msg(int priority, const char *fmt, ...) {
         va_end(ap);
         fprintf(stderr, "<%d>%s\n", priority, line);
         errno = saved;
+}
+
+int log_parse_level(const char *s) {
+        static const char *const names[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (streq(s, names[i]))
+                        return (int) i;
+        return -EINVAL;
 }

@@ -10,6 +10,8 @@
 extern int log_max_priority;
 
 void log_msg(int priority, const char *fmt, ...) _printf_(2, 3);
+/* A --log-level: a syslog priority's name ("err", "debug") as its number, or -EINVAL. */
+int log_parse_level(const char *s);
 
 #define log_error(...)   log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)

@@ -24,6 +24,7 @@
 #include "oci.h"
 #include "server.h"
 #include "sysv.h"
+#include "units.h"
 
 #define UPKEEP_SEC 2 /* default --upkeep-interval */
 
@@ -59,14 +60,6 @@ static void help(FILE *f) {
                    "                       seconds (default 2)\n"
                    "  --log-level LEVEL    err, warning, notice, info or debug (default info)\n"
                    "  --version            print the version\n");
-}
-
-static int parse_level(const char *s) {
-        static const char *const names[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
-        for (size_t i = 0; i < ELEMENTSOF(names); i++)
-                if (streq(s, names[i]))
-                        return (int) i;
-        return -EINVAL;
 }
 
 static void on_signal(struct loop_source *s, uint32_t events, void *userdata) {
@@ -240,9 +233,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
                         o->keeper_socket = optarg;
                         break;
                 case 'u': {
-                        char *end;
-                        unsigned long v = strtoul(optarg, &end, 10);
-                        if (*end || v < 1 || v > 3600) {
+                        uint64_t v;
+                        if (units_parse_count(optarg, 1, 3600, &v) < 0) {
                                 fprintf(stderr, "commitd: --upkeep-interval takes whole seconds from 1 to 3600\n");
                                 return 2;
                         }
@@ -257,7 +249,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                         o->socket_mode = streq(optarg, "0666") ? 0666 : 0660;
                         break;
                 case 'l':
-                        r = parse_level(optarg);
+                        r = log_parse_level(optarg);
                         if (r < 0) {
                                 fprintf(stderr, "commitd: --log-level takes err, warning, notice, info or debug\n");
                                 return 2;

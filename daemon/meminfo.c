@@ -38,6 +38,7 @@
 #include "log.h"
 #include "macro.h"
 #include "meminfoview.h"
+#include "units.h"
 
 #define PROGRAM           "commitd-meminfo"
 #define MOUNT_DEFAULT     MEMINFO_VIEW_MOUNT_DEFAULT
@@ -163,18 +164,24 @@ static void *refresh(void *userdata) {
 }
 
 /* The tightest memory (or swap) limit of dir and its ancestors up to the hierarchy's mount point top, from the
- * file name in each (hierarchical limits: the kernel charges every ancestor, mem_cgroup_charge()). */
-static uint64_t tightest_limit(const char *top, char *dir, const char *name) {
+ * file name in each (hierarchical limits: the kernel charges every ancestor, mem_cgroup_charge()); dir's own in
+ * *ret_own (may be NULL; 0 when missing or unlimited, as read_value() says). */
+static uint64_t tightest_limit(const char *top, char *dir, const char *name, uint64_t *ret_own) {
         uint64_t best = CGROUPFS_UNLIMITED;
         size_t top_len = strlen(top);
 
-        for (;;) {
+        if (ret_own)
+                *ret_own = 0;
+        for (bool own = true;; own = false) {
                 _cleanup_free_ char *path = NULL;
                 uint64_t limit;
                 char *slash;
 
-                if (asprintf(&path, "%s/%s", dir, name) >= 0 && cgroupfs_read_limit(path, &limit) == 0)
+                if (asprintf(&path, "%s/%s", dir, name) >= 0 && cgroupfs_read_limit(path, &limit) == 0) {
                         best = MIN(best, limit);
+                        if (own && ret_own && limit != CGROUPFS_UNLIMITED)
+                                *ret_own = limit;
+                }
                 slash = strrchr(dir, '/');
                 if (strlen(dir) <= top_len || !slash || slash < dir + top_len)
                         return best;
@@ -201,19 +208,19 @@ static void memory_numbers(const struct view *v, const struct proc_cgroup *pc, s
         _cleanup_free_ char *dir = NULL, *walk = NULL;
         struct memory_stat st = {0};
         _cleanup_free_ char *stat_path = NULL;
+        uint64_t own = 0;
 
         if (!mount || !path || asprintf(&dir, "%s%s", mount, streq(path, "/") ? "" : path) < 0)
                 return;
         if (!(walk = strdup(dir)))
                 return;
-        ret->mem_limit_bytes = tightest_limit(mount, walk, v1 ? "memory.limit_in_bytes" : "memory.max");
+        ret->mem_limit_bytes = tightest_limit(mount, walk, v1 ? "memory.limit_in_bytes" : "memory.max", &own);
         ret->mem_usage_bytes = read_value(dir, v1 ? "memory.usage_in_bytes" : "memory.current");
         if (asprintf(&stat_path, "%s/memory.stat", dir) >= 0 && cgroupfs_read_memory_stat(stat_path, &st) == 0)
                 ret->mem_file_bytes = st.file_bytes;
         if (v1) {
-                /* v1 limits memory + swap together; the swap part is what memsw adds. */
+                /* v1 limits memory + swap together; the swap part is what memsw adds to the cgroup's own limit. */
                 uint64_t memsw = read_value(dir, "memory.memsw.limit_in_bytes");
-                uint64_t own = read_value(dir, "memory.limit_in_bytes");
 
                 if (memsw > 0 && memsw < (UINT64_C(1) << 62) && memsw >= own) {
                         ret->swap_limit_bytes = memsw - own;
@@ -226,7 +233,7 @@ static void memory_numbers(const struct view *v, const struct proc_cgroup *pc, s
                 free(walk);
                 if (!(walk = strdup(dir)))
                         return;
-                ret->swap_limit_bytes = tightest_limit(mount, walk, "memory.swap.max");
+                ret->swap_limit_bytes = tightest_limit(mount, walk, "memory.swap.max", NULL);
                 ret->swap_usage_bytes = read_value(dir, "memory.swap.current");
         }
 }
@@ -236,6 +243,7 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
         _cleanup_(proc_cgroup_done) struct proc_cgroup pc = {0};
         _cleanup_free_ char *host = NULL, *path = NULL;
         struct meminfo_view mv = {.mem_limit_bytes = CGROUPFS_UNLIMITED, .swap_limit_bytes = CGROUPFS_UNLIMITED};
+        bool waited = false;
         int r;
 
         r = fileio_read_full(HOST_MEMINFO, MEMINFO_MAX_BYTES, &host, NULL);
@@ -267,6 +275,7 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
                 while (v->done < want && pthread_cond_timedwait(&v->fetched, &v->lock, &until) == 0)
                         ;
                 r = meminfo_view_pick(v->levels.v, v->levels.n, pc.v2_path);
+                waited = true;
         }
         if (r >= 0) {
                 mv.has_commit = true;
@@ -274,6 +283,9 @@ static int view_text(struct view *v, pid_t pid, char **ret) {
                 mv.committed_bytes = v->levels.v[r].committed_bytes;
         }
         pthread_mutex_unlock(&v->lock);
+        if (waited)
+                log_debug(PROGRAM ": a reader in %s, in no budget known, waited for commitd's answer: %s", pc.v2_path,
+                          r >= 0 ? "its budget" : "still none, the host's file");
         if (r < 0) {
                 *ret = TAKE_PTR(host);
                 return 0;
@@ -435,6 +447,7 @@ static int drop_privileges(const char *user) {
 
 static void help(void) {
         printf("Usage: " PROGRAM " [--mount DIR] [--socket PATH] [--interval SECONDS] [--user USER]\n"
+               "       [--log-level LEVEL]\n"
                "\n"
                "Serves DIR/" FILE_NAME ": /proc/meminfo as the reader's commitd budget sees it (CommitLimit,\n"
                "Committed_AS; the memory and swap lines of its memory cgroup's limit). Runs in the foreground.\n"
@@ -443,15 +456,20 @@ static void help(void) {
                "  --socket PATH       commitd's control socket (default " COMMITD_SOCKET ")\n"
                "  --interval SECONDS  how often the budgets are read from commitd (default 2, its upkeep)\n"
                "  --user USER         who to run as once mounted (a member of commitd's --read-group)\n"
+               "  --log-level LEVEL   err, warning, notice, info or debug (default info)\n"
                "\n"
                "Manual: commitd-meminfo(8).\n");
 }
 
 int main(int argc, char **argv) {
         static const struct option options[] = {
-                {"mount", required_argument, NULL, 'm'},    {"socket", required_argument, NULL, 's'},
-                {"interval", required_argument, NULL, 'i'}, {"user", required_argument, NULL, 'u'},
-                {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+                {"mount", required_argument, NULL, 'm'},
+                {"socket", required_argument, NULL, 's'},
+                {"interval", required_argument, NULL, 'i'},
+                {"user", required_argument, NULL, 'u'},
+                {"log-level", required_argument, NULL, 'l'},
+                {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0},
         };
         struct view v = {
                 .socket = COMMITD_SOCKET,
@@ -465,7 +483,7 @@ int main(int argc, char **argv) {
         struct fuse *f;
         pthread_condattr_t ca;
         pthread_t thread;
-        char *end;
+        uint64_t interval;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -477,13 +495,20 @@ int main(int argc, char **argv) {
                         v.socket = optarg;
                         break;
                 case 'i':
-                        errno = 0;
-                        v.interval_s = (unsigned) strtoul(optarg, &end, 10);
-                        if (errno || *end || v.interval_s == 0 || v.interval_s > 3600)
+                        if (units_parse_count(optarg, 1, 3600, &interval) < 0)
                                 return fprintf(stderr, PROGRAM ": --interval takes 1 to 3600 seconds\n"), 2;
+                        v.interval_s = (unsigned) interval;
                         break;
                 case 'u':
                         v.user = optarg;
+                        break;
+                case 'l':
+                        r = log_parse_level(optarg);
+                        if (r < 0) {
+                                fprintf(stderr, PROGRAM ": --log-level takes err, warning, notice, info or debug\n");
+                                return 2;
+                        }
+                        log_max_priority = r;
                         break;
                 case 'h':
                         help();

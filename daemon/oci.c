@@ -181,7 +181,7 @@ static void answer_query(struct oci_conn *c, int r, const char *policy, const ch
         const struct oci *oci = &c->daemon->oci;
         const char *name = r > 0 ? (policy ? policy : oci->default_policy) : NULL;
         const struct budget_entry *e = name ? budgets_find_policy(&c->daemon->budgets, name) : NULL;
-        bool known = e, meminfo = e && e->policy && policy_meminfo_for_container(e->policy);
+        bool known = e, meminfo = e && e->policy && e->policy->meminfo;
 
         if (ociquery_format_answer(name, known, meminfo, r < 0 ? (why ? why : "out of memory") : NULL, &answer) < 0)
                 return;

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <endian.h>
 #include <stdint.h>
@@ -28,26 +27,6 @@ size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max) {
                 }
         }
         return got;
-}
-
-int unix_check_seccomp_listener(int fd, char *what, size_t size) {
-        char path[64], target[256];
-        ssize_t n;
-
-        /* The kernel names the file of every listener it makes "seccomp notify" (kernel/seccomp.c, init_listener():
-         * anon_inode_getfile()), and /proc shows an anonymous inode as "anon_inode:NAME"; no one else can give a
-         * file that name. Anything else taken as a listener (a pipe, a socket) fails every NOTIF_RECV at once and
-         * would keep a listener thread spinning. */
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        n = readlink(path, target, sizeof(target) - 1);
-        if (n < 0)
-                return -errno;
-        target[n] = '\0';
-        if (streq(target, "anon_inode:seccomp notify"))
-                return 0;
-        if (what && size > 0)
-                snprintf(what, size, "%s", target);
-        return -ENOTTY;
 }
 
 void unix_sndbuf_fit(int fd, size_t bytes) {

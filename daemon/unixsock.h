@@ -19,11 +19,6 @@ int unix_grant_group(const char *path, gid_t gid);
  * Returns how many came in this message. */
 size_t cmsg_collect_fds(struct msghdr *m, int *fds, size_t *n, size_t max);
 
-/* Whether a descriptor that came over a socket is a seccomp user-notification listener, the only kind commitd
- * takes as one: 0 if so; -ENOTTY if it is something else, its /proc name ("pipe:[123]", "/dev/null") copied to
- * what (size bytes, may be NULL); -errno if it cannot be told. */
-int unix_check_seccomp_listener(int fd, char *what, size_t size);
-
 /* Makes room in fd's send buffer for a datagram of bytes: a UNIX datagram (SOCK_SEQPACKET too) longer than the
  * sender's buffer less 32 bytes is refused with EMSGSIZE. Never shrinks it. */
 void unix_sndbuf_fit(int fd, size_t bytes);

@@ -82,8 +82,7 @@ int knob_parse_json(enum knob k, const json_t *v, bool may_clear, struct knob_ch
 
 int knob_parse_text(enum knob k, const char *s, struct knob_change *ret) {
         struct knob_change c = {.knob = k};
-        unsigned long v;
-        char *end;
+        uint64_t v;
         int m;
 
         if (!s)
@@ -96,11 +95,7 @@ int knob_parse_text(enum knob k, const char *s, struct knob_change *ret) {
                 c.mode = (enum commit_mode) m;
                 break;
         case KNOB_RATIO:
-                if (!*s || !strchr("0123456789", s[0]))
-                        return -EINVAL;
-                errno = 0;
-                v = strtoul(s, &end, 10);
-                if (errno || *end || v > POLICY_MAX_RATIO)
+                if (units_parse_count(s, 0, POLICY_MAX_RATIO, &v) < 0)
                         return -EINVAL;
                 c.ratio = (uint32_t) v;
                 break;

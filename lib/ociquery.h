@@ -14,7 +14,7 @@
  *            {"error": "what was wrong with the request"}
  *
  * "policy": null asks for commitd's --oci-default-policy: the answer names it (null when there is none).
- * "meminfo" is the policy's "meminfo" key as it applies to a container (policy_meminfo_for_container()): whether
+ * "meminfo" is the policy's "meminfo" key (struct policy's meminfo, true unless the file says false): whether
  * the wrapper bind-mounts commitd-meminfo's view over the container's /proc/meminfo. An answer without it (an
  * older commitd) means false. */
 #define OCIQUERY_MAX_BYTES 4096

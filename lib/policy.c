@@ -410,6 +410,7 @@ int policy_parse(const char *filename, const char *buf, size_t len, struct polic
         _cleanup_(policy_done) struct policy p = {
                 .budget = POLICY_DEFAULT_BUDGET,
                 .enforce = true,
+                .meminfo = true,
         };
         _cleanup_(scan_done) struct scan s = {};
         _cleanup_free_ char *_show_ = NULL;
@@ -571,7 +572,6 @@ int policy_parse(const char *filename, const char *buf, size_t len, struct polic
                                 return fail(ret_error, filename, at, -EINVAL,
                                             "\"meminfo\" must be true or false, not %s", SHOW(v));
                         p.meminfo = json_is_true(v);
-                        p.has_meminfo = true;
                         break;
                 case _KEY_MAX:
                 default:
@@ -690,7 +690,7 @@ json_t *policy_to_json(const struct policy *p) {
             json_object_set_new(o, "mode", json_string(mode)) < 0 ||
             json_object_set_new(o, "formula", json_string(formula)) < 0 ||
             json_object_set_new(o, "enforce", json_boolean(p->enforce)) < 0 ||
-            (p->has_meminfo && json_object_set_new(o, "meminfo", json_boolean(p->meminfo)) < 0))
+            json_object_set_new(o, "meminfo", json_boolean(p->meminfo)) < 0)
                 return NULL;
         if (p->budget.has_limit ? set_size(o, "limit", p->budget.limit_bytes) < 0
                                 : json_object_set_new(o, "ratio", json_integer(p->budget.ratio)) < 0)
@@ -702,8 +702,4 @@ json_t *policy_to_json(const struct policy *p) {
             (p->has_user_reserve && set_size(o, "user_reserve", p->budget.user_reserve_bytes) < 0))
                 return NULL;
         return TAKE_PTR(o);
-}
-
-bool policy_meminfo_for_container(const struct policy *p) {
-        return p->has_meminfo ? p->meminfo : true;
 }

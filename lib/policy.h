@@ -27,19 +27,16 @@ struct policy {
         struct budget budget;
         bool has_ram, has_swap, has_hugetlb, has_admin_reserve, has_user_reserve;
         bool enforce; /* false: audit, decide and log but admit */
-        /* "meminfo": whether the container's /proc/meminfo is commitd-meminfo's view of its budget (the runtime
-         * wrapper's bind mount, commitd-meminfo(8)). Unset (has_meminfo false) means on for a container and off
-         * for `commitctl run`, which asks with --meminfo. */
-        bool meminfo, has_meminfo;
+        /* "meminfo": whether a container's /proc/meminfo is commitd-meminfo's view of its budget (the runtime
+         * wrapper's bind mount, commitd-meminfo(8)); default true. `commitctl run` does not read it: it asks
+         * with --meminfo. */
+        bool meminfo;
 };
-
-/* Whether a container under p gets the view of its budget in /proc/meminfo (p->meminfo, default on). */
-bool policy_meminfo_for_container(const struct policy *p);
 
 /* Parses one policy. filename is used in messages and for the default name. On failure returns -EINVAL
  * (or -ENOMEM) and, when ret_error is not NULL, a message "FILE:LINE:COLUMN: what is wrong" (caller
  * frees). Unknown keys, wrong types, out-of-range values, duplicate keys, "ratio" with "limit", and a
- * missing "cgroup" are errors. Defaults: mode strict, formula kernel, ratio 50, enforce true. */
+ * missing "cgroup" are errors. Defaults: mode strict, formula kernel, ratio 50, enforce true, meminfo true. */
 int policy_parse(const char *filename, const char *buf, size_t len, struct policy *ret, char **ret_error);
 /* Reads path (at most POLICY_MAX_FILE_BYTES) and parses it. I/O errors are reported the same way and return
  * their own -errno (-ENOENT, -EFBIG, ...), so a caller tells a vanished file from a bad one (-EINVAL). */

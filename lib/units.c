@@ -25,15 +25,28 @@ static int unit_shift(const char *suffix) {
         return 10 * (int) (p - letters + 1);
 }
 
-int units_parse_size(const char *s, uint64_t *ret_bytes) {
+/* The decimal digits at *s (at least one), *s moved past them. */
+static int parse_digits(const char **s, uint64_t *ret) {
+        const char *p = *s;
         uint64_t v = 0;
-        int shift;
 
-        if (!s || *s < '0' || *s > '9')
+        if (!p || *p < '0' || *p > '9')
                 return -EINVAL;
-        for (; *s >= '0' && *s <= '9'; s++)
-                if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t) (*s - '0'), &v))
+        for (; *p >= '0' && *p <= '9'; p++)
+                if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t) (*p - '0'), &v))
                         return -ERANGE;
+        *s = p;
+        *ret = v;
+        return 0;
+}
+
+int units_parse_size(const char *s, uint64_t *ret_bytes) {
+        uint64_t v;
+        int shift, r;
+
+        r = parse_digits(&s, &v);
+        if (r < 0)
+                return r;
         if (*s == 'B' && s[1] == '\0')
                 s++;
         shift = unit_shift(s);
@@ -42,6 +55,21 @@ int units_parse_size(const char *s, uint64_t *ret_bytes) {
         if (shift > 0 && v > (UINT64_MAX >> shift))
                 return -ERANGE;
         *ret_bytes = v << shift;
+        return 0;
+}
+
+int units_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
+        uint64_t v;
+        int r;
+
+        r = parse_digits(&s, &v);
+        if (r < 0)
+                return r;
+        if (*s != '\0')
+                return -EINVAL;
+        if (v < min || v > max)
+                return -ERANGE;
+        *ret = v;
         return 0;
 }
 

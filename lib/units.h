@@ -12,5 +12,10 @@
  * for anything else, or -ERANGE when the value does not fit 64 bits. */
 int units_parse_size(const char *s, uint64_t *ret_bytes);
 
+/* Parses a count given on a command line (an interval's seconds, a number of rows): decimal digits only, no sign,
+ * no spaces, no unit, from min to max. Returns 0, -EINVAL for anything else, or -ERANGE outside [min, max];
+ * *ret written only on success. */
+int units_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+
 /* Formats like `free -h`: "0B", "1023B", "1.0Ki", "3.4Gi", "12Gi". One decimal below 10 units. */
 const char *units_format_size(uint64_t bytes, char buf[static UNITS_FORMAT_MAX]);

@@ -86,7 +86,7 @@ if wait_log "container $held (pid [0-9]*) enrolled"; then
 	grep -q "refused cgroup=$ENGINE_CG/$held pid=[0-9]* comm=workload" "$WORK/commitd.log" ||
 		fail "the exec'd program's refusal is not logged in the container's cgroup"
 	c tasks kill --signal SIGKILL "$held" >/dev/null
-	for _ in $(seq 100); do c tasks list | grep -q "^$held .*RUNNING" || break; sleep 0.1; done
+	wait_for '! c tasks list | grep -q "^$held .*RUNNING"' || fail "the killed task $held still runs"
 	c tasks delete "$held" >/dev/null || fail "ctr tasks delete"
 	c containers delete "$held" >/dev/null || fail "ctr containers delete"
 fi

@@ -41,8 +41,7 @@ crun_wrapped "$CG_FS/shared" run --bundle "$WORK/holder" "$ID" <"$WORK/holder.in
 holder=$!
 STARTED_PIDS="${STARTED_PIDS:-} $holder"
 exec 8>"$WORK/holder.in"
-for _ in $(seq 600); do grep -q WAITING "$WORK/holder.out" && break; sleep 0.1; done
-grep -q WAITING "$WORK/holder.out" || fail "the container never waited: $(cat "$WORK/holder.out")"
+wait_for 'grep -q WAITING "$WORK/holder.out"' || fail "the container never waited: $(cat "$WORK/holder.out")"
 grep -q "container $ID: its cgroup $SCRATCH/shared is shared with other processes; moved into $OWN, a cgroup of its own" \
 	"$WORK/commitd.log" || fail "commitd did not give the container a cgroup of its own"
 [ "$(status_field "$OWN" policy 2>/dev/null)" = "strict64@$ID" ] || fail "status does not show $OWN under strict64@$ID"
@@ -51,7 +50,7 @@ grep -q "container $ID: its cgroup $SCRATCH/shared is shared with other processe
 
 # The neighbour maps past the container's budget: not its budget.
 echo >&9
-for _ in $(seq 600); do [ "$(grep -c WAITING "$WORK/neighbour.out")" -ge 2 ] && break; sleep 0.1; done
+wait_for '[ "$(grep -c WAITING "$WORK/neighbour.out")" -ge 2 ]'
 expect_in "$(cat "$WORK/neighbour.out")" "OK map:100M"
 
 # crun exec into it: its process starts in its caller's cgroup, is moved into the container's, and is judged
@@ -66,8 +65,7 @@ echo >&8
 exec 8>&-
 wait "$holder" || fail "the container exited $?: $(cat "$WORK/holder.out")"
 expect_in "$(cat "$WORK/holder.out")" "OK map:32M"
-for _ in $(seq 600); do [ -d "$CG_FS/shared/commitd-$ID" ] || break; sleep 0.1; done
-[ ! -d "$CG_FS/shared/commitd-$ID" ] || fail "the container's cgroup is still there after it ended"
+wait_for '[ ! -d "$CG_FS/shared/commitd-$ID" ]' || fail "the container's cgroup is still there after it ended"
 "$COMMITCTL" status "$OWN" >/dev/null 2>&1 && fail "the ended container is still in status"
 
 # A container process in a shared cgroup whose id cannot name a cgroup: refused, logged, the shared cgroup never
@@ -87,6 +85,5 @@ expect_refused_at_64m "$out" "the container started from /"
 grep -q "container $ROOTED: its cgroup / is the root; moved into $SCRATCH/containers/$ROOTED, a cgroup of its own" \
 	"$WORK/commitd.log" || fail "the container started from / did not get a cgroup of its own below --oci-cgroup"
 grep -q "refused cgroup=/ " "$WORK/commitd.log" && fail "something was judged in /"
-for _ in $(seq 600); do [ -d "$CG_FS/containers/$ROOTED" ] || break; sleep 0.1; done
-[ ! -d "$CG_FS/containers/$ROOTED" ] || fail "the cgroup of the container started from / is still there"
+wait_for '[ ! -d "$CG_FS/containers/$ROOTED" ]' || fail "the cgroup of the container started from / is still there"
 finish

@@ -56,8 +56,7 @@ dockerd --data-root "$D/data" --exec-root "$D/exec" --pidfile "$D/dockerd.pid" -
 	--cgroup-parent "$ENGINE_CG" --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
 	--userland-proxy=false >"$D/dockerd.log" 2>&1 &
 DOCKERD_PID=$!
-for _ in $(seq 600); do dk version >/dev/null 2>&1 && break; sleep 0.1; done
-dk version >/dev/null 2>&1 || { fail "dockerd did not start: $(tail -20 "$D/dockerd.log")"; exit 1; }
+wait_for 'dk version >/dev/null 2>&1' || { fail "dockerd did not start: $(tail -20 "$D/dockerd.log")"; exit 1; }
 
 image_rootfs_tar "$WORK/image.tar"
 dk import "$WORK/image.tar" commitd-e2e:latest >/dev/null || fail "docker import"

@@ -94,16 +94,16 @@ meminfo_view_stop() {
 }
 
 # MEMINFO_PROBE: a busybox sh script for a container under a 256 MiB memory limit: prints its commit lines, maps
-# 32 MiB, waits (bounded) for its Committed_AS to move, and runs procps' free (the host's /usr, bound read-only,
-# with /lib and /lib64 beside it); expect_meminfo_view reads what it prints.
+# 32 MiB, waits (up to 60 s, as wait_for) for its Committed_AS to move, and runs procps' free (the host's /usr,
+# bound read-only, with /lib and /lib64 beside it); expect_meminfo_view reads what it prints.
 MEMINFO_PROBE='
 kb() { /bin/busybox awk -v k="$1:" '\''$1 == k { print $2 }'\'' /proc/meminfo; }
 /bin/busybox grep Commit /proc/meminfo
 echo "limit=$(kb CommitLimit) before=$(kb Committed_AS) memtotal=$(kb MemTotal)"
 b=$(kb Committed_AS)
 /bin/workload map:32M sleep:60 >/dev/null & w=$!
-i=0
-while [ $i -lt 300 ] && [ "$(kb Committed_AS)" -lt $((b + 32768)) ]; do i=$((i + 1)); /bin/busybox sleep 0.1; done
+end=$(($(/bin/busybox date +%s) + 60))
+while [ "$(/bin/busybox date +%s)" -lt $end ] && [ "$(kb Committed_AS)" -lt $((b + 32768)) ]; do /bin/busybox sleep 0.1; done
 echo "after=$(kb Committed_AS)"
 kill $w; wait $w
 /usr/bin/free -k || echo "free exited $?"
@@ -271,13 +271,12 @@ engine_settle() {
 	done
 }
 
-# stop_daemon PID NAME: SIGTERM to a daemon the test started, and up to 30 s for it to exit.
+# stop_daemon PID NAME: SIGTERM to a daemon the test started, and up to 60 s (wait_for) for it to exit.
 stop_daemon() {
-	local _
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-	fail "$2 did not stop in 30 s"
+	local daemon_pid=$1
+	[ -n "$daemon_pid" ] || return 0
+	kill "$daemon_pid" 2>/dev/null
+	wait_for '! kill -0 "$daemon_pid" 2>/dev/null' || fail "$2 did not stop in 60 s"
 }
 
 # running PID: the process exists and is not a zombie.
@@ -486,7 +485,6 @@ PY
 # run in a mount namespace of their own whose /etc is the host's with ETC-UPPER/upper over it (overlayfs): the
 # wrapper finds its default /etc/commitd/oci-runtime.json there, as on a node, and the host's /etc is untouched.
 containerd_start() {
-	local _
 	if [ -n "${2:-}" ]; then
 		unshare -m --propagation private sh -c 'mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc &&
 			exec containerd --config "$2"' _ "$2" "$1" >>"$WORK/containerd/containerd.log" 2>&1 &
@@ -494,11 +492,9 @@ containerd_start() {
 		containerd --config "$1" >>"$WORK/containerd/containerd.log" 2>&1 &
 	fi
 	CONTAINERD_PID=$!
-	for _ in $(seq 600); do
-		ctr --address "$WORK/containerd/containerd.sock" version >/dev/null 2>&1 && return 0
-		kill -0 "$CONTAINERD_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	# answering, or dead (no use waiting further)
+	wait_for 'ctr --address "$WORK/containerd/containerd.sock" version >/dev/null 2>&1 ||
+		! kill -0 "$CONTAINERD_PID" 2>/dev/null' && kill -0 "$CONTAINERD_PID" 2>/dev/null && return 0
 	fail "containerd did not start: $(tail -20 "$WORK/containerd/containerd.log")"
 	exit 1
 }

@@ -49,20 +49,11 @@ bundle holder strict64 map:32M sleep:12 # long enough for the waits below on a b
 holder=$!
 # Exact once measured: right after the container's exec, its new image is charged on top of what the measure at
 # enroll saw (the old image's charge stays until the next measure, at most an upkeep interval, 2 s, later).
-# A container starts slowly on a busy host (bench-load beside the suite: over 6 s once): up to 60 s for it to be
-# enrolled and holding its 32 MiB, then exact within a few upkeep intervals.
+# A container starts slowly on a busy host (bench-load beside the suite: over 6 s once): up to 60 s (wait_for) for
+# it to be enrolled and holding exactly its 32 MiB.
 committed=
-for _ in $(seq 600); do
-	committed=$(status_field "/$CGPATH/holder" committed_bytes 2>/dev/null) && [ "$committed" -ge $((32 << 20)) ] &&
-		break
-	sleep 0.1
-done
-for _ in $(seq 120); do
-	committed=$(status_field "/$CGPATH/holder" committed_bytes 2>/dev/null) && [ "$committed" -ge $((32 << 20)) ] &&
-		[ "$committed" -lt $(((32 << 20) + (1 << 20))) ] && break
-	sleep 0.05
-done
-[ -n "$committed" ] && [ "$committed" -ge $((32 << 20)) ] && [ "$committed" -lt $(((32 << 20) + (1 << 20))) ] ||
+wait_for 'committed=$(status_field "/$CGPATH/holder" committed_bytes 2>/dev/null) && [ "$committed" -ge $((32 << 20)) ] &&
+	[ "$committed" -lt $(((32 << 20) + (1 << 20))) ]' ||
 	fail "status shows committed_bytes=${committed:-none} for the running container, want 32 MiB + a few pages"
 [ "$(status_field "/$CGPATH/holder" policy)" = "strict64@e2e-$$-holder" ] || fail "the container's policy name"
 "$COMMITCTL" reload >/dev/null || fail "reload while a container runs"

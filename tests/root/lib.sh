@@ -63,11 +63,9 @@ launch_commitd() {
 		--state-dir "$WORK/state" --oci-cgroup "$SCRATCH/containers" --log-level debug ${COMMITD_ARGS:-} \
 		>>"$WORK/commitd.log" 2>&1 &
 	COMMITD_PID=$!
-	for _ in $(seq 100); do
-		[ -S "$COMMITD_SOCKET" ] && "$COMMITCTL" status >/dev/null 2>&1 && return 0
-		kill -0 "$COMMITD_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	# answering, or dead (no use waiting further)
+	wait_for '{ [ -S "$COMMITD_SOCKET" ] && "$COMMITCTL" status >/dev/null 2>&1; } ||
+		! kill -0 "$COMMITD_PID" 2>/dev/null' && kill -0 "$COMMITD_PID" 2>/dev/null && return 0
 	cat "$WORK/commitd.log" >&2
 	echo "FAIL: commitd did not start" >&2
 	exit 1
@@ -97,9 +95,7 @@ cleanup() {
 	for f in "${WORK:-/nonexistent}"/*.keeper.sock.pid; do
 		[ -f "$f" ] && kill "$(cat "$f" 2>/dev/null)" 2>/dev/null && keepers="$keepers $(cat "$f")"
 	done
-	for pid in $keepers; do
-		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-	done
+	for pid in $keepers; do wait_for '! kill -0 "$pid" 2>/dev/null'; done
 	[ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ] && find "$CG_FS" -depth -type d -exec rmdir {} + 2>/dev/null
 	for f in "${WORK:-/nonexistent}"/asan.*; do
 		[ -f "$f" ] || continue
@@ -180,11 +176,7 @@ start_held() {
 	HELD_PID=$!
 	STARTED_PIDS="${STARTED_PIDS:-} $HELD_PID"
 	exec 9>"$WORK/$name.in"
-	for _ in $(seq 600); do
-		grep -q WAITING "$WORK/$name.out" && return 0
-		sleep 0.05
-	done
-	fail "$name never waited: $(cat "$WORK/$name.out")"
+	wait_for 'grep -q WAITING "$WORK/$name.out"' || fail "$name never waited: $(cat "$WORK/$name.out")"
 }
 
 # wait_for CONDITION: up to 60 s (a busy host) for the shell CONDITION (eval'd) to hold; fails (returns 1) after.

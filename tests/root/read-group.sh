@@ -19,7 +19,7 @@ chown "$TA" "$CG_FS/a" "$CG_FS/a/cgroup.procs"
 setpriv --reuid="$READER" --regid="$(id -g "$READER")" --init-groups env COMMITD_SOCKET="$COMMITD_SOCKET" \
 	"$COMMITCTL" --json events --follow >"$WORK/follow-reader.out" 2>&1 &
 STARTED_PIDS="${STARTED_PIDS:-} $!"
-sleep 0.5
+wait_log "events --follow by pid $! uid $(id -u "$READER"): following"
 for cg in a b; do
 	out=$("$COMMITCTL" run --policy "$cg" -- "$WORKLOAD" map:1G)
 	expect_in "$out" "ENOMEM map:1G"

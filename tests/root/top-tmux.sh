@@ -52,24 +52,32 @@ case $(row 2) in "$SCRATCH/calm "*) ;; *) fail "calm is not the second row: $(ro
 expect_in "$(screen | sed -n 2p)" "2 budgets, by use"
 expect_in "$(screen | sed -n 4p)" "CGROUP"
 
-# n: by name, calm first; r: by refusals per second, hot first again (its rate is above calm's 0.0).
+# n: by name, calm first; u: by use, hot first again; n, then r: by refusals per second, hot first again (its rate
+# is above calm's 0.0).
 tm send-keys -t top n
 wait_for 'first_is "$SCRATCH/calm"' || { fail "n did not sort by name"; dump; }
 expect_in "$(screen | sed -n 2p)" "by name"
+tm send-keys -t top u
+wait_for 'first_is "$SCRATCH/hot"' || { fail "u did not sort by use"; dump; }
+expect_in "$(screen | sed -n 2p)" "by use"
+tm send-keys -t top n
+wait_for 'first_is "$SCRATCH/calm"' || { fail "n did not sort by name"; dump; }
 tm send-keys -t top r
 wait_for 'first_is "$SCRATCH/hot"' || { fail "r did not sort by refusals per second"; dump; }
 expect_in "$(screen | sed -n 2p)" "by refusals"
-tm send-keys -t top u
 
 # A window 70 columns wide and 5 lines high (SIGWINCH): every line cut to the width (the status line is still
-# line 2, not wrapped onto), one budget row, and the host line still on top (nothing scrolled).
+# line 2, not wrapped onto), one budget row, and the host line still on top (nothing scrolled). Made larger
+# again, both rows are back.
 tm resize-window -t top -x 70 -y 5 || fail "tmux resize-window"
 wait_for '[ "$(screen | sed -n 5p | cut -c1-3)" = "..." ]' || { fail "the CGROUP column was not cut at 70 columns"; dump; }
 expect_in "$(screen | sed -n 1p)" "host: CommitLimit"
 expect_in "$(screen | sed -n 2p)" "2 budgets"
 expect_in "$(screen | sed -n 5p)" "/hot "
-[ "$(screen | wc -l)" = 5 ] || { fail "not 5 lines in a 5-line window"; dump; }
+[ "$(screen | grep -c -e "/hot " -e "/calm ")" = 1 ] || { fail "not one budget row in a 5-line window"; dump; }
 tm resize-window -t top -x 200 -y 30
+wait_for 'first_is "$SCRATCH/hot" && [ "$(row 2 | cut -d" " -f1)" = "$SCRATCH/calm" ]' ||
+	{ fail "both rows are not back in a 30-line window"; dump; }
 
 # restored RUN: top exited 0, stty settings as before, the main screen back, the cursor shown.
 restored() {

@@ -66,6 +66,7 @@ static void assert_policy_equal(const struct policy *a, const struct policy *b) 
         assert_int_equal(a->has_admin_reserve, b->has_admin_reserve);
         assert_int_equal(a->has_user_reserve, b->has_user_reserve);
         assert_int_equal(a->enforce, b->enforce);
+        assert_int_equal(a->meminfo, b->meminfo);
 }
 
 static void test_good(void **state) {

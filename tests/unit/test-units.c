@@ -58,6 +58,43 @@ static void test_parse(void **state) {
         assert_int_equal(units_parse_size(NULL, &v), -EINVAL);
 }
 
+static void test_parse_count(void **state) {
+        static const struct {
+                const char *s;
+                uint64_t min, max;
+                int ret;
+                uint64_t v;
+        } cases[] = {
+                {"1", 1, 3600, 0, 1},
+                {"3600", 1, 3600, 0, 3600},
+                {"0", 0, 10, 0, 0},
+                {"007", 0, 10, 0, 7},
+                {"18446744073709551615", 0, UINT64_MAX, 0, UINT64_MAX},
+                {"0", 1, 3600, -ERANGE, 0},
+                {"3601", 1, 3600, -ERANGE, 0},
+                {"18446744073709551616", 0, UINT64_MAX, -ERANGE, 0},
+                {"", 0, 10, -EINVAL, 0},
+                {"+1", 0, 10, -EINVAL, 0},
+                {"-1", 0, 10, -EINVAL, 0},
+                {" 1", 0, 10, -EINVAL, 0},
+                {"1 ", 0, 10, -EINVAL, 0},
+                {"1s", 0, 10, -EINVAL, 0},
+                {"1.5", 0, 10, -EINVAL, 0},
+                {"0x1", 0, 10, -EINVAL, 0},
+        };
+        uint64_t v;
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                v = 12345;
+                print_message("count \"%s\" in [%llu, %llu]\n", cases[i].s, (unsigned long long) cases[i].min,
+                              (unsigned long long) cases[i].max);
+                assert_int_equal(units_parse_count(cases[i].s, cases[i].min, cases[i].max, &v), cases[i].ret);
+                assert_int_equal(v, cases[i].ret == 0 ? cases[i].v : 12345);
+        }
+        assert_int_equal(units_parse_count(NULL, 0, 10, &v), -EINVAL);
+}
+
 static void test_format(void **state) {
         static const struct {
                 uint64_t bytes;
@@ -86,6 +123,7 @@ static void test_format(void **state) {
 }
 
 int main(void) {
-        const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_format)};
+        const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_parse_count),
+                                           cmocka_unit_test(test_format)};
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
