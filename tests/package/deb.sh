@@ -57,7 +57,8 @@ cp -a "$root" "$work/root"
 mkdir "$work/root/debs" && cp "$work"/*.deb "$work/root/debs/"
 cat >"$work/root/root/alloc.sh" <<'EOS'
 #!/bin/sh
-# 3000 allocations of 4 MiB (dd's buffer); one line per failure.
+# One allocation of 100 MiB, past the 64 MiB budget, then 3000 of 4 MiB (dd's buffer); one line per failure.
+dd if=/dev/zero of=/dev/null bs=100M count=1 2>/dev/null && echo "100 MiB ADMITTED" || echo "100 MiB refused"
 i=0; f=0
 while [ $i -lt 3000 ]; do
 	dd if=/dev/zero of=/dev/null bs=4M count=1 2>/tmp/dd.err || { f=$((f+1)); echo "FAIL $i: $(cat /tmp/dd.err)"; }
@@ -66,6 +67,24 @@ done
 echo "done: $i runs, $f failures"
 EOS
 chmod +x "$work/root/root/alloc.sh"
+# A service, enrolled the way README.md says: its policy names the service's cgroup, and a drop-in runs its
+# command under `commitctl run --policy`, so it stays in the cgroup systemd made for it.
+cat >"$work/root/etc/systemd/system/alloc.service" <<'EOS'
+[Unit]
+Description=deb.sh's service: allocations while commitd restarts
+[Service]
+Type=exec
+ExecStart=/root/alloc.sh
+EOS
+mkdir "$work/root/etc/systemd/system/alloc.service.d"
+cat >"$work/root/etc/systemd/system/alloc.service.d/commitd.conf" <<'EOS'
+[Unit]
+Wants=commitd.service
+After=commitd.service
+[Service]
+ExecStart=
+ExecStart=/usr/bin/commitctl run --policy alloc -- /root/alloc.sh
+EOS
 
 # 3. Boot it. No systemd is PID 1 on these hosts, so no bus and no machined: --keep-unit --register=no.
 # commitd needs CAP_CHECKPOINT_RESTORE, which nspawn does not grant by default; CAP_BPF and CAP_PERFMON let
@@ -118,25 +137,6 @@ in_ct commitctl run --policy demo -- dd if=/dev/zero of=/dev/null bs=100M count=
 in_ct journalctl -u commitd -p notice..notice | grep -q "refused cgroup=/commitd-demo" &&
 	ok "the refusal is in the journal at NOTICE" || not_ok "no refusal at NOTICE in the journal"
 
-# 6. Restarts and the upgrade to 0.1.0-2 while an enrolled process allocates: the keeper keeps its listener,
-# no call fails (ENOSYS would be a failure). The upgrade restarts commitd and leaves commitd-meminfo running.
-meminfo_pid=$(in_ct systemctl show -P MainPID commitd-meminfo)
-in_ct sh -c 'commitctl run --policy demo -- /root/alloc.sh >/root/alloc.out 2>&1 & sleep 2
-	for n in 1 2 3 4 5; do systemctl restart commitd; sleep 1; done
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /debs/commitd_0.1.0-2_amd64.deb /debs/commitd-exporter_0.1.0-2_amd64.deb /debs/commitd-meminfo_0.1.0-2_amd64.deb >/root/upgrade.log 2>&1 || echo "UPGRADE FAILED"
-	wait' >"$work/restart.log" 2>&1
-grep -q FAILED "$work/restart.log" && not_ok "upgrade to 0.1.0-2 over a running instance" || ok "upgrade to 0.1.0-2 over a running instance"
-[ "$(in_ct dpkg-query -W -f='${Version}' commitd)" = 0.1.0-2 ] && ok "commitd 0.1.0-2 installed" || not_ok "commitd not upgraded"
-[ "$(in_ct systemctl show -P MainPID commitd-meminfo)" = "$meminfo_pid" ] && ok "the upgrade did not restart commitd-meminfo" ||
-	not_ok "the upgrade restarted commitd-meminfo"
-out=$(in_ct tail -1 /root/alloc.out)
-[ "$out" = "done: 3000 runs, 0 failures" ] && ok "5 restarts and an upgrade under allocations: $out" || not_ok "under restarts: $out"
-n=$(in_ct journalctl -u commitd | grep -c "1 listeners adopted")
-[ "$n" -ge 6 ] && ok "the listener was adopted after each restart ($n)" || not_ok "adopted $n times, not 6"
-
-# 7. Remove while a process is enrolled: refused, with what to do, and commitd keeps serving. With the process
-# gone, a plain remove goes through. Reinstalled, a forced remove leaves the keeper holding the listener of the
-# process still enrolled, and the keeper exits by itself once that process ends.
 apt_remove='DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq commitd-exporter commitd-meminfo commitd'
 keeper_listeners() { # 0 with no keeper
 	in_ct sh -c 'k=$(cat /run/commitd/commitd.keeper.sock.pid 2>/dev/null); ls -l /proc/${k:-none}/fd 2>/dev/null | grep -c "seccomp notify"'
@@ -146,6 +146,49 @@ enroll_sleeper() { # prints the pid of an enrolled sleep, once its listener is w
 	for _ in $(seq 100); do [ "$(keeper_listeners)" -ge 1 ] 2>/dev/null && return; sleep 0.2; done
 }
 wait_until() { local i; for i in $(seq 150); do eval "$1" && return 0; sleep 0.2; done; return 1; }
+# 6. The service allocates through five restarts of commitd and the upgrade to 0.1.0-2: the keeper keeps its
+# listener, no call fails (ENOSYS would be a failure), and the service stays in its own cgroup. The upgrade
+# restarts commitd and leaves commitd-meminfo running. Then systemctl stop ends an enrolled service whole.
+echo '{ "name": "alloc", "cgroup": "/system.slice/alloc.service", "mode": "strict", "limit": "64M" }' >"$work/alloc.json"
+in_ct sh -c 'cat >/etc/commitd/policies/alloc.json && systemctl reload commitd' <"$work/alloc.json"
+wait_until 'in_ct commitctl policy list | grep -q "^alloc"' || not_ok "policy alloc not loaded"
+meminfo_pid=$(in_ct systemctl show -P MainPID commitd-meminfo)
+in_ct systemctl start alloc
+wait_until '[ "$(keeper_listeners)" = 1 ]' || not_ok "alloc.service is not enrolled"
+main=$(in_ct systemctl show -P MainPID alloc)
+in_ct grep -qx "0::/system.slice/alloc.service" "/proc/$main/cgroup" && ok "the enrolled service stays in its own cgroup" ||
+	{ in_ct cat "/proc/$main/cgroup"; not_ok "alloc.service's main process left its cgroup"; }
+in_ct sh -c 'for n in 1 2 3 4 5; do systemctl restart commitd; sleep 1; done
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /debs/commitd_0.1.0-2_amd64.deb /debs/commitd-exporter_0.1.0-2_amd64.deb /debs/commitd-meminfo_0.1.0-2_amd64.deb >/root/upgrade.log 2>&1 || echo "UPGRADE FAILED"' \
+	>"$work/restart.log" 2>&1
+grep -q FAILED "$work/restart.log" && not_ok "upgrade to 0.1.0-2 over a running instance" || ok "upgrade to 0.1.0-2 over a running instance"
+[ "$(in_ct systemctl show -P ActiveState alloc)" = active ] && ok "alloc.service still allocating after the restarts and the upgrade" ||
+	not_ok "alloc.service ended before the restarts and the upgrade did: they were not under load"
+[ "$(in_ct dpkg-query -W -f='${Version}' commitd)" = 0.1.0-2 ] && ok "commitd 0.1.0-2 installed" || not_ok "commitd not upgraded"
+[ "$(in_ct systemctl show -P MainPID commitd-meminfo)" = "$meminfo_pid" ] && ok "the upgrade did not restart commitd-meminfo" ||
+	not_ok "the upgrade restarted commitd-meminfo"
+wait_until '[ "$(in_ct systemctl show -P ActiveState alloc)" != active ]' || not_ok "alloc.service did not end"
+[ "$(in_ct systemctl show -P Result alloc)" = success ] || not_ok "alloc.service: $(in_ct systemctl show -P Result alloc)"
+out=$(in_ct journalctl -u alloc -o cat)
+echo "$out" | grep -qx "100 MiB refused" && ok "alloc.service's 100 MiB refused" || not_ok "alloc.service's 100 MiB not refused"
+echo "$out" | grep -qx "done: 3000 runs, 0 failures" && ok "5 restarts and an upgrade under the service's allocations: 0 failures" ||
+	{ echo "$out" | tail -5; not_ok "under restarts: failures"; }
+in_ct journalctl -u commitd -p notice..notice | grep -q "refused cgroup=/system.slice/alloc.service" &&
+	ok "the service's refusal is in commitd's journal at NOTICE" || not_ok "no refusal of alloc.service at NOTICE"
+n=$(in_ct journalctl -u commitd | grep -c "1 listeners adopted")
+[ "$n" -ge 6 ] && ok "the listener was adopted after each restart ($n)" || not_ok "adopted $n times, not 6"
+in_ct systemctl start alloc
+wait_until '[ "$(keeper_listeners)" = 1 ]' || not_ok "alloc.service is not enrolled again"
+in_ct systemctl stop alloc
+if [ "$(in_ct systemctl show -P ActiveState alloc)" = inactive ] && wait_until '[ "$(keeper_listeners)" = 0 ]'; then
+	ok "systemctl stop ends the enrolled service, and commitd lets its listener go"
+else
+	not_ok "systemctl stop alloc: $(in_ct systemctl show -P ActiveState alloc), the keeper holds $(keeper_listeners)"
+fi
+
+# 7. Remove while a process is enrolled: refused, with what to do, and commitd keeps serving. With the process
+# gone, a plain remove goes through. Reinstalled, a forced remove leaves the keeper holding the listener of the
+# process still enrolled, and the keeper exits by itself once that process ends.
 sleeper=$(enroll_sleeper)
 if in_ct sh -c "$apt_remove" >"$work/remove1.log" 2>&1; then
 	not_ok "apt-get remove went through with a process enrolled"
@@ -177,9 +220,9 @@ in_ct kill "$sleeper"
 wait_until '! in_ct pgrep -x commitd-keeper >/dev/null' && ok "the keeper exits once its last process ends" ||
 	not_ok "the keeper stayed after its last process ended"
 
-in_ct sh -c 'rm /etc/commitd/policies/demo.json; DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq commitd commitd-exporter commitd-meminfo' \
+in_ct sh -c 'rm /etc/commitd/policies/demo.json /etc/commitd/policies/alloc.json; DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq commitd commitd-exporter commitd-meminfo' \
 	>"$work/purge.log" 2>&1 && ok "apt-get purge" || { tail "$work/purge.log"; not_ok "purge"; }
-left=$(in_ct sh -c 'ls -d /etc/commitd /var/lib/commitd /run/commitd /lib/systemd/system/commitd* /etc/systemd/system/*/commitd* /usr/sbin/commitd* 2>/dev/null; for p in /proc/[0-9]*; do case $(cat $p/comm 2>/dev/null) in commit*) echo "$p";; esac; done')
+left=$(in_ct sh -c 'ls -d /etc/commitd /var/lib/commitd /run/commitd /lib/systemd/system/commitd* /etc/systemd/system/*.wants/commitd* /usr/sbin/commitd* 2>/dev/null; for p in /proc/[0-9]*; do case $(cat $p/comm 2>/dev/null) in commit*) echo "$p";; esac; done')
 [ -z "$left" ] && ok "purge left nothing" || not_ok "purge left: $left"
 
 [ $fail = 0 ] && echo "PASS" || echo "FAIL"
