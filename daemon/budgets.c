@@ -597,7 +597,7 @@ json_t *budgets_entry_json(const struct budget_entry *e) {
                 size_or_null(bd, limit_of ? limit_of->commit_limit_bytes : 0), "committed_bytes",
                 (json_int_t) ledger_committed(&e->ledger), "ram_bytes", size_or_null(bd, bd ? bd->ram_bytes : 0),
                 "swap_bytes", size_or_null(bd, bd ? bd->swap_bytes : 0), "hugetlb_bytes",
-                size_or_null(bd, bd ? bd->hugetlb_bytes : 0), "enrolled_processes", (int) e->enrolled, "admitted",
+                size_or_null(bd, bd ? bd->hugetlb_bytes : 0), "enrolled_processes", (int) e->processes, "admitted",
                 (json_int_t) admitted, "refusals", (json_int_t) e->refusals, "enforce", p ? p->enforce : true);
 }
 

@@ -121,5 +121,6 @@ void budgets_measure_done(struct budget_measure *m);
  * the cgroup when missing, applies change, persists it atomically in the state directory, refreshes. */
 int budgets_change(struct budgets *b, const char *cgroup, const struct knob_change *change, struct budget_entry **ret);
 
+/* e as one entry of the status reply (docs/protocol.md, status). */
 json_t *budgets_entry_json(const struct budget_entry *e);
 void budgets_free(struct budgets *b);

@@ -84,12 +84,10 @@ static void fail_not_owned(struct reply *r, const struct client *c, const char *
              what, (int) c->cred.uid, (int) c->cred.uid);
 }
 
+/* A status entry, in the shape page() takes. */
 static json_t *entry_status(struct daemon *d, struct budget_entry *e) {
-        json_t *j = budgets_entry_json(e);
         (void) d;
-        if (j)
-                json_object_set_new(j, "enrolled_processes", json_integer(e->processes));
-        return j;
+        return budgets_entry_json(e);
 }
 
 static int entry_name_compare(const void *a, const void *b) {
