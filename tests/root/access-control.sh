@@ -100,20 +100,23 @@ expect_in "$err_b" "PermissionDenied"
 # budget is 64 MiB, the request 1 GiB; commitctl run as root, the workload as the tenant).
 "$COMMITCTL" --json events --follow >"$WORK/follow-root.out" 2>&1 &
 STARTED_PIDS="${STARTED_PIDS:-} $!"
+wait_log "events --follow by pid $! uid 0: following"
 for u in "$TA" "$PLAIN"; do
 	# setpriv execs (runuser would fork, and its pid is not the follower's)
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups env COMMITD_SOCKET="$COMMITD_SOCKET" "$COMMITCTL" \
 		--json events --follow >"$WORK/follow-$u.out" 2>&1 &
 	STARTED_PIDS="${STARTED_PIDS:-} $!"
+	wait_log "events --follow by pid $! uid $(id -u "$u"): following"
 done
-sleep 0.5
 for t in a:"$TA" b:"$TB"; do
 	out=$("$COMMITCTL" run --cgroup "$SCRATCH/${t%%:*}" -- setpriv --reuid="${t#*:}" --regid=nogroup --clear-groups \
 		"$WORKLOAD" map:1G)
 	expect_in "$out" "ENOMEM map:1G"
 done
-sleep 0.5
 cgroups_of() { python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l)["cgroup"] for l in sys.stdin if l.startswith("{")})))'; }
+# Both refusals reach root's follower (and A's) in the loop pass that pushes them to every follower.
+wait_for '[ "$(cgroups_of <"$WORK/follow-root.out")" = "$SCRATCH/a $SCRATCH/b" ] &&
+	[ "$(cgroups_of <"$WORK/follow-$TA.out")" = "$SCRATCH/a" ]'
 [ "$(cgroups_of <"$WORK/follow-root.out")" = "$SCRATCH/a $SCRATCH/b" ] || fail "root's follower: $(cat "$WORK/follow-root.out")"
 [ "$(cgroups_of <"$WORK/follow-$TA.out")" = "$SCRATCH/a" ] || fail "tenant A's follower: $(cat "$WORK/follow-$TA.out")"
 [ -z "$(cgroups_of <"$WORK/follow-$PLAIN.out")" ] || fail "the plain user's follower: $(cat "$WORK/follow-$PLAIN.out")"

@@ -11,7 +11,7 @@ policy tight '"mode": "strict", "limit": "64M"'
 "$COMMITCTL" --json events --follow >"$WORK/follow.out" 2>&1 &
 follower=$!
 STARTED_PIDS="$follower"
-sleep 0.3
+wait_log "events --follow by pid $follower uid 0: following"
 
 out=$("$COMMITCTL" run --cgroup "$SCRATCH/tight" -- "$WORKLOAD" flood:200) || fail "run exited $?"
 expect_in "$out" "FLOOD refused=200"
