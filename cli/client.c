@@ -7,6 +7,7 @@
 #include <sys/un.h>
 
 #include "client.h"
+#include "clock.h"
 #include "macro.h"
 #include "protocol.h"
 
@@ -263,17 +264,49 @@ int client_call_once(const struct global_options *g, const char *verb, const cha
         return EXIT_OK;
 }
 
-int client_call_paged_fd(int fd, const char *method, const char *key, json_t **ret_result, char **ret_error_text) {
+/* Lets fd's next send and receive take only what is left until deadline (CLOCK_MONOTONIC µs); -ETIMEDOUT when
+ * nothing is. */
+static int timeouts_until(int fd, uint64_t deadline) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC), left;
+        struct timeval tv;
+
+        if (now >= deadline)
+                return -ETIMEDOUT;
+        left = deadline - now; /* at least 1 µs: a zero timeval would mean no timeout at all */
+        tv = (struct timeval){.tv_sec = (time_t) (left / 1000000), .tv_usec = (suseconds_t) (left % 1000000)};
+        if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+                return -errno;
+        return 0;
+}
+
+int client_call_paged_fd(int fd, const char *method, const char *key, unsigned timeout_s, json_t **ret_result,
+                         char **ret_error_text) {
+        uint64_t deadline = timeout_s ? now_usec(CLOCK_MONOTONIC) + (uint64_t) timeout_s * 1000000 : 0;
         json_auto_t *result = NULL;
         _cleanup_free_ char *after = NULL;
 
         for (;;) {
-                json_t *page = NULL, *list, *next;
-                json_t *params = after ? json_pack("{s:s}", "after", after) : json_object();
-                int r = client_call(fd, method, params, &page, ret_error_text);
+                _cleanup_free_ char *why = NULL;
+                json_t *page = NULL, *list, *next, *params;
+                int r = deadline ? timeouts_until(fd, deadline) : 0;
 
-                if (r < 0)
+                if (r >= 0) {
+                        params = after ? json_pack("{s:s}", "after", after) : json_object();
+                        r = client_call(fd, method, params, &page, &why);
+                }
+                /* EAGAIN: SO_RCVTIMEO or SO_SNDTIMEO ran out (a blocking socket's timeout). */
+                if (deadline && (r == -ETIMEDOUT || r == -EAGAIN)) {
+                        r = -ETIMEDOUT;
+                        free(why);
+                        if (asprintf(&why, "no whole answer to %s within %u s", method, timeout_s) < 0)
+                                why = NULL;
+                }
+                if (r < 0) {
+                        if (ret_error_text)
+                                *ret_error_text = TAKE_PTR(why);
                         return r;
+                }
                 list = json_object_get(page, key);
                 if (!json_is_array(list)) {
                         json_decref(page);
@@ -315,7 +348,7 @@ int client_fetch_paged(const char *socket_path, const char *method, const char *
                 *ret_error_text = strdup(client_connect_error(socket_path, r));
                 return r;
         }
-        return client_call_paged_fd(fd, method, key, ret_result, ret_error_text);
+        return client_call_paged_fd(fd, method, key, 0, ret_result, ret_error_text);
 }
 
 int client_call_paged(const struct global_options *g, const char *verb, const char *method, const char *key,

@@ -44,8 +44,12 @@ int client_call_once(const struct global_options *g, const char *verb, const cha
 
 /* A method whose list (key) comes in pages (status, metrics), on one connection: asks with "after" for the next
  * page until the reply names none, and returns the first page with every page's list joined. Fails as
- * client_call() does, and -EBADMSG when a reply has no such list (worded in *ret_error_text too). */
-int client_call_paged_fd(int fd, const char *method, const char *key, json_t **ret_result, char **ret_error_text);
+ * client_call() does, and -EBADMSG when a reply has no such list (worded in *ret_error_text too).
+ * timeout_s > 0 bounds the whole call, every page together: each send and receive may take only what is left
+ * (SO_SNDTIMEO, SO_RCVTIMEO on fd), and -ETIMEDOUT once nothing is, so that a commitd answering page after page
+ * slowly costs the caller timeout_s, not timeout_s a page. 0: no bound (fd's own timeouts, if any). */
+int client_call_paged_fd(int fd, const char *method, const char *key, unsigned timeout_s, json_t **ret_result,
+                         char **ret_error_text);
 
 /* client_call_paged_fd() on a connection of its own to socket_path. Prints nothing: on failure returns -errno
  * and words it in *ret_error_text (caller frees; may be left NULL when out of memory). */

@@ -28,11 +28,10 @@
 #include "metrics.h"
 #include "units.h"
 
-#define PROGRAM                 "commitd-exporter"
-#define STRINGIFY_(x)           #x
-#define STRINGIFY(x)            STRINGIFY_(x)
-#define DEFAULT_LISTEN          "127.0.0.1:9847"
-#define COMMITD_TIMEOUT_S       10 /* Prometheus' default scrape_timeout: a stuck commitd must not hold us longer */
+#define PROGRAM        "commitd-exporter"
+#define DEFAULT_LISTEN "127.0.0.1:9847"
+/* Prometheus' default scrape_timeout: the most one scrape waits for commitd, every page of its answer together. */
+#define COMMITD_TIMEOUT_S       10
 #define HTTP_CONNECTIONS        16
 #define HTTP_TIMEOUT_S          30
 #define INTERVAL_MAX_S          86400
@@ -197,7 +196,6 @@ static int listen_on(const struct addrinfo *ai, int *ret_fd) {
 static int scrape(const char *socket_path, char **ret_text, size_t *ret_len, char **ret_why) {
         json_auto_t *result = NULL;
         _cleanup_close_ int fd = -1;
-        struct timeval tv = {.tv_sec = COMMITD_TIMEOUT_S};
         char *text = NULL;
         size_t len = 0;
         FILE *f;
@@ -208,19 +206,11 @@ static int scrape(const char *socket_path, char **ret_text, size_t *ret_len, cha
                 if (asprintf(ret_why, "commitd is not reachable at %s: %s%s", socket_path, strerror(-r),
                              r == -EACCES || r == -EPERM ? " (run the exporter in commitd's --read-group)" : "") < 0)
                         *ret_why = NULL;
-        } else if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-                   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0) {
-                r = -errno;
-                if (asprintf(ret_why, "cannot set a timeout on the connection to %s: %s", socket_path, strerror(-r)) <
-                    0)
-                        *ret_why = NULL;
         } else {
                 _cleanup_free_ char *error = NULL;
-                r = client_call_paged_fd(fd, "metrics", "budgets", &result, &error);
-                /* EAGAIN: SO_RCVTIMEO or SO_SNDTIMEO expired (a blocking socket's timeout). */
+                r = client_call_paged_fd(fd, "metrics", "budgets", COMMITD_TIMEOUT_S, &result, &error);
                 if (r < 0 && asprintf(ret_why, "commitd at %s did not give its numbers: %s", socket_path,
-                                      r == -EAGAIN ? "no answer within " STRINGIFY(COMMITD_TIMEOUT_S) " s"
-                                                   : error ?: strerror(-r)) < 0)
+                                      error ?: strerror(-r)) < 0)
                         *ret_why = NULL;
         }
 

@@ -75,7 +75,6 @@ static void levels_done(struct levels *l) {
 
 /* Every budget of commitd's `status`, every page joined (docs/protocol.md). */
 static int levels_fetch(const char *socket, struct levels *ret, char **ret_error) {
-        struct timeval tv = {.tv_sec = CALL_TIMEOUT_S};
         _cleanup_close_ int fd = -1;
         struct levels l = {0};
         const json_t *all, *c;
@@ -87,9 +86,7 @@ static int levels_fetch(const char *socket, struct levels *ret, char **ret_error
                 *ret_error = strdup(client_connect_error(socket, r));
                 return r;
         }
-        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        r = client_call_paged_fd(fd, "status", "cgroups", &l.status, ret_error);
+        r = client_call_paged_fd(fd, "status", "cgroups", CALL_TIMEOUT_S, &l.status, ret_error);
         if (r < 0)
                 return r;
         all = json_object_get(l.status, "cgroups");

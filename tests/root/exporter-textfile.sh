@@ -75,6 +75,36 @@ rc=$?
 expect_in "$err" "commitd is not reachable at $COMMITD_SOCKET: No such file or directory"
 grep -qxF "commitd_up 0" "$FILE" || fail "the one-shot with commitd down did not write commitd_up 0"
 
+# 4b. A commitd that answers, but slowly, page after page: each page within the 10 s a receive may take, and never
+# the last. A scrape waits 10 s for the whole answer, not 10 s a page for ever. Such a commitd cannot be made to
+# order, so a stub speaks the protocol on a socket of its own: one page each 0.5 s, each naming a next one. The
+# exporter holds SIGTERM for its own loop: timeout kills it.
+STUB=$WORK/slow.sock
+python3 - "$STUB" "$WORK/pages" <<'EOS' &
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+import os; os.chmod(sys.argv[1], 0o666)
+s.listen(1)
+c, _ = s.accept()
+pages = 0
+while True:
+    req = json.loads(c.recv(65536))
+    time.sleep(0.5)
+    pages += 1
+    open(sys.argv[2], "w").write(str(pages))
+    c.send(json.dumps({"version": 1, "id": req["id"], "result": {"budgets": [{}], "next": "p%d" % pages}}).encode())
+EOS
+STARTED_PIDS="${STARTED_PIDS:-} $!"
+wait_for '[ -S "$STUB" ]' || fail "the stub did not listen"
+err=$(timeout -k 5 60 setpriv --reuid="$USER_" --regid="$(id -g "$USER_")" --init-groups "$EXPORTER" --socket "$STUB" \
+	--textfile "$FILE" 2>&1)
+rc=$?
+[ $rc = 1 ] || fail "one-shot against a commitd slow page after page exited $rc, want 1 (124 or 137: still waiting at 60 s)"
+expect_in "$err" "commitd at $STUB did not give its numbers: no whole answer to metrics within 10 s"
+[ "$(cat "$WORK/pages" 2>/dev/null || echo 0)" -ge 5 ] || fail "the stub served $(cat "$WORK/pages" 2>/dev/null) pages, not several"
+grep -qxF "commitd_up 0" "$FILE" || fail "the slow commitd's scrape did not write commitd_up 0"
+
 # 5. Errors: a directory it cannot write; bad options.
 err=$(as_exporter --textfile "$WORK/notmine.prom" 2>&1)
 rc=$?
