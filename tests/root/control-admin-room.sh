@@ -50,7 +50,7 @@ signal.pause()
 PY
 	STARTED_PIDS="${STARTED_PIDS:-} $!"
 }
-wait_lines() { for _ in $(seq 200); do [ "$(cat "$WORK"/hold-*.out 2>/dev/null | wc -l)" -ge "$1" ] && return 0; sleep 0.05; done; return 1; }
+wait_lines() { local want=$1; wait_for '[ "$(cat "$WORK"/hold-*.out 2>/dev/null | wc -l)" -ge "$want" ]'; }
 
 # 1. Followers: 16 asked per tenant, 4 held.
 for u in $TENANTS; do hold "$u" follow >"$WORK/hold-$u-follow.out" 2>&1; done

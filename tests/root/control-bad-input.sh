@@ -235,10 +235,7 @@ expect_in "$err" "NoSuchCgroup"
 	--group "$GROUP_T" --log-level debug >>"$WORK/commitd2.log" 2>&1 &
 COMMITD2_PID=$!
 STARTED_PIDS="${STARTED_PIDS:-} $COMMITD2_PID"
-for _ in $(seq 100); do
-	COMMITD_SOCKET=$WORK/group.sock "$COMMITCTL" status >/dev/null 2>&1 && break
-	sleep 0.05
-done
+wait_for 'COMMITD_SOCKET=$WORK/group.sock "$COMMITCTL" status >/dev/null 2>&1'
 [ "$(stat -c %a:%G "$WORK/group.sock")" = "660:$GROUP_T" ] || fail "group socket is $(stat -c %a:%G "$WORK/group.sock")"
 out=$(as_user "$WORK/group.sock" set-mode "$SCRATCH/g" strict 2>&1) || fail "set-mode by a member of --group: $out"
 [ "$(COMMITD_SOCKET=$WORK/group.sock status_field "$SCRATCH/g" mode)" = strict ] || fail "the member's set-mode did not apply"

@@ -78,7 +78,7 @@ attempt() {
 		brk:8M mremap:8M map-noreserve:64M arena thread wait <"$WORK/in" >"$WORK/out" 2>&1 &
 	pid=$!
 	STARTED_PIDS="${STARTED_PIDS:-} $pid"
-	for _ in $(seq 200); do grep -q WAITING "$WORK/out" && break; sleep 0.05; done
+	wait_for 'grep -q WAITING "$WORK/out"'
 	committed_as
 	after=$CAS
 	accountable_bytes own_after $$ "$COMMITD_PID"

@@ -56,10 +56,7 @@ for cg in always strictbig; do
 	held="${held:-} $!"
 done
 exec 3>"$WORK/in" # both readers hold the FIFO until it closes
-for _ in $(seq 200); do
-	[ "$(cat "$WORK/out.always" "$WORK/out.strictbig" | grep -c '^WAITING$')" = 2 ] && break
-	sleep 0.05
-done
+wait_for '[ "$(cat "$WORK/out.always" "$WORK/out.strictbig" | grep -c "^WAITING\$")" = 2 ]'
 expect_in "$(cat "$WORK/out.always")" "OK map-noreserve:1G"
 expect_in "$(cat "$WORK/out.strictbig")" "OK map-noreserve:1G"
 committed=()

@@ -37,12 +37,9 @@ expect_in "$out" "Seccomp:	2"
 
 # go NAME: lets the held workload run to its next wait (or its end), then shows its output.
 go() {
+	local name=$1 want=${2:-2}
 	echo >&9
-	for _ in $(seq 100); do
-		[ "$(grep -c WAITING "$WORK/$1.out")" -ge "${2:-2}" ] && break
-		kill -0 "$HELD_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_for '[ "$(grep -c WAITING "$WORK/$name.out")" -ge "$want" ] || ! kill -0 "$HELD_PID" 2>/dev/null'
 	cat "$WORK/$1.out"
 }
 

@@ -20,10 +20,7 @@ start_tenant
 # thread holds the address space. The thread forces a refusal (commitd measures again), then maps 32 MiB at a
 # time: at most what fits.
 start_held leader "${tenant[@]}" "$HOSTILE" leader-exit wait map:1G steps:32M:384M wait
-for _ in $(seq 100); do
-	grep -q '^State:.*Z' "/proc/$HELD_PID/status" && break
-	sleep 0.05
-done
+wait_for 'grep -q "^State:.*Z" "/proc/$HELD_PID/status"'
 grep -q '^State:.*Z' "/proc/$HELD_PID/status" || fail "1: the leader did not exit alone: $(grep ^State: "/proc/$HELD_PID/status")"
 [ -z "$(head -c1 "/proc/$HELD_PID/smaps")" ] || fail "1: the zombie leader's smaps is not empty"
 out=$(go leader)

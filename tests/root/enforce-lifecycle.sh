@@ -15,11 +15,8 @@ fds() { find "/proc/$COMMITD_PID/fd" -mindepth 1 | wc -l; }
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$COMMITD_PID/status"; }
 # settle: until commitd's descriptor and thread counts are back to $1 and $2 (HUPs are handled in the loop).
 settle() {
-	for _ in $(seq 50); do
-		[ "$(fds)" = "$1" ] && [ "$(threads)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	local want_fds=$1 want_threads=$2
+	wait_for '[ "$(fds)" = "$want_fds" ] && [ "$(threads)" = "$want_threads" ]'
 }
 fds0=$(fds) threads0=$(threads)
 
@@ -35,10 +32,7 @@ refused=$(grep -c '^ENOMEM' "$WORK/churn.out")
 [ "$refused" = 0 ] || fail "$refused of the churn's calls were refused in a 64 MiB budget it never nears: $(sort "$WORK/churn.out" | uniq -c | head -5)"
 live=$(find "$CG_FS/jail" -name cgroup.procs -exec cat {} + | wc -l)
 [ "$live" = 1 ] || fail "$live processes live in the jail, want 1"
-for _ in $(seq 30); do
-	[ "$(status_field "$SCRATCH/jail" enrolled_processes)" = "$live" ] && break
-	sleep 0.2
-done
+wait_for '[ "$(status_field "$SCRATCH/jail" enrolled_processes)" = "$live" ]'
 n=$(status_field "$SCRATCH/jail" enrolled_processes)
 [ "$n" = "$live" ] || fail "commitd tracks $n processes after the churn, $live live"
 # The survivor is still judged correctly: its budget is what it holds, not what the dead held.
@@ -59,10 +53,7 @@ bystander=$HELD_PID
 kill -STOP "$COMMITD_PID"
 # A stop reaches each thread when it next runs: on a busy host that can be after the echoes below. Wait until
 # every thread of commitd is stopped.
-for _ in $(seq 200); do
-	grep -h '^State:' /proc/"$COMMITD_PID"/task/*/status | grep -qv 'T (stopped)' || break
-	sleep 0.01
-done
+wait_for '! grep -h "^State:" /proc/"$COMMITD_PID"/task/*/status | grep -qv "T (stopped)"'
 echo >&8 # the victim's mmap reaches the kernel and waits for commitd
 echo >&9 # and so does the bystander's
 sleep 0.3
@@ -72,7 +63,7 @@ kill -KILL "$victim"
 sleep 0.2
 kill -CONT "$COMMITD_PID"
 wait "$victim" 2>/dev/null
-for _ in $(seq 100); do [ "$(grep -c WAITING "$WORK/bystander.out")" -ge 2 ] && break; sleep 0.05; done
+wait_for '[ "$(grep -c WAITING "$WORK/bystander.out")" -ge 2 ]'
 out=$(cat "$WORK/bystander.out")
 expect_in "$out" "OK map:1M"$'\n'"ENOMEM map:100M"$'\n'"OK map:40M"
 kill -0 "$COMMITD_PID" || fail "commitd died"

@@ -16,11 +16,9 @@ start_workload() {
 	exec 3<>"$WORK/in"
 }
 wait_step() {
-	for _ in $(seq 200); do
-		[ "$(grep -c '^WAITING$' "$WORK/out")" -ge "$1" ] && return 0
-		kill -0 "$WL_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	local want=$1
+	wait_for '[ "$(grep -c "^WAITING\$" "$WORK/out")" -ge "$want" ] || ! kill -0 "$WL_PID" 2>/dev/null'
+	[ "$(grep -c '^WAITING$' "$WORK/out")" -ge "$1" ] && return 0
 	fail "the workload did not reach wait number $1: $(cat "$WORK/out")"
 }
 go_on() { echo >&3; }

@@ -34,7 +34,7 @@ mkfifo "$WORK/in"
 holder=$!
 STARTED_PIDS="${STARTED_PIDS:-} $holder"
 exec 3>"$WORK/in"
-for _ in $(seq 200); do grep -q WAITING "$WORK/out" && break; sleep 0.05; done
+wait_for 'grep -q WAITING "$WORK/out"'
 expect_in "$(cat "$WORK/out")" "OK map:40M"
 out=$("$COMMITCTL" run --cgroup "$SCRATCH/parent/child" -- "$WORKLOAD" map:40M 2>&1)
 expect_in "$out" "ENOMEM map:40M"

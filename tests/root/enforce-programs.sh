@@ -73,11 +73,7 @@ mkdir "$WORK/redis"
 REDIS_PID=$!
 STARTED_PIDS="${STARTED_PIDS:-} $REDIS_PID"
 cli() { redis-cli -h 127.0.0.1 -p "$port" "$@"; }
-for _ in $(seq 100); do
-	[ "$(cli PING 2>/dev/null)" = PONG ] && break
-	kill -0 $REDIS_PID 2>/dev/null || break
-	sleep 0.05
-done
+wait_for '[ "$(cli PING 2>/dev/null)" = PONG ] || ! kill -0 $REDIS_PID 2>/dev/null'
 [ "$(cli PING 2>&1)" = PONG ] || fail "redis-server does not answer PING: $(tail -5 "$WORK/redis/log" 2>&1)"
 grep -q "^Seccomp:	2" /proc/$REDIS_PID/status 2>/dev/null || fail "redis-server is not under the filter"
 enrolled=$(status_field "$SCRATCH/prog" enrolled_processes)
@@ -89,10 +85,7 @@ expect_in "$(cli DEBUG POPULATE 10000 k 1000)" OK
 [ "$(cli DBSIZE)" -ge 10001 ] || fail "DBSIZE is $(cli DBSIZE)"
 before=$(admitted)
 expect_in "$(cli BGSAVE)" "Background saving started"
-for _ in $(seq 100); do
-	[ "$(cli INFO persistence | tr -d '\r' | sed -n 's/^rdb_bgsave_in_progress://p')" = 0 ] && break
-	sleep 0.05
-done
+wait_for '[ "$(cli INFO persistence | tr -d "\r" | sed -n "s/^rdb_bgsave_in_progress://p")" = 0 ]'
 info=$(cli INFO persistence | tr -d '\r')
 expect_in "$info" "rdb_bgsave_in_progress:0"
 expect_in "$info" "rdb_last_bgsave_status:ok"

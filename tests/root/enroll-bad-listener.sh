@@ -62,7 +62,7 @@ s.shutdown(socket.SHUT_WR)
 s.settimeout(5)
 assert s.recv(1) == b""
 PY
-for _ in $(seq 50); do grep -q "container badfd" "$WORK/commitd.log" && break; sleep 0.05; done
+logged "container badfd"
 grep -q "container badfd refused: .*not a seccomp listener" "$WORK/commitd.log" ||
 	fail "the OCI agent did not refuse the pipe: $(grep "badfd" "$WORK/commitd.log")"
 err=$("$COMMITCTL" status "$SCRATCH/oci" 2>&1) && fail "the refused container got a budget: $err"

@@ -62,7 +62,7 @@ dead_connector "$COMMITD_SOCKET" "$WORK/commitd.log"
 	--policy-dir "$POLICIES" --state-dir "$WORK/state-old" --log-level debug >"$WORK/old.log" 2>&1 &
 old=$!
 STARTED_PIDS="${STARTED_PIDS:-} $old"
-for _ in $(seq 100); do COMMITD_SOCKET=$WORK/old.sock "$COMMITCTL" status >/dev/null 2>&1 && break; sleep 0.05; done
+wait_for 'COMMITD_SOCKET=$WORK/old.sock "$COMMITCTL" status >/dev/null 2>&1'
 dead_connector "$WORK/old.sock" "$WORK/old.log"
 kill "$old" && wait "$old"
 kill -0 "$COMMITD_PID" || fail "commitd died"

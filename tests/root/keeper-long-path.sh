@@ -26,7 +26,7 @@ launch_commitd
 adopted=$(grep "listeners adopted" "$WORK/commitd.log" | tail -1)
 expect_in "$adopted" ": 1 listeners adopted"
 echo go >&"$held"
-for _ in $(seq 100); do grep -q "map:1G" "$WORK/t.out" && break; sleep 0.05; done
+wait_for 'grep -q "map:1G" "$WORK/t.out"'
 out=$(cat "$WORK/t.out")
 echo "$out"
 [ "$(grep -c "^OK map:8M$" <<<"$out")" = 2 ] || fail "the mmap after the restart did not succeed"

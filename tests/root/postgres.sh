@@ -33,16 +33,13 @@ pg_cleanup() {
 	local rc=$? uid
 	if [ -n "$PG_PID" ] && running "$PG_PID"; then
 		kill -INT "$PG_PID" 2>/dev/null # fast shutdown
-		for _ in $(seq 200); do running "$PG_PID" || break; sleep 0.05; done
+		wait_for '! running "$PG_PID"'
 	fi
 	# reaped too: userdel refuses a user that a zombie still has
 	for pid in ${STARTED_PIDS:-}; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
 	if [ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ]; then
 		find "$CG_FS" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r pid; do kill -KILL "$pid" 2>/dev/null; done
-		for _ in $(seq 100); do
-			[ -z "$(find "$CG_FS" -name cgroup.procs -exec cat {} + 2>/dev/null)" ] && break
-			sleep 0.05
-		done
+		wait_for '[ -z "$(find "$CG_FS" -name cgroup.procs -exec cat {} + 2>/dev/null)" ]'
 	fi
 	if uid=$(id -u "$USER_T" 2>/dev/null); then
 		# /proc/sysvipc/shm: key shmid perms size cpid lpid nattch uid gid cuid ...
@@ -82,11 +79,7 @@ PG_PID=$! # commitctl run and setpriv exec: the postmaster's own pid
 STARTED_PIDS="${STARTED_PIDS:-} $PG_PID"
 psql_pg=(psql -X -q -A -t -h "$WORK/pg/sock" -U pg -d postgres)
 sql() { "${psql_pg[@]}" -v ON_ERROR_STOP=1 "$@" 2>&1; }
-for _ in $(seq 600); do
-	[ "$(sql -c 'select 1')" = 1 ] && break
-	kill -0 "$PG_PID" 2>/dev/null || break
-	sleep 0.05
-done
+wait_for '[ "$(sql -c "select 1")" = 1 ] || ! kill -0 "$PG_PID" 2>/dev/null'
 [ "$(sql -c 'select 1')" = 1 ] || { fail "postgres does not answer: $(tail -5 "$WORK/pg/log")"; exit 1; }
 grep -q "^Seccomp:	2" "/proc/$PG_PID/status" || fail "the postmaster is not under the filter"
 [ "$(head -1 "$WORK/pg/data/postmaster.pid")" = "$PG_PID" ] || fail "postmaster.pid names another process"
@@ -100,7 +93,7 @@ STARTED_PIDS="${STARTED_PIDS:-} $EARLY_PID"
 trap '' PIPE # a psql that lost its server: the echo below fails instead of killing the test
 exec 8>"$WORK/early.in"
 echo "select 'early', pg_backend_pid();" >&8
-for _ in $(seq 200); do grep -q '^early|' "$WORK/early.out" && break; sleep 0.05; done
+wait_for 'grep -q "^early|" "$WORK/early.out"'
 early_backend=$(sed -n 's/^early|//p' "$WORK/early.out")
 [ -n "$early_backend" ] || fail "the early session did not answer: $(cat "$WORK/early.out")"
 
@@ -134,7 +127,7 @@ case $log in *"terminated by signal"*) fail "a server process was killed: $(grep
 case $log in *"reinitializing"*) fail "the postmaster restarted the cluster (crash recovery)" ;; esac
 case $log in *"break adjusted to free malloc space"*) fail "glibc malloc aborted in a backend: a refused brk was answered with a wrong break" ;; esac
 echo "select 'early', pg_backend_pid();" >&8 || fail "the session opened before the query is gone"
-for _ in $(seq 200); do [ "$(grep -c '^early|' "$WORK/early.out")" -ge 2 ] && break; sleep 0.05; done
+wait_for '[ "$(grep -c "^early|" "$WORK/early.out")" -ge 2 ]'
 [ "$(sed -n 's/^early|//p' "$WORK/early.out" | sed -n 2p)" = "$early_backend" ] ||
 	fail "the session opened before the query does not answer on backend $early_backend: $(cat "$WORK/early.out")"
 [ "$(sql -c 'select 1')" = 1 ] || fail "a new session does not work: $(sql -c 'select 1')"

@@ -21,16 +21,15 @@ grep -qx "$HELD_PID" "$CG_FS/jail/sub/cgroup.procs" || fail "the process did not
 
 "$COMMITCTL" reload >/dev/null || fail "reload with a record in jail/sub"
 echo >&9
-for _ in $(seq 100); do [ "$(grep -c WAITING "$WORK/mover.out")" -ge 2 ] && break; sleep 0.05; done
+wait_for '[ "$(grep -c WAITING "$WORK/mover.out")" -ge 2 ]'
 out=$(cat "$WORK/mover.out")
 [ "$(grep -c '^ENOMEM map:1G' <<<"$out")" = 2 ] || fail "after reload: the second 1G map was not refused: $out"
 [ "$(grep -c '^OK map:4M' <<<"$out")" = 1 ] || fail "after reload: the 4M map was not admitted: $out"
 
 kill -HUP "$COMMITD_PID" || fail "SIGHUP"
-for _ in $(seq 100); do grep -q "reload (SIGHUP): " "$WORK/commitd.log" && break; sleep 0.05; done
-grep -q "reload (SIGHUP): " "$WORK/commitd.log" || fail "SIGHUP was not logged"
+logged "reload (SIGHUP): " || fail "SIGHUP was not logged"
 echo >&9
-for _ in $(seq 100); do [ "$(grep -c WAITING "$WORK/mover.out")" -ge 3 ] && break; sleep 0.05; done
+wait_for '[ "$(grep -c WAITING "$WORK/mover.out")" -ge 3 ]'
 out=$(cat "$WORK/mover.out")
 [ "$(grep -c '^ENOMEM map:1G' <<<"$out")" = 3 ] || fail "after SIGHUP: the third 1G map was not refused: $out"
 [ "$(grep -c '^OK map:4M' <<<"$out")" = 2 ] || fail "after SIGHUP: the second 4M map was not admitted: $out"

@@ -89,7 +89,7 @@ for i in range(1, n + 1):
 sys.exit(1 if bad else 0)
 PY
 }
-ok=no
-for _ in $(seq 30); do kernel_vs_status 2>"$WORK/diff" && { ok=yes; break; }; sleep 0.5; done
-[ $ok = yes ] || fail "status does not match the kernel's accounting: $(cat "$WORK/diff")"
+# one comparison every half second at most: each reads the smaps of all $N workers
+wait_for 'kernel_vs_status 2>"$WORK/diff" || { sleep 0.4; false; }' ||
+	fail "status does not match the kernel's accounting: $(cat "$WORK/diff")"
 finish

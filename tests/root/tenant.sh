@@ -19,21 +19,13 @@ tenant_cleanup() {
 	local rc=$?
 	for pid in ${STARTED_PIDS:-}; do kill -KILL "$pid" 2>/dev/null; done
 	if [ -n "${CG_FS:-}" ] && [ -d "$CG_FS" ]; then
-		for _ in $(seq 100); do
-			pids=$(find "$CG_FS" -name cgroup.procs -exec cat {} + 2>/dev/null)
-			[ -z "$pids" ] && break
-			for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
-			sleep 0.05
-		done
+		wait_for 'pids=$(find "$CG_FS" -name cgroup.procs -exec cat {} + 2>/dev/null)
+			[ -z "$pids" ] || { for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done; false; }'
 	fi
 	remove_tenant_segments
 	rm -f "$SHM_PREFIX"*
 	if [ -n "${USER_T:-}" ]; then
-		for _ in $(seq 100); do
-			userdel "$USER_T" 2>/dev/null && break
-			getent passwd "$USER_T" >/dev/null || break
-			sleep 0.05
-		done
+		wait_for 'userdel "$USER_T" 2>/dev/null || ! getent passwd "$USER_T" >/dev/null'
 		getent passwd "$USER_T" >/dev/null && echo "FAIL: cannot remove user $USER_T" >&2
 	fi
 	(exit "$rc")
@@ -69,12 +61,12 @@ start_tenant() {
 as_tenant() { "${tenant[@]}" "$@"; }
 
 # go NAME [N [SECONDS]]: lets the held program run to its next wait (its Nth WAITING, default 2) or its end,
-# waiting at most SECONDS (default 30); prints its output so far.
+# waiting at most SECONDS of clock (default 60, as wait_for); prints its output so far.
 go() {
+	local end=$((SECONDS + ${3:-60}))
 	echo >&9
-	for _ in $(seq $((${3:-30} * 20))); do
-		[ "$(grep -c WAITING "$WORK/$1.out")" -ge "${2:-2}" ] && break
-		kill -0 "$HELD_PID" 2>/dev/null || break
+	until [ "$(grep -c WAITING "$WORK/$1.out")" -ge "${2:-2}" ] || ! kill -0 "$HELD_PID" 2>/dev/null; do
+		[ $SECONDS -lt $end ] || break
 		sleep 0.05
 	done
 	cat "$WORK/$1.out"
