@@ -11,6 +11,10 @@
  * field by field, and the profile it writes back never allows a call the bundle's profile refused. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,7 +22,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,7 +40,15 @@
 
 #define PROGRAM          "commitd-oci-runtime"
 #define CONFIG_MAX_BYTES (4u * 1024 * 1024) /* Docker's configs are tens of kB */
-#define AGENT_TIMEOUT_S  30 /* commitd answers a query from its loop; a stuck one must not hang an engine */
+#define AGENT_TIMEOUT_S  30            /* commitd answers a query from its loop; a stuck one must not hang an engine */
+#define ASK_RUNTIME_MS   10000         /* `runc features` and `crun --version` answer in milliseconds */
+#define ASK_RUNTIME_MAX  (256u * 1024) /* runc 1.1.5's features are 5 kB */
+
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5) /* Linux 5.19 */
+#endif
+
+extern char **environ;
 
 /* config.json through fileio_write_atomic(): the runtime reads the old config or the new one, never a part. The
  * new file keeps the old one's mode and, as root, its owner. */
@@ -121,6 +135,91 @@ static int ask_commitd(const char *socket_path, const char *policy, struct ociqu
                 return errmsg_set(ret_error, r,
                                   "its answer is not one this wrapper knows (%zu bytes; an older commitd?)", len);
         return r;
+}
+
+/* The standard output of `RUNTIME ARG` (its stdin and stderr /dev/null), when it exits 0 within ASK_RUNTIME_MS having
+ * written at most ASK_RUNTIME_MAX bytes; NULL otherwise. The runtime is killed past that (it is ours, by its pid). */
+static char *ask_runtime(const char *runtime, const char *arg, size_t *ret_len) {
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int rd = -1;
+        char *argv[] = {(char *) runtime, (char *) arg, NULL};
+        posix_spawn_file_actions_t fa;
+        struct timespec start, now;
+        size_t len = 0;
+        int p[2], status;
+        bool done = false;
+        pid_t pid;
+
+        if (!(buf = malloc(ASK_RUNTIME_MAX + 1)) || pipe2(p, O_CLOEXEC) < 0)
+                return NULL;
+        rd = p[0];
+        if (posix_spawn_file_actions_init(&fa) != 0) {
+                close(p[1]);
+                return NULL;
+        }
+        if (posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0) != 0 ||
+            posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO) != 0 ||
+            posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0) != 0 ||
+            posix_spawnp(&pid, runtime, &fa, NULL, argv, environ) != 0)
+                pid = -1;
+        posix_spawn_file_actions_destroy(&fa);
+        close(p[1]);
+        if (pid < 0)
+                return NULL;
+        (void) clock_gettime(CLOCK_MONOTONIC, &start);
+        while (!done) {
+                struct pollfd pfd = {.fd = rd, .events = POLLIN};
+                long left;
+                ssize_t n;
+
+                (void) clock_gettime(CLOCK_MONOTONIC, &now);
+                left = ASK_RUNTIME_MS - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+                if (left <= 0 || (poll(&pfd, 1, (int) left) < 0 && errno != EINTR))
+                        break;
+                n = read(rd, buf + len, ASK_RUNTIME_MAX + 1 - len);
+                if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (n <= 0)
+                        done = n == 0;
+                else if ((len += (size_t) n) > ASK_RUNTIME_MAX)
+                        break;
+        }
+        if (!done)
+                (void) kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!done || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return NULL;
+        buf[len] = '\0';
+        *ret_len = len;
+        return TAKE_PTR(buf);
+}
+
+/* Linux 5.19 and later take SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: with it, a filter that cannot be read fails with
+ * EFAULT, past the check of the flags (EINVAL); nothing is loaded either way. */
+static bool kernel_has_wait_killable(void) {
+        return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                       SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, NULL) < 0 &&
+               errno == EFAULT;
+}
+
+/* The profile asks the runtime to load the filter with SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV when both the kernel
+ * and the runtime (lib/ociwrap.c: its features, else its version) take it: once commitd has received a call, a
+ * caught signal no longer ends the wait with EINTR (docs/design.md), as with `commitctl run`. A runtime that does not
+ * (runc 1.1 refuses every flag) gets the profile as before. */
+static int add_wait_killable(const char *runtime, json_t *config, char **ret_error) {
+        _cleanup_free_ char *features = NULL, *version = NULL;
+        struct ociwrap_seccomp_flags f;
+        size_t features_len = 0, version_len = 0;
+
+        if (!kernel_has_wait_killable())
+                return 0;
+        features = ask_runtime(runtime, "features", &features_len);
+        version = ask_runtime(runtime, "--version", &version_len);
+        ociwrap_seccomp_flags(features, features_len, version, &f);
+        if (!f.wait_killable)
+                return 0;
+        return ocispec_add_seccomp_flag(config, OCIWRAP_FLAG_WAIT_KILLABLE, f.implicit, ret_error);
 }
 
 static void help(const char *name) {
@@ -284,6 +383,8 @@ static int enroll(const struct ociwrap_args *a, const struct ociwrap_config *c, 
         if (ch.policy && !(policy = strdup(ch.policy)))
                 return fprintf(err, PROGRAM ": out of memory\n"), 1;
         r = ocispec_add_commitd(config, ch.socket, policy, &error);
+        if (r >= 0)
+                r = add_wait_killable(ch.runtime, config, &error);
         if (r < 0)
                 return fprintf(err, PROGRAM ": %s: %s\n", path, error ? error : strerror(-r)), 1;
         /* Once the bundle can be enrolled: a note about the view before the reason it is not started would mislead. */

@@ -602,6 +602,30 @@ int ocispec_add_commitd(json_t *config, const char *listener_path, const char *m
         return 0;
 }
 
+int ocispec_add_seccomp_flag(json_t *config, const char *flag, const char *implicit, char **ret_error) {
+        json_t *seccomp = json_object_get(json_object_get(config, "linux"), "seccomp"), *flags, *v;
+        size_t i;
+
+        assert(flag);
+        if (!json_is_object(seccomp))
+                return errmsg_set(ret_error, -EINVAL, "linux.seccomp: no profile");
+        flags = json_object_get(seccomp, "flags");
+        if (!flags || json_is_null(flags)) {
+                flags = json_array();
+                if (!flags || json_object_set_new(seccomp, "flags", flags) < 0 ||
+                    (implicit && json_array_append_new(flags, json_string(implicit)) < 0))
+                        return -ENOMEM;
+        } else if (!json_is_array(flags))
+                return errmsg_set(ret_error, -EINVAL, "linux.seccomp.flags: not an array");
+        json_array_foreach(flags, i, v) {
+                if (!json_is_string(v))
+                        return errmsg_set(ret_error, -EINVAL, "linux.seccomp.flags[%zu]: not a string", i);
+                if (streq(json_string_value(v), flag))
+                        return 0;
+        }
+        return json_array_append_new(flags, json_string(flag)) < 0 ? -ENOMEM : 0;
+}
+
 int ocispec_policy_annotation(const json_t *config, const char **ret, char **ret_error) {
         const json_t *annotations, *v;
 

@@ -24,6 +24,12 @@
  * own without widening what the profile allows, -ENOMEM. */
 int ocispec_add_commitd(json_t *config, const char *listener_path, const char *metadata, char **ret_error);
 
+/* Adds flag to linux.seccomp.flags (after ocispec_add_commitd(): the profile is there). A profile without "flags"
+ * gets [implicit, flag], implicit being the flag the runtime would load such a profile with (crun's
+ * SECCOMP_FILTER_FLAG_SPEC_ALLOW; NULL: none); flags it names already stay. Applying it twice gives the same config
+ * as once. -EINVAL with a message when there is no profile or flags is not an array of strings, -ENOMEM. Pure. */
+int ocispec_add_seccomp_flag(json_t *config, const char *flag, const char *implicit, char **ret_error);
+
 /* Where commitd-meminfo's view is bound in a container (commitd-meminfo(8)). */
 #define OCISPEC_MEMINFO_DESTINATION "/proc/meminfo"
 

@@ -360,3 +360,31 @@ const char *ociwrap_source_name(enum ociwrap_source s) {
                 return "nowhere";
         }
 }
+
+static bool crun_has_wait_killable(const char *version) {
+        unsigned major, minor;
+
+        if (sscanf(version, "crun version %u.%u", &major, &minor) != 2)
+                return false;
+        return major > OCIWRAP_CRUN_WAIT_KILLABLE_MAJOR ||
+               (major == OCIWRAP_CRUN_WAIT_KILLABLE_MAJOR && minor >= OCIWRAP_CRUN_WAIT_KILLABLE_MINOR);
+}
+
+void ociwrap_seccomp_flags(const char *features, size_t features_len, const char *version,
+                           struct ociwrap_seccomp_flags *ret) {
+        bool crun = version && strncmp(version, "crun version ", strlen("crun version ")) == 0;
+        json_auto_t *f = features ? json_loadb(features, features_len, 0, NULL) : NULL;
+        const json_t *seccomp = json_object_get(json_object_get(f, "linux"), "seccomp");
+        const json_t *supported = json_object_get(seccomp, "supportedFlags"), *v;
+        size_t i;
+
+        *ret = (struct ociwrap_seccomp_flags){.implicit = crun ? OCIWRAP_FLAG_SPEC_ALLOW : NULL};
+        if (json_is_array(supported)) {
+                json_array_foreach(supported, i, v) {
+                        if (json_is_string(v) && streq(json_string_value(v), OCIWRAP_FLAG_WAIT_KILLABLE))
+                                ret->wait_killable = true;
+                }
+                return;
+        }
+        ret->wait_killable = crun && crun_has_wait_killable(version);
+}

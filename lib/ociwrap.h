@@ -104,3 +104,28 @@ void ociwrap_choose(const struct ociwrap_args *a, const struct ociwrap_config *c
                     const char *env_socket, const char *env_runtime, const char *annotation, const char *builtin_socket,
                     struct ociwrap_choice *ret);
 const char *ociwrap_source_name(enum ociwrap_source s);
+
+/* The linux.seccomp.flags entry that makes a notified call wait killably once commitd has received it (Linux 5.19,
+ * SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV; docs/design.md), and crun's flag for a profile without "flags". */
+#define OCIWRAP_FLAG_WAIT_KILLABLE "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"
+#define OCIWRAP_FLAG_SPEC_ALLOW    "SECCOMP_FILTER_FLAG_SPEC_ALLOW"
+/* The first crun release that loads a filter with OCIWRAP_FLAG_WAIT_KILLABLE (crun#1008, September 2022; 1.8.1
+ * checked here): before it crun fails a container whose profile names the flag. */
+#define OCIWRAP_CRUN_WAIT_KILLABLE_MAJOR 1
+#define OCIWRAP_CRUN_WAIT_KILLABLE_MINOR 7
+
+/* What the real runtime makes of linux.seccomp.flags. */
+struct ociwrap_seccomp_flags {
+        bool wait_killable;   /* it loads the filter with OCIWRAP_FLAG_WAIT_KILLABLE when the profile names it */
+        const char *implicit; /* the flag it loads a profile without "flags" with, which a "flags" written for it must
+                                 name to keep it: crun's OCIWRAP_FLAG_SPEC_ALLOW; NULL: none (runc) */
+};
+
+/* Settles that from the real runtime's answers: features, the standard output of `RUNTIME features` (NULL when it
+ * failed: runc < 1.1, crun < 1.8.6), and version, that of `RUNTIME --version` (NULL when it failed). The features'
+ * linux.seccomp.supportedFlags, when there, decides (runc lists none it cannot load: 1.1.5 refuses every flag,
+ * "seccomp flags are not yet supported by runc"); without it, "crun version X.Y" from OCIWRAP_CRUN_WAIT_KILLABLE_*
+ * on does. Anything else, unknown runtimes included, is not given the flag: a runtime may refuse any flag it does not
+ * know, and then no container starts. Whether the kernel has the flag is the caller's to check. Pure. */
+void ociwrap_seccomp_flags(const char *features, size_t features_len, const char *version,
+                           struct ociwrap_seccomp_flags *ret);

@@ -41,6 +41,8 @@ out=$(cd "$WORK/profiled" && wrapped runc run "e2e-$$-profiled" 2>&1) || fail "r
 expect_in "$out" "result=ENOMEM"
 expect_in "$out" "cd=2"
 grep -q '"listenerPath"' "$WORK/profiled/config.json" || fail "the wrapper did not add listenerPath to the profile"
+# runc 1.1 refuses every seccomp flag ("seccomp flags are not yet supported by runc"): the wrapper asks it for none.
+grep -q '"flags"' "$WORK/profiled/config.json" && fail "the wrapper gave runc seccomp flags, which it refuses"
 
 # While a container runs, status lists its cgroup under POLICY@ID with what it holds: 32 MiB mapped plus
 # the static program's own few pages.

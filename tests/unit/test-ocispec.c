@@ -424,13 +424,57 @@ static void test_meminfo(void **state) {
         assert_int_equal(ocispec_add_meminfo(bad, "/m", NULL), -EINVAL);
 }
 
+/* linux.seccomp.flags: the wait-killable flag added, crun's implicit one kept, the profile's own flags kept. */
+static void test_seccomp_flag(void **state) {
+        static const struct {
+                const char *in, *implicit, *out;
+                int ret;
+        } cases[] = {
+                {"{}", "S", "[\"S\", \"W\"]", 0},
+                {"{}", NULL, "[\"W\"]", 0},
+                {"{\"flags\": null}", "S", "[\"S\", \"W\"]", 0},
+                /* the profile's flags are what the runtime loads: crun's implicit one is not added to them */
+                {"{\"flags\": []}", "S", "[\"W\"]", 0},
+                {"{\"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"]}", "S", "[\"SECCOMP_FILTER_FLAG_LOG\", \"W\"]", 0},
+                {"{\"flags\": [\"W\", \"L\"]}", "S", "[\"W\", \"L\"]", 0},
+                {"{\"flags\": \"W\"}", "S", NULL, -EINVAL},
+                {"{\"flags\": [1]}", "S", NULL, -EINVAL},
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_auto_t *c = json_pack("{s:{s:o}}", "linux", "seccomp", json_loads(cases[i].in, 0, NULL));
+                json_auto_t *want = cases[i].out ? json_loads(cases[i].out, 0, NULL) : NULL;
+                char *error = NULL;
+                json_t *seccomp;
+
+                print_message("flags: %s\n", cases[i].in);
+                assert_non_null(c);
+                assert_int_equal(ocispec_add_seccomp_flag(c, "W", cases[i].implicit, &error), cases[i].ret);
+                if (cases[i].ret < 0) {
+                        assert_non_null(error);
+                        free(error);
+                        continue;
+                }
+                /* twice: the same */
+                assert_int_equal(ocispec_add_seccomp_flag(c, "W", cases[i].implicit, NULL), 0);
+                seccomp = json_object_get(json_object_get(c, "linux"), "seccomp");
+                assert_true(json_equal(json_object_get(seccomp, "flags"), want));
+        }
+        {
+                json_auto_t *c = json_object();
+                char *error = NULL;
+
+                assert_int_equal(ocispec_add_seccomp_flag(c, "W", NULL, &error), -EINVAL);
+                free(error);
+        }
+}
+
 int main(void) {
         const char *data = getenv("COMMITD_TEST_DATA");
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_golden),
-                cmocka_unit_test(test_metadata),
-                cmocka_unit_test(test_state),
-                cmocka_unit_test(test_meminfo),
+                cmocka_unit_test(test_golden),  cmocka_unit_test(test_metadata),     cmocka_unit_test(test_state),
+                cmocka_unit_test(test_meminfo), cmocka_unit_test(test_seccomp_flag),
         };
 
         if (!data || chdir(data) < 0) {

@@ -352,10 +352,59 @@ static void test_runtime_log(void **state) {
         free(TAKE_PTR(line));
 }
 
+/* Which runtime is asked for SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: the answers of runc 1.1.5 and crun 1.8.1
+ * (no `crun features`) as they are here, and the features of later runtimes. */
+static void test_seccomp_flags(void **state) {
+        static const char runc115[] = "{\"ociVersionMin\":\"1.0.0\",\"linux\":{\"seccomp\":{\"enabled\":true,"
+                                      "\"actions\":[\"SCMP_ACT_NOTIFY\"]}}}",
+                          listed[] = "{\"linux\":{\"seccomp\":{\"knownFlags\":[\"SECCOMP_FILTER_FLAG_LOG\","
+                                     "\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],\"supportedFlags\":["
+                                     "\"SECCOMP_FILTER_FLAG_LOG\",\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"]}}}",
+                          unlisted[] = "{\"linux\":{\"seccomp\":{\"knownFlags\":["
+                                       "\"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV\"],\"supportedFlags\":[]}}}";
+        static const struct {
+                const char *features, *version;
+                bool wait_killable;
+                const char *implicit;
+        } cases[] = {
+                {runc115, "runc version 1.1.5+ds1\ncommit: 1.1.5+ds1-1+deb12u1\n", false, NULL},
+                {NULL, "crun version 1.8.1\ncommit: f8a096be060b22ccd3d5f3ebe44108517fbf6c30\n", true,
+                 OCIWRAP_FLAG_SPEC_ALLOW},
+                {NULL, "crun version 1.7\n", true, OCIWRAP_FLAG_SPEC_ALLOW},
+                {NULL, "crun version 2.0\n", true, OCIWRAP_FLAG_SPEC_ALLOW},
+                {NULL, "crun version 1.6.2\n", false, OCIWRAP_FLAG_SPEC_ALLOW},
+                {NULL, "crun version 0.19\n", false, OCIWRAP_FLAG_SPEC_ALLOW},
+                {NULL, "crun version x\n", false, OCIWRAP_FLAG_SPEC_ALLOW},
+                /* the features decide where they list what the runtime loads */
+                {unlisted, "crun version 1.20\n", false, OCIWRAP_FLAG_SPEC_ALLOW},
+                {listed, "runc version 1.5.0\n", true, NULL},
+                {listed, NULL, true, NULL},
+                /* unknown runtimes, or none answering: nothing */
+                {"not json", "youki version 0.3.0\n", false, NULL},
+                {NULL, NULL, false, NULL},
+                {NULL, "runc version 1.1.5\n", false, NULL},
+        };
+        (void) state;
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                struct ociwrap_seccomp_flags f;
+
+                print_message("features %s, version %s\n", cases[i].features ? cases[i].features : "(none)",
+                              cases[i].version ? cases[i].version : "(none)");
+                ociwrap_seccomp_flags(cases[i].features, cases[i].features ? strlen(cases[i].features) : 0,
+                                      cases[i].version, &f);
+                assert_int_equal(f.wait_killable, cases[i].wait_killable);
+                if (cases[i].implicit)
+                        assert_string_equal(f.implicit, cases[i].implicit);
+                else
+                        assert_null(f.implicit);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_args),  cmocka_unit_test(test_config),      cmocka_unit_test(test_precedence),
-                cmocka_unit_test(test_query), cmocka_unit_test(test_runtime_log),
+                cmocka_unit_test(test_query), cmocka_unit_test(test_runtime_log), cmocka_unit_test(test_seccomp_flags),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
