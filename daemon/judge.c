@@ -64,24 +64,22 @@ static int read_heap(pid_t tid, struct heap *ret) {
 /* The break to answer a refused brk with: the kernel's own answer is mm->brk, to the byte, and glibc takes it as
  * the start of the memory its next sbrk hands out, so a value below the true break gives live heap away twice.
  * mm->brk is in no /proc file, but the kernel set it to one of the brk() targets commitd admitted, or kept it:
- * the one in the [heap] area's last page is it. With no heap area the break is start_brk. When that does not
- * name one value (a record learned late, threads racing brk), 0: glibc reads it as a failure and asks the kernel
- * again with brk(0) before its next sbrk, which is exact; a raw caller adding to 0 gets the kernel's own
- * answer for an address below start_brk, which is the break again. */
+ * the latest admitted one in the [heap] area's last page is it. Several targets share that page whenever glibc
+ * rounds its sbrk up to a page (static programs: brk(0x...4d00), then brk(0x...5000)), and the last one wins:
+ * a brk within the break's own page only sets mm->brk in the kernel (mm/mmap.c brk(), once past its start_brk
+ * and RLIMIT_DATA checks), and one that moved the break to another page is the only target there. With no heap area the
+ * break is start_brk. When no target names it (a record learned after the last brk), 0: glibc reads it as a failure and
+ * asks the kernel again with brk(0) before its next sbrk, which is exact; a raw caller adding to 0 gets the kernel's
+ * own answer for an address below start_brk, which is the break again. Two threads racing brk within one page may be
+ * admitted in the other order than the kernel runs them: the answer is then off by less than that page, which
+ * is mapped either way. */
 static uint64_t refused_brk(const struct process *p, const struct heap *h, uint64_t page) {
-        uint64_t found = 0;
-
         if (!h->has_heap)
                 return h->start_brk;
-        for (unsigned i = 0; i < p->n_brk_targets; i++) {
-                uint64_t v = p->brk_targets[i];
-                if (charge_page_up(v, page) != h->end)
-                        continue;
-                if (found && found != v)
-                        return 0;
-                found = v;
-        }
-        return found;
+        for (unsigned i = p->n_brk_targets; i-- > 0;)
+                if (charge_page_up(p->brk_targets[i], page) == h->end)
+                        return p->brk_targets[i];
+        return 0;
 }
 
 /* The facts the charge of this call rests on, read now from /proc where the record cannot know them. */

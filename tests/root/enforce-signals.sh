@@ -33,5 +33,7 @@ echo "without SA_RESTART: $out"
 out=$("$COMMITCTL" run --cgroup "$SCRATCH/tight" -- "$SIGCALL" 12000 40 restart) || fail "sigcall exited $?: $out"
 echo "with SA_RESTART: $out"
 [ "$(field enomem "$out")" = 40 ] || fail "with SA_RESTART not every call was refused: $out"
+# Each refused brk answered the break itself, as the kernel does, not commitd's 0 for a break it cannot name.
+[ "$(field zero "$out")" = 0 ] || fail "refused brk answered 0, not the break: $out"
 logged "refused cgroup=$SCRATCH/tight .* call=brk" || fail "no brk refusal logged"
 finish

@@ -8,7 +8,8 @@
  * holds, by mmap and by brk in turns. The kernel's strict mode answers each with ENOMEM (brk: the old break),
  * never EINTR (commitd's refused brk may answer 0: counted as ENOMEM); a caught signal may interrupt a call only
  * before commitd has received it.
- * Prints "SIGCALL calls=N enomem=N eintr=N other=N signals=N"; exits 0. */
+ * Prints "SIGCALL calls=N enomem=N eintr=N other=N signals=N zero=N" (zero: refused brk answered 0, not the
+ * break); exits 0. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -35,7 +36,7 @@ static void on_alarm(int sig) {
 int main(int argc, char **argv) {
         struct itimerval every = {{0, 1000}, {0, 1000}}, off = {{0, 0}, {0, 0}};
         struct sigaction sa = {.sa_handler = on_alarm};
-        unsigned long areas, calls, enomem = 0, eintr = 0, other = 0;
+        unsigned long areas, calls, enomem = 0, eintr = 0, other = 0, zero = 0;
         uintptr_t brk0;
 
         if (argc < 3) {
@@ -61,10 +62,11 @@ int main(int argc, char **argv) {
                 int err;
                 if (i % 2) {
                         /* The raw call: glibc's brk() would store a -EINTR as its break. A refusal answers the
-                         * old break, or 0 when commitd cannot name it (docs/design.md: a static program's, in
-                         * tests/e2e/crun.sh), which glibc takes for a failure too. */
+                         * old break, as the kernel does; or 0 when commitd cannot name it (daemon/judge.c
+                         * refused_brk()), which glibc takes for a failure too, counted apart (zero=). */
                         long r = syscall(SYS_brk, brk0 + TOO_MUCH);
                         err = r == -1 ? errno : (uintptr_t) r == brk0 || r == 0 ? ENOMEM : 0;
+                        zero += r == 0;
                 } else {
                         void *p = mmap(NULL, TOO_MUCH, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                         err = p == MAP_FAILED ? errno : 0;
@@ -79,7 +81,7 @@ int main(int argc, char **argv) {
                         other++;
         }
         setitimer(ITIMER_REAL, &off, NULL);
-        printf("SIGCALL calls=%lu enomem=%lu eintr=%lu other=%lu signals=%ld\n", calls, enomem, eintr, other,
-               (long) signals);
+        printf("SIGCALL calls=%lu enomem=%lu eintr=%lu other=%lu signals=%ld zero=%lu\n", calls, enomem, eintr, other,
+               (long) signals, zero);
         return 0;
 }
