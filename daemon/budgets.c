@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "budgets.h"
+#include "fileio.h"
 #include "log.h"
 #include "macro.h"
 #include "measure.h"
@@ -439,13 +440,12 @@ int budgets_load(struct budgets *b, json_t *errors) {
         return loaded;
 }
 
-/* Writes the policy to STATE/policies/NAME.json through a temporary file and rename(), so a crash leaves
- * the old file or the new one, never half of one. */
+/* Writes the policy to STATE/policies/NAME.json with fileio_write_atomic(), so a crash leaves the old file or the
+ * new one, never half of one; then syncs the directory, so that the rename itself survives a power loss. */
 static int persist(struct budgets *b, const struct policy *p, char **ret_path) {
-        _cleanup_free_ char *dir = NULL, *path = NULL, *tmp = NULL, *text = NULL;
+        _cleanup_free_ char *dir = NULL, *path = NULL, *text = NULL, *line = NULL;
         json_auto_t *j = policy_to_json(p);
-        _cleanup_close_ int fd = -1;
-        size_t len;
+        _cleanup_close_ int dfd = -1;
         int r;
 
         r = live_dir(b, &dir);
@@ -455,26 +455,13 @@ static int persist(struct budgets *b, const struct policy *p, char **ret_path) {
                 return -errno;
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
                 return -errno;
-        if (!j || !(text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2))))
+        if (!j || !(text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(2))) || asprintf(&line, "%s\n", text) < 0 ||
+            asprintf(&path, "%s/%s.json", dir, p->name) < 0)
                 return -ENOMEM;
-        if (asprintf(&path, "%s/%s.json", dir, p->name) < 0 || asprintf(&tmp, "%s/.%s.json.tmp", dir, p->name) < 0)
-                return -ENOMEM;
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-        if (fd < 0)
-                return -errno;
-        len = strlen(text);
-        if (write(fd, text, len) != (ssize_t) len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-                r = errno ? -errno : -EIO;
-                unlink(tmp);
+        r = fileio_write_atomic(path, line, strlen(line), 0644, (uid_t) -1, (gid_t) -1);
+        if (r < 0)
                 return r;
-        }
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                unlink(tmp);
-                return r;
-        }
-        /* The rename itself reaches the disk only with its directory. */
-        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0 || fsync(dfd) < 0)
                 log_warning("cannot sync %s: %m; the change may not survive a power loss", dir);
         *ret_path = TAKE_PTR(path);
